@@ -1,0 +1,46 @@
+# treasure: the PostgreSQL extension (PGXS) and its C++ client shim.
+#   make / make install      build and install the extension (and the client programs)
+#   make installcheck        pg_regress + isolation suites against a running server (PGHOST/PGPORT/PGUSER)
+#   make demo / make test    the README's two commands: install packages, build, throwaway cluster, run, clean up
+
+EXTENSION  = treasure
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" treasure.control)
+
+MODULE_big = treasure
+OBJS       = $(patsubst %.cpp,%.o,$(wildcard extension/*.cpp))
+
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA       = $(wildcard sql/$(EXTENSION)--*--*.sql)
+
+REGRESS      = $(sort $(basename $(notdir $(wildcard tests/regress/sql/*.sql))))
+REGRESS_OPTS = --inputdir=tests/regress --outputdir=tests/regress/output --load-extension=$(EXTENSION)
+ISOLATION      = $(sort $(basename $(notdir $(wildcard tests/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=tests/isolation --outputdir=tests/isolation/output --load-extension=$(EXTENSION)
+
+EXTRA_CLEAN = $(DATA_built) tests/regress/output tests/isolation/output
+
+# C++17 inside the server.  PostgreSQL's headers are a system include so their warnings stay out of ours.
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PG_CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-missing-field-initializers
+PG_CPPFLAGS += -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
+SHLIB_LINK  += -lstdc++
+# No LLVM bitcode: the JIT cannot inline through SPI anyway, and it would need clang to accept our C++ flags.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+endif
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql treasure.control
+	cp $< $@
+
+.PHONY: demo test format
+demo:
+	scripts/demo.sh
+
+test:
+	scripts/test.sh
+
+format:
+	clang-format -i extension/*.cpp extension/*.hpp

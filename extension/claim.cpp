@@ -1,0 +1,254 @@
+// claim_treasure(): the SQL-callable hot path.  The statements and why they are correct are in
+// claim_statements.cpp; this file validates the arguments, strings the statements together and turns
+// what they found into the one result row.
+#include "claim_statements.hpp"
+#include "sql_function.hpp"
+
+namespace treasure {
+namespace {
+
+enum class Status { claimed, already_claimed, key_required, chest_closed };
+
+const char *status_name(Status status)
+{
+    switch (status) {
+    case Status::claimed: return "claimed";
+    case Status::already_claimed: return "already_claimed";
+    case Status::key_required: return "key_required";
+    case Status::chest_closed: return "chest_closed";
+    }
+    return "unknown";
+}
+
+// Columns of the RETURNS TABLE, in declaration order.
+enum ResultColumn {
+    result_status,
+    result_replayed,
+    result_claim_id,
+    result_coins_awarded,
+    result_item_awarded,
+    result_item_qty,
+    result_key_used,
+    result_balance,
+    result_claimed_at,
+    result_columns
+};
+
+// One result row as plain data.  Pass-by-reference Datums point into SPI memory, which lives until
+// SPI_finish(); the row is handed to the tuplestore (which copies it) before that.
+struct ResultRow {
+    Datum values[result_columns];
+    bool nulls[result_columns];
+
+    explicit ResultRow(Status status)
+    {
+        for (int column = 0; column < result_columns; column++) {
+            values[column] = (Datum) 0;
+            nulls[column] = true;
+        }
+        set_status(status);
+        set(result_replayed, BoolGetDatum(false));
+        set(result_coins_awarded, Int64GetDatum(0));
+    }
+    void set_status(Status status) { set(result_status, CStringGetTextDatum(status_name(status))); }
+    void set(ResultColumn column, Datum value)
+    {
+        values[column] = value;
+        nulls[column] = false;
+    }
+    // Copies column `source` of an SPI result tuple, NULL included.
+    void copy(ResultColumn column, HeapTuple tuple, TupleDesc desc, int source)
+    {
+        values[column] = SPI_getbinval(tuple, desc, source, &nulls[column]);
+    }
+};
+
+struct ClaimArgs {
+    Datum player_id;
+    Datum chest_id;
+    Datum request_id;
+    Datum session_id;
+    bool session_id_is_null;
+};
+
+struct ChestState {
+    bool is_open;
+    bool needs_key;
+};
+
+enum class Attempt { unknown_chest, claimed, not_claimed };
+
+bool column_bool(HeapTuple tuple, TupleDesc desc, int column)
+{
+    bool isnull;
+    Datum value = SPI_getbinval(tuple, desc, column, &isnull);
+    return !isnull && DatumGetBool(value);
+}
+
+bool column_is_null(HeapTuple tuple, TupleDesc desc, int column)
+{
+    bool isnull;
+    (void) SPI_getbinval(tuple, desc, column, &isnull);
+    return isnull;
+}
+
+Attempt run_claim_statement(const ClaimArgs &args, bool player_locked, ChestState &chest, ResultRow &row)
+{
+    Datum values[] = {args.player_id, args.chest_id, args.request_id, args.session_id,
+                      BoolGetDatum(player_locked)};
+    const char nulls[] = {' ', ' ', ' ', args.session_id_is_null ? 'n' : ' ', ' '};
+    if (execute_saved_statement(claim_statement, values, nulls) == 0)
+        return Attempt::unknown_chest;
+
+    HeapTuple tuple = SPI_tuptable->vals[0];
+    TupleDesc desc = SPI_tuptable->tupdesc;
+    chest.is_open = column_bool(tuple, desc, claim_col_is_open);
+    chest.needs_key = !column_is_null(tuple, desc, claim_col_key_item);
+    if (column_is_null(tuple, desc, claim_col_claim_id))
+        return Attempt::not_claimed;
+
+    // The key was seen in this statement's snapshot while the player's wallet was locked, so the UPDATE
+    // that consumes it must have found it.  If it did not, abort rather than award without the key.
+    if (!column_is_null(tuple, desc, claim_col_key_used) && !column_bool(tuple, desc, claim_col_key_taken))
+        ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                        errmsg("the key for this chest was consumed by a concurrent claim"),
+                        errhint("Retry with the same request_id.")));
+    row.copy(result_claim_id, tuple, desc, claim_col_claim_id);
+    row.copy(result_coins_awarded, tuple, desc, claim_col_coins_awarded);
+    row.copy(result_item_awarded, tuple, desc, claim_col_item_awarded);
+    row.copy(result_item_qty, tuple, desc, claim_col_item_qty);
+    row.copy(result_key_used, tuple, desc, claim_col_key_used);
+    row.copy(result_balance, tuple, desc, claim_col_balance);
+    row.copy(result_claimed_at, tuple, desc, claim_col_claimed_at);
+    return Attempt::claimed;
+}
+
+bool lock_player(const ClaimArgs &args)
+{
+    Datum values[] = {args.player_id};
+    return execute_saved_statement(lock_player_statement, values, nullptr) > 0;
+}
+
+// The guard inserted nothing: find out why, in priority order (a replay, a request_id bound to another
+// claim, a chest this player already claimed, a closed chest, a missing key).
+void resolve_unclaimed(const ClaimArgs &args, const ChestState &chest, bool key_checked, ResultRow &row)
+{
+    Datum values[] = {args.player_id, args.chest_id, args.request_id};
+    uint64 count = execute_saved_statement(lookup_statement, values, nullptr);
+    TupleDesc desc = SPI_tuptable->tupdesc;
+
+    HeapTuple same_chest = nullptr;
+    for (uint64 i = 0; i < count; i++) {
+        HeapTuple tuple = SPI_tuptable->vals[i];
+        if (column_is_null(tuple, desc, lookup_col_claim_id))
+            continue;
+        bool is_same_chest = column_bool(tuple, desc, lookup_col_same_chest);
+        if (column_bool(tuple, desc, lookup_col_same_request)) {
+            if (!is_same_chest)
+                ereport(ERROR,
+                        (errcode(ERRCODE_UNIQUE_VIOLATION),
+                         errmsg("request_id %s was already used for a different claim",
+                                DatumGetCString(DirectFunctionCall1(uuid_out, args.request_id))),
+                         errhint("Use a new request_id for every distinct tap; reuse one only to retry it.")));
+            row.set(result_replayed, BoolGetDatum(true));
+            row.copy(result_claim_id, tuple, desc, lookup_col_claim_id);
+            row.copy(result_coins_awarded, tuple, desc, lookup_col_coins_awarded);
+            row.copy(result_item_awarded, tuple, desc, lookup_col_item_awarded);
+            row.copy(result_item_qty, tuple, desc, lookup_col_item_qty);
+            row.copy(result_key_used, tuple, desc, lookup_col_key_used);
+            row.copy(result_balance, tuple, desc, lookup_col_balance_after);
+            row.copy(result_claimed_at, tuple, desc, lookup_col_claimed_at);
+            return;
+        }
+        if (is_same_chest)
+            same_chest = tuple;
+    }
+
+    row.copy(result_balance, SPI_tuptable->vals[0], desc, lookup_col_current_balance);
+    if (same_chest != nullptr) {
+        row.set_status(Status::already_claimed);
+        row.copy(result_claim_id, same_chest, desc, lookup_col_claim_id);
+        row.copy(result_claimed_at, same_chest, desc, lookup_col_claimed_at);
+    } else if (!chest.is_open) {
+        row.set_status(Status::chest_closed);
+    } else if (chest.needs_key && key_checked) {
+        row.set_status(Status::key_required);
+    } else {
+        // ON CONFLICT DO NOTHING only skips a row after the conflicting claim committed, and this newer
+        // snapshot would see it.  Should that ever not hold, the caller's retry is safe: it replays.
+        ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                        errmsg("could not determine the outcome of a concurrent claim"),
+                        errhint("Retry with the same request_id.")));
+    }
+}
+
+void claim_error_context(void *arg)
+{
+    const ClaimArgs *args = static_cast<const ClaimArgs *>(arg);
+    errcontext("claim_treasure(player_id => " INT64_FORMAT ", chest_id => " INT64_FORMAT ")",
+               DatumGetInt64(args->player_id), DatumGetInt64(args->chest_id));
+}
+
+void require_argument(FunctionCallInfo fcinfo, int number, const char *name)
+{
+    if (PG_ARGISNULL(number))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name)));
+}
+
+void require_positive_id(int64 value, const char *name)
+{
+    if (value <= 0)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("%s must be positive, got " INT64_FORMAT, name, value)));
+}
+
+}  // namespace
+}  // namespace treasure
+
+using namespace treasure;
+
+TREASURE_SQL_FUNCTION(claim_treasure)
+{
+    require_argument(fcinfo, 0, "player_id");
+    require_argument(fcinfo, 1, "chest_id");
+    require_argument(fcinfo, 2, "request_id");
+    require_positive_id(PG_GETARG_INT64(0), "player_id");
+    require_positive_id(PG_GETARG_INT64(1), "chest_id");
+
+    ClaimArgs args = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
+                      PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3), PG_ARGISNULL(3)};
+
+    ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    InitMaterializedSRF(fcinfo, (rsinfo != nullptr && rsinfo->expectedDesc != nullptr)
+                                    ? MAT_SRF_USE_EXPECTED_DESC
+                                    : 0);
+
+    ErrorContextCallback error_context;
+    error_context.callback = claim_error_context;
+    error_context.arg = &args;
+    error_context.previous = error_context_stack;
+    error_context_stack = &error_context;
+
+    if (SPI_connect() != SPI_OK_CONNECT)
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("treasure: SPI_connect failed")));
+
+    ResultRow row(Status::claimed);
+    ChestState chest = {false, false};
+    Attempt attempt = run_claim_statement(args, false, chest, row);
+    bool key_checked = false;
+    if (attempt == Attempt::not_claimed && chest.is_open && chest.needs_key) {
+        key_checked = true;
+        if (lock_player(args))
+            attempt = run_claim_statement(args, true, chest, row);
+    }
+    if (attempt == Attempt::unknown_chest)
+        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+                        errmsg("chest " INT64_FORMAT " does not exist", DatumGetInt64(args.chest_id))));
+    if (attempt == Attempt::not_claimed)
+        resolve_unclaimed(args, chest, key_checked, row);
+
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row.values, row.nulls);
+    SPI_finish();
+    error_context_stack = error_context.previous;
+    return (Datum) 0;
+}

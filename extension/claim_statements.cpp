@@ -1,0 +1,105 @@
+// How a claim stays correct under READ COMMITTED with as few statements as possible.
+//
+// claim_statement does the whole claim in one statement: the INSERT into claims is the guard (primary key
+// (player_id, chest_id) and UNIQUE request_id, ON CONFLICT DO NOTHING), and every other write reads from
+// the guard's RETURNING, so when the guard inserts nothing, nothing at all is written.  A fresh claim on a
+// chest without a key is therefore a single statement.
+//
+// A key cannot be gated that way: two claims of one player on two chests needing the same last key would
+// both see it in their snapshots.  So key-consuming claims serialise on the player's wallet row:
+// lock_player_statement locks it, and claim_statement then runs again with player_locked = true; its new
+// snapshot sees every key consumed by the player's earlier claims, since all of them held that lock.  A
+// player without a wallet holds no item (grant_item() opens the wallet), hence no key.
+//
+// Lock order within a player is always wallet, then inventory rows, then stats: the inventory, event and
+// stats writes select FROM wallet, so they cannot run before the wallet row is locked.  No deadlock.
+//
+// When the guard inserted nothing, lookup_statement (a new snapshot, which sees the conflicting claim
+// because ON CONFLICT waited for it to commit) tells a replay from an already claimed chest from a
+// request_id bound elsewhere.
+#include "claim_statements.hpp"
+
+namespace treasure {
+
+SavedStatement claim_statement = {
+    "claim",
+    R"SQL(
+WITH chest AS (
+    SELECT c.coins, c.item, c.item_qty, c.key_item,
+           (c.opens_at IS NULL OR c.opens_at <= pg_catalog.now())
+           AND (c.closes_at IS NULL OR pg_catalog.now() < c.closes_at) AS is_open
+      FROM treasure.chests c
+     WHERE c.chest_id = $2
+), claim AS (
+    INSERT INTO treasure.claims AS k
+           (player_id, chest_id, request_id, session_id, coins_awarded, item_awarded, item_qty, key_used,
+            claimed_at)
+    SELECT $1, $2, $3, $4, chest.coins, chest.item,
+           CASE WHEN chest.item IS NOT NULL THEN chest.item_qty END, chest.key_item, pg_catalog.now()
+      FROM chest
+     WHERE chest.is_open
+       AND (chest.key_item IS NULL
+            OR ($5 AND EXISTS (SELECT FROM treasure.inventories i
+                                WHERE i.player_id = $1 AND i.item = chest.key_item AND i.qty > 0)))
+    ON CONFLICT DO NOTHING
+    RETURNING k.claim_id, k.coins_awarded, k.item_awarded, k.item_qty, k.key_used, k.claimed_at
+), wallet AS (
+    INSERT INTO treasure.wallets AS w (player_id, balance)
+    SELECT $1, claim.coins_awarded FROM claim
+    ON CONFLICT (player_id) DO UPDATE SET balance = w.balance + EXCLUDED.balance
+    RETURNING w.balance
+), key_taken AS (
+    UPDATE treasure.inventories i SET qty = i.qty - 1
+      FROM claim, wallet
+     WHERE i.player_id = $1 AND i.item = claim.key_used
+    RETURNING 1
+), item_given AS (
+    INSERT INTO treasure.inventories AS i (player_id, item, qty)
+    SELECT $1, claim.item_awarded, claim.item_qty FROM claim, wallet WHERE claim.item_awarded IS NOT NULL
+    ON CONFLICT (player_id, item) DO UPDATE SET qty = i.qty + EXCLUDED.qty
+    RETURNING 1
+), event AS (
+    INSERT INTO treasure.claim_events (player_id, claim_id, chest_id, coins_awarded, balance_after, occurred_at)
+    SELECT $1, claim.claim_id, $2, claim.coins_awarded, wallet.balance, claim.claimed_at FROM claim, wallet
+    RETURNING 1
+), stats AS (
+    INSERT INTO treasure.player_stats AS s (player_id, claims, coins_awarded, last_claim_at)
+    SELECT $1, 1, claim.coins_awarded, claim.claimed_at FROM claim, wallet
+    ON CONFLICT (player_id) DO UPDATE
+       SET claims = s.claims + 1, coins_awarded = s.coins_awarded + EXCLUDED.coins_awarded,
+           last_claim_at = GREATEST(s.last_claim_at, EXCLUDED.last_claim_at)
+    RETURNING 1
+)
+SELECT chest.is_open, chest.key_item, claim.claim_id, claim.coins_awarded, claim.item_awarded, claim.item_qty,
+       claim.key_used, wallet.balance, claim.claimed_at, EXISTS (SELECT FROM key_taken)
+  FROM chest LEFT JOIN claim ON true LEFT JOIN wallet ON true
+)SQL",
+    5,
+    {INT8OID, INT8OID, UUIDOID, INT8OID, BOOLOID},
+    nullptr,
+};
+
+SavedStatement lock_player_statement = {
+    "lock player",
+    "SELECT FROM treasure.wallets w WHERE w.player_id = $1 FOR NO KEY UPDATE",
+    1,
+    {INT8OID},
+    nullptr,
+};
+
+SavedStatement lookup_statement = {
+    "lookup",
+    R"SQL(
+SELECT wallet.balance, k.claim_id, k.request_id = $3, k.player_id = $1 AND k.chest_id = $2,
+       k.coins_awarded, k.item_awarded, k.item_qty, k.key_used, e.balance_after, k.claimed_at
+  FROM (SELECT COALESCE((SELECT w.balance FROM treasure.wallets w WHERE w.player_id = $1), 0) AS balance) wallet
+  LEFT JOIN (treasure.claims k
+             LEFT JOIN treasure.claim_events e ON e.player_id = k.player_id AND e.claim_id = k.claim_id)
+    ON k.request_id = $3 OR (k.player_id = $1 AND k.chest_id = $2)
+)SQL",
+    3,
+    {INT8OID, INT8OID, UUIDOID},
+    nullptr,
+};
+
+}  // namespace treasure

@@ -1,0 +1,44 @@
+// The three statements claim_treasure() is made of.  Their SQL and the protocol that strings them
+// together are described in claim_statements.cpp.
+#pragma once
+
+#include "saved_statement.hpp"
+
+namespace treasure {
+
+// Result columns of claim_statement (1-based, as SPI_getbinval numbers them).
+enum ClaimColumn {
+    claim_col_is_open = 1,
+    claim_col_key_item,
+    claim_col_claim_id,
+    claim_col_coins_awarded,
+    claim_col_item_awarded,
+    claim_col_item_qty,
+    claim_col_key_used,
+    claim_col_balance,
+    claim_col_claimed_at,
+    claim_col_key_taken,
+};
+
+// Result columns of lookup_statement.
+enum LookupColumn {
+    lookup_col_current_balance = 1,
+    lookup_col_claim_id,
+    lookup_col_same_request,
+    lookup_col_same_chest,
+    lookup_col_coins_awarded,
+    lookup_col_item_awarded,
+    lookup_col_item_qty,
+    lookup_col_key_used,
+    lookup_col_balance_after,
+    lookup_col_claimed_at,
+};
+
+// ($1 player_id, $2 chest_id, $3 request_id, $4 session_id, $5 player_locked) -> one row per known chest.
+extern SavedStatement claim_statement;
+// ($1 player_id) -> one row if the player has a wallet, which is now locked.
+extern SavedStatement lock_player_statement;
+// ($1 player_id, $2 chest_id, $3 request_id) -> claims bound to this request or to this player and chest.
+extern SavedStatement lookup_statement;
+
+}  // namespace treasure

@@ -1,0 +1,15 @@
+#include "sql_function.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+}
+
+namespace treasure {
+
+void report_caught_exception(const CaughtException &caught)
+{
+    ereport(ERROR, (errcode(caught.sqlstate), errmsg("treasure: %s", caught.message)));
+    pg_unreachable();
+}
+
+}  // namespace treasure

@@ -1,0 +1,48 @@
+// The wall between C++ and PostgreSQL, built once so that no SQL-callable function can forget it.
+//
+// A C++ exception must never unwind into a PostgreSQL frame (it would kill the backend), and ereport(ERROR)
+// is a longjmp that skips C++ destructors.  TREASURE_SQL_FUNCTION(name) defines the extern "C" entry point
+// `name` around a body written as a plain C++ function:
+//   * any C++ exception is caught, its text copied into a fixed buffer, the handler left, and only then
+//     turned into ereport(ERROR): longjmp never leaves a catch block, so the C++ runtime's state stays sane;
+//   * PostgreSQL errors raised inside the body (SPI, palloc, casts) pass through untouched with their
+//     SQLSTATE, which is why bodies keep only plain data (no object that owns memory) on the stack.
+#pragma once
+
+#include "postgres.hpp"
+
+namespace treasure {
+
+// What the wall knows about a C++ exception once it has left the catch handler.
+struct CaughtException {
+    int sqlstate;
+    char message[256];
+};
+
+void report_caught_exception(const CaughtException &caught) pg_attribute_noreturn();
+
+}  // namespace treasure
+
+#define TREASURE_SQL_FUNCTION(name)                                                   \
+    static Datum name##_body(FunctionCallInfo fcinfo);                                \
+    extern "C" {                                                                      \
+    PG_FUNCTION_INFO_V1(name);                                                        \
+    Datum name(PG_FUNCTION_ARGS)                                                      \
+    {                                                                                 \
+        treasure::CaughtException caught;                                            \
+        try {                                                                         \
+            return name##_body(fcinfo);                                               \
+        } catch (const std::bad_alloc &) {                                            \
+            caught.sqlstate = ERRCODE_OUT_OF_MEMORY;                                  \
+            strlcpy(caught.message, "out of memory in " #name, sizeof caught.message); \
+        } catch (const std::exception &exception) {                                   \
+            caught.sqlstate = ERRCODE_INTERNAL_ERROR;                                 \
+            strlcpy(caught.message, exception.what(), sizeof caught.message);         \
+        } catch (...) {                                                               \
+            caught.sqlstate = ERRCODE_INTERNAL_ERROR;                                 \
+            strlcpy(caught.message, "unknown C++ exception in " #name, sizeof caught.message); \
+        }                                                                             \
+        treasure::report_caught_exception(caught);                                    \
+    }                                                                                 \
+    }                                                                                 \
+    static Datum name##_body(FunctionCallInfo fcinfo)

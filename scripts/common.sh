@@ -1,0 +1,73 @@
+# Shared by scripts/test.sh, scripts/demo.sh and the benchmarks: install what the project needs, and run a
+# throwaway PostgreSQL cluster in a temporary directory (unix socket only, so no port can clash).
+# Source it; it defines functions and sets no traps of its own.
+
+PG_BIN=/usr/lib/postgresql/15/bin
+export PG_CONFIG=$PG_BIN/pg_config
+
+# Debian packages and why: the server and its headers (the extension), pgTAP and pg_prove (SQL tests),
+# libpqxx (client shim), cpp-httplib + nlohmann-json + CLI11 (gateway and CLI), prometheus-cpp (metrics),
+# GoogleTest + Google Benchmark (client tests and benchmarks), libipc-run-perl (pg_prove's TAP helpers).
+TREASURE_PACKAGES=(
+  postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap pgtap libpq-dev libpqxx-dev
+  libcpp-httplib-dev nlohmann-json3-dev libcli11-dev prometheus-cpp-dev libgtest-dev libbenchmark-dev
+  libipc-run-perl make g++ pkg-config
+)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_packages() {
+  local missing=()
+  local package
+  for package in "${TREASURE_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+build_and_install() {
+  echo "==> building and installing the extension and the client"
+  make -s all PG_CONFIG="$PG_CONFIG" >/dev/null
+  as_root make -s install PG_CONFIG="$PG_CONFIG" >/dev/null
+}
+
+# PostgreSQL refuses to run as root: as root the cluster belongs to the 'postgres' user.
+as_cluster_owner() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# cluster_start NAME: initdb + start in a new temporary directory; exports PGHOST/PGPORT/PGUSER for clients.
+cluster_start() {
+  CLUSTER_DIR=$(mktemp -d "/tmp/treasure-$1.XXXXXX")
+  chmod 755 "$CLUSTER_DIR"
+  mkdir -p "$CLUSTER_DIR/socket"
+  [ "$(id -u)" -eq 0 ] && chown -R postgres: "$CLUSTER_DIR"
+  as_cluster_owner "$PG_BIN/initdb" -D "$CLUSTER_DIR/data" -U postgres -A trust --no-sync -E UTF8 \
+    --locale=C.UTF-8 >"$CLUSTER_DIR/initdb.log" 2>&1 || { cat "$CLUSTER_DIR/initdb.log"; return 1; }
+  cat >>"$CLUSTER_DIR/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$CLUSTER_DIR/socket'
+port = 5432
+max_connections = 120
+shared_buffers = 256MB
+max_prepared_transactions = 10
+CONF
+  as_cluster_owner "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w -t 60 start >/dev/null \
+    || { cat "$CLUSTER_DIR/server.log"; return 1; }
+  export PGHOST="$CLUSTER_DIR/socket" PGPORT=5432 PGUSER=postgres
+  export TREASURE_TEST_DSN="host=$PGHOST port=$PGPORT user=postgres dbname=treasure_test"
+  echo "==> cluster running in $CLUSTER_DIR (socket $PGHOST)"
+}
+
+cluster_stop() {
+  [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR" ] || return 0
+  as_cluster_owner "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$CLUSTER_DIR"
+  CLUSTER_DIR=
+}
