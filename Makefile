@@ -44,3 +44,9 @@ test:
 
 format:
 	clang-format -i extension/*.cpp extension/*.hpp
+
+# The client shim (library, treasure CLI, treasure-gateway) has its own rules, kept apart from PGXS's flags.
+include src/client.mk
+all: client
+install: install-client
+clean: clean-client

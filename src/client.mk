@@ -1,0 +1,5 @@
+# Client shim build (placeholder until the client lands).
+.PHONY: client install-client clean-client
+client:
+install-client:
+clean-client:
