@@ -1,5 +1,68 @@
-# Client shim build (placeholder until the client lands).
-.PHONY: client install-client clean-client
-client:
-install-client:
+# The client shim: libtreasure-client (src/lib), treasure-gateway (src/gateway), treasure CLI (src/cli) and the
+# GoogleTest suites (tests/client).  Explicit rules and CLIENT_* variables only: PGXS owns CXXFLAGS, CPPFLAGS
+# and the implicit %.o rules, which are set up for the server module.
+#   make client          build/treasure, build/treasure-gateway
+#   make client-tests    build/tests/treasure_unit_tests, build/tests/treasure_db_tests
+#   make install-client  copy the two programs to $(PREFIX)/bin
+
+CLIENT_CXX      ?= g++
+CLIENT_BUILD    ?= build
+PREFIX          ?= /usr/local
+CLIENT_PKGS     := libpqxx cpp-httplib prometheus-cpp-core
+CLIENT_CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -pthread -MMD -MP
+CLIENT_CPPFLAGS := -Isrc $(shell pkg-config --cflags $(CLIENT_PKGS) 2>/dev/null)
+CLIENT_LDLIBS   := $(shell pkg-config --libs $(CLIENT_PKGS) 2>/dev/null) -lpq -pthread
+CLIENT_TEST_LDLIBS := -lgtest_main -lgtest -pthread
+
+CLIENT_LIB_SRCS     := $(wildcard src/lib/*.cpp)
+CLIENT_GATEWAY_SRCS := $(filter-out src/gateway/main.cpp,$(wildcard src/gateway/*.cpp))
+CLIENT_CLI_SRCS     := $(filter-out src/cli/main.cpp,$(wildcard src/cli/*.cpp))
+CLIENT_UNIT_SRCS    := $(wildcard tests/client/unit/*.cpp)
+CLIENT_DB_SRCS      := $(wildcard tests/client/db/*.cpp)
+CLIENT_TEST_SUPPORT := $(wildcard tests/client/support/*.cpp)
+
+client_objs = $(patsubst %.cpp,$(CLIENT_BUILD)/obj/%.o,$(1))
+CLIENT_LIB_OBJS     := $(call client_objs,$(CLIENT_LIB_SRCS))
+CLIENT_GATEWAY_OBJS := $(call client_objs,$(CLIENT_GATEWAY_SRCS))
+CLIENT_CLI_OBJS     := $(call client_objs,$(CLIENT_CLI_SRCS))
+CLIENT_ALL_OBJS     := $(CLIENT_LIB_OBJS) $(CLIENT_GATEWAY_OBJS) $(CLIENT_CLI_OBJS) \
+                       $(call client_objs,src/gateway/main.cpp src/cli/main.cpp $(CLIENT_UNIT_SRCS) $(CLIENT_DB_SRCS) $(CLIENT_TEST_SUPPORT))
+CLIENT_LIB          := $(CLIENT_BUILD)/libtreasure-client.a
+CLIENT_PROGRAMS     := $(CLIENT_BUILD)/treasure $(CLIENT_BUILD)/treasure-gateway
+CLIENT_TESTS        := $(CLIENT_BUILD)/tests/treasure_unit_tests $(CLIENT_BUILD)/tests/treasure_db_tests
+
+.PHONY: client client-tests install-client clean-client
+client: $(CLIENT_PROGRAMS)
+client-tests: $(CLIENT_TESTS)
+
+$(CLIENT_ALL_OBJS): $(CLIENT_BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) $(CLIENT_CPPFLAGS) -c $< -o $@
+
+$(CLIENT_LIB): $(CLIENT_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(CLIENT_BUILD)/treasure-gateway: $(call client_objs,src/gateway/main.cpp) $(CLIENT_GATEWAY_OBJS) $(CLIENT_LIB)
+	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) -o $@ $^ $(CLIENT_LDLIBS)
+
+$(CLIENT_BUILD)/treasure: $(call client_objs,src/cli/main.cpp) $(CLIENT_CLI_OBJS) $(CLIENT_LIB)
+	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) -o $@ $^ $(CLIENT_LDLIBS)
+
+$(CLIENT_BUILD)/tests/treasure_unit_tests: $(call client_objs,$(CLIENT_UNIT_SRCS) $(CLIENT_TEST_SUPPORT)) $(CLIENT_LIB)
+	@mkdir -p $(dir $@)
+	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) -o $@ $^ $(CLIENT_LDLIBS) $(CLIENT_TEST_LDLIBS)
+
+$(CLIENT_BUILD)/tests/treasure_db_tests: $(call client_objs,$(CLIENT_DB_SRCS) $(CLIENT_TEST_SUPPORT)) $(CLIENT_GATEWAY_OBJS) $(CLIENT_CLI_OBJS) $(CLIENT_LIB)
+	@mkdir -p $(dir $@)
+	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) -o $@ $^ $(CLIENT_LDLIBS) $(CLIENT_TEST_LDLIBS)
+
+install-client: $(CLIENT_PROGRAMS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(CLIENT_PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+
 clean-client:
+	rm -rf $(CLIENT_BUILD)
+
+-include $(CLIENT_ALL_OBJS:.o=.d)

@@ -1,0 +1,40 @@
+#pragma once
+// What a tap asks for and what confirming it returns: the columns of claim_treasure() plus the path that served it.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace treasure {
+
+enum class ClaimStatus { claimed, already_claimed, key_required, chest_closed };
+enum class PathKind { atomic, saga };
+
+std::string_view to_string(ClaimStatus status);
+std::optional<ClaimStatus> parse_claim_status(std::string_view text);
+std::string_view to_string(PathKind path);
+
+struct ClaimRequest {
+    std::int64_t player_id = 0;
+    std::int64_t chest_id = 0;
+    std::string request_id;  // a UUID; the idempotency key of the tap
+    std::optional<std::int64_t> session_id;
+};
+
+// Throws ClaimError(bad_request) naming the first invalid field; normalises request_id to lowercase.
+void validate(ClaimRequest& request);
+
+struct ClaimResult {
+    ClaimStatus status = ClaimStatus::claimed;
+    bool replayed = false;
+    std::optional<std::int64_t> claim_id;
+    std::int64_t coins_awarded = 0;
+    std::optional<std::string> item_awarded;
+    std::optional<std::int32_t> item_qty;
+    std::optional<std::string> key_used;
+    std::optional<std::int64_t> balance;
+    std::optional<std::string> claimed_at;  // RFC 3339 in UTC
+    PathKind path = PathKind::atomic;
+};
+
+}  // namespace treasure
