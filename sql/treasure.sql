@@ -10,9 +10,9 @@ COMMENT ON SCHEMA treasure IS
 CREATE TABLE treasure.chests (
   chest_id  bigint PRIMARY KEY CHECK (chest_id > 0),
   coins     bigint NOT NULL CHECK (coins >= 0),
-  item      text CHECK (char_length(btrim(item)) BETWEEN 1 AND 128),
+  item      text CHECK (item ~ '\S' AND char_length(item) <= 128),
   item_qty  integer NOT NULL DEFAULT 1 CHECK (item_qty > 0),
-  key_item  text CHECK (char_length(btrim(key_item)) BETWEEN 1 AND 128),
+  key_item  text CHECK (key_item ~ '\S' AND char_length(key_item) <= 128),
   opens_at  timestamptz,
   closes_at timestamptz,
   CHECK (closes_at > opens_at),
@@ -89,6 +89,7 @@ CREATE TABLE treasure.player_stats (
 COMMENT ON TABLE treasure.player_stats IS 'Analytics counters per player, updated by every claim';
 
 CREATE SEQUENCE treasure.grant_id_seq CACHE 32;
+COMMENT ON SEQUENCE treasure.grant_id_seq IS 'Source of item_grants.grant_id';
 CREATE TABLE treasure.item_grants (
   player_id  bigint NOT NULL,
   grant_id   bigint NOT NULL DEFAULT nextval('treasure.grant_id_seq'),
@@ -176,7 +177,7 @@ BEGIN
   IF name IS NULL THEN
     RETURN;
   END IF;
-  IF btrim(name) = '' THEN
+  IF name !~ '\S' THEN
     RAISE EXCEPTION '% must not be empty', argument USING ERRCODE = 'invalid_parameter_value';
   END IF;
   IF char_length(name) > 128 THEN
@@ -186,7 +187,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION treasure.check_item_name(text, text) IS
-  'Raises 22023 for an empty (or blank) item name and 22001 for one longer than 128 characters';
+  'Raises 22023 for an empty or all-whitespace item name and 22001 for one longer than 128 characters';
 
 CREATE FUNCTION treasure.grant_item(player_id bigint, item text, qty integer)
   RETURNS integer
