@@ -47,6 +47,17 @@ ClaimResult read_row(const pqxx::row& row) {
     return result;
 }
 
+// libpq's "ERROR:  chest 9 does not exist\nCONTEXT: ..." reduced to "chest 9 does not exist".
+std::string primary_message(const char* what) {
+    std::string message(what);
+    for (const char* prefix : {"ERROR:  ", "FATAL:  "}) {
+        if (message.rfind(prefix, 0) == 0) message.erase(0, std::char_traits<char>::length(prefix));
+    }
+    const auto end_of_line = message.find('\n');
+    if (end_of_line != std::string::npos) message.erase(end_of_line);
+    return message;
+}
+
 // Why an attempt failed, when another attempt may succeed.
 enum class Retry { none, same_connection, new_connection };
 
@@ -93,10 +104,10 @@ ClaimResult Client::claim(const ClaimRequest& original) {
             return attempt(lease, request);
         } catch (const pqxx::broken_connection& error) {
             retry = Retry::new_connection;
-            last_failure = std::string("connection lost: ") + error.what();
+            last_failure = "connection lost: " + primary_message(error.what());
         } catch (const pqxx::in_doubt_error& error) {
             retry = Retry::new_connection;
-            last_failure = std::string("commit in doubt: ") + error.what();
+            last_failure = "commit in doubt: " + primary_message(error.what());
         } catch (const pqxx::sql_error& error) {
             const std::string& sqlstate = error.sqlstate();
             switch (classify_sqlstate(sqlstate)) {
@@ -107,20 +118,20 @@ ClaimResult Client::claim(const ClaimRequest& original) {
                 retry = Retry::new_connection;
                 break;
             case SqlstateMeaning::bad_request:
-                throw ClaimError(ClaimErrorKind::bad_request, error.what(), sqlstate);
+                throw ClaimError(ClaimErrorKind::bad_request, primary_message(error.what()), sqlstate);
             case SqlstateMeaning::unknown_chest:
-                throw ClaimError(ClaimErrorKind::unknown_chest, error.what(), sqlstate);
+                throw ClaimError(ClaimErrorKind::unknown_chest, primary_message(error.what()), sqlstate);
             case SqlstateMeaning::request_id_conflict:
-                throw ClaimError(ClaimErrorKind::request_id_conflict, error.what(), sqlstate);
+                throw ClaimError(ClaimErrorKind::request_id_conflict, primary_message(error.what()), sqlstate);
             case SqlstateMeaning::other:
                 // A server that is going away can report its last error with any SQLSTATE.
                 if (!lease.connection().is_open()) {
                     retry = Retry::new_connection;
                     break;
                 }
-                throw ClaimError(ClaimErrorKind::internal, error.what(), sqlstate);
+                throw ClaimError(ClaimErrorKind::internal, "SQLSTATE " + sqlstate + ": " + primary_message(error.what()), sqlstate);
             }
-            last_failure = "SQLSTATE " + sqlstate + ": " + error.what();
+            last_failure = "SQLSTATE " + sqlstate + ": " + primary_message(error.what());
         }
         if (retry == Retry::new_connection) lease.discard();
 

@@ -1,0 +1,27 @@
+#include "cli/exit_codes.hpp"
+
+namespace treasure::exit_code {
+
+int for_status(ClaimStatus status) {
+    switch (status) {
+    case ClaimStatus::claimed: return claimed;
+    case ClaimStatus::already_claimed: return already_claimed;
+    case ClaimStatus::key_required: return key_required;
+    case ClaimStatus::chest_closed: return chest_closed;
+    }
+    return internal;
+}
+
+int for_error(ClaimErrorKind kind) {
+    switch (kind) {
+    case ClaimErrorKind::bad_request: return bad_request;
+    case ClaimErrorKind::unknown_chest: return unknown_chest;
+    case ClaimErrorKind::request_id_conflict: return request_id_conflict;
+    case ClaimErrorKind::unavailable: return unavailable;
+    case ClaimErrorKind::no_path: return unavailable;
+    case ClaimErrorKind::internal: return internal;
+    }
+    return internal;
+}
+
+}  // namespace treasure::exit_code

@@ -1,0 +1,77 @@
+#include "cli/http_claim_path.hpp"
+
+#include <stdexcept>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "lib/claim_error.hpp"
+
+namespace treasure {
+
+namespace {
+
+ClaimErrorKind error_kind_named(const std::string& name, int http_status) {
+    for (auto kind : {ClaimErrorKind::bad_request, ClaimErrorKind::unknown_chest, ClaimErrorKind::request_id_conflict,
+                      ClaimErrorKind::unavailable, ClaimErrorKind::no_path, ClaimErrorKind::internal}) {
+        if (to_string(kind) == name) return kind;
+    }
+    if (http_status == 503) return ClaimErrorKind::unavailable;
+    if (http_status >= 400 && http_status < 500) return ClaimErrorKind::bad_request;
+    return ClaimErrorKind::internal;
+}
+
+template <typename T>
+std::optional<T> optional_member(const nlohmann::json& body, const char* name) {
+    auto field = body.find(name);
+    if (field == body.end() || field->is_null()) return std::nullopt;
+    return field->get<T>();
+}
+
+}  // namespace
+
+HttpClaimPath::HttpClaimPath(const std::string& base_url) {
+    if (base_url.rfind("http://", 0) != 0)
+        throw std::invalid_argument("--url must look like http://127.0.0.1:8080, got '" + base_url + "'");
+    http_ = std::make_unique<httplib::Client>(base_url);
+    http_->set_keep_alive(true);
+    http_->set_tcp_nodelay(true);
+    http_->set_connection_timeout(std::chrono::seconds(2));
+    http_->set_read_timeout(std::chrono::seconds(10));
+}
+
+HttpClaimPath::~HttpClaimPath() = default;
+
+ClaimResult HttpClaimPath::claim(const ClaimRequest& request) {
+    nlohmann::json body{{"player_id", request.player_id}, {"chest_id", request.chest_id}, {"request_id", request.request_id}};
+    if (request.session_id) body["session_id"] = *request.session_id;
+    auto response = http_->Post("/v1/claims", body.dump(), "application/json");
+    if (!response)
+        throw ClaimError(ClaimErrorKind::unavailable,
+                         "no answer from the gateway: " + httplib::to_string(response.error()));
+    const nlohmann::json answer = nlohmann::json::parse(response->body, nullptr, false);
+    if (answer.is_discarded() || !answer.is_object())
+        throw ClaimError(ClaimErrorKind::internal,
+                         "the gateway answered " + std::to_string(response->status) + " without a JSON object");
+    if (auto status = answer.find("status"); status != answer.end() && status->is_string()) {
+        const auto parsed = parse_claim_status(status->get<std::string>());
+        if (!parsed) throw ClaimError(ClaimErrorKind::internal, "the gateway answered unknown status " + status->dump());
+        ClaimResult result;
+        result.status = *parsed;
+        result.replayed = answer.value("replayed", false);
+        result.claim_id = optional_member<std::int64_t>(answer, "claim_id");
+        result.coins_awarded = answer.value("coins_awarded", std::int64_t{0});
+        result.item_awarded = optional_member<std::string>(answer, "item_awarded");
+        result.item_qty = optional_member<std::int32_t>(answer, "item_qty");
+        result.key_used = optional_member<std::string>(answer, "key_used");
+        result.balance = optional_member<std::int64_t>(answer, "balance");
+        result.claimed_at = optional_member<std::string>(answer, "claimed_at");
+        result.path = answer.value("path", std::string("atomic")) == "saga" ? PathKind::saga : PathKind::atomic;
+        return result;
+    }
+    const std::string error = answer.value("error", std::string());
+    throw ClaimError(error_kind_named(error, response->status),
+                     "HTTP " + std::to_string(response->status) + ": " + answer.value("message", error));
+}
+
+}  // namespace treasure

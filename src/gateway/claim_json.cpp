@@ -1,0 +1,88 @@
+#include "gateway/claim_json.hpp"
+
+#include <cstdint>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "lib/uuid.hpp"
+
+namespace treasure {
+
+namespace {
+
+[[noreturn]] void bad_request(const std::string& message) { throw ClaimError(ClaimErrorKind::bad_request, message); }
+
+std::int64_t integer_field(const nlohmann::json& body, const char* name) {
+    auto field = body.find(name);
+    if (field == body.end() || field->is_null()) bad_request(std::string("missing field \"") + name + "\"");
+    if (!field->is_number_integer())
+        bad_request(std::string("field \"") + name + "\" must be an integer, got " + field->type_name());
+    if (field->is_number_unsigned() &&
+        field->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        bad_request(std::string("field \"") + name + "\" does not fit in a 64-bit integer");
+    return field->get<std::int64_t>();
+}
+
+template <typename T>
+nlohmann::json nullable(const std::optional<T>& value) {
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+ClaimRequest parse_claim_request(std::string_view body, std::string_view idempotency_key) {
+    nlohmann::json document = nlohmann::json::parse(body, nullptr, false);
+    if (document.is_discarded()) bad_request("the body is not valid JSON");
+    if (!document.is_object()) bad_request("the body must be a JSON object");
+
+    ClaimRequest request;
+    request.player_id = integer_field(document, "player_id");
+    request.chest_id = integer_field(document, "chest_id");
+    if (auto session = document.find("session_id"); session != document.end() && !session->is_null())
+        request.session_id = integer_field(document, "session_id");
+
+    auto request_id = document.find("request_id");
+    std::string from_body;
+    if (request_id != document.end() && !request_id->is_null()) {
+        if (!request_id->is_string()) bad_request("field \"request_id\" must be a UUID string");
+        from_body = request_id->get<std::string>();
+        if (!normalize_uuid(from_body)) bad_request("field \"request_id\" is not a UUID: '" + from_body.substr(0, 64) + "'");
+    }
+    std::string from_header(idempotency_key);
+    if (!from_header.empty() && !normalize_uuid(from_header))
+        bad_request("the Idempotency-Key header is not a UUID: '" + from_header.substr(0, 64) + "'");
+    if (from_body.empty() && from_header.empty())
+        bad_request("missing field \"request_id\" (or an Idempotency-Key header)");
+    if (!from_body.empty() && !from_header.empty() && normalize_uuid(from_body) != normalize_uuid(from_header))
+        bad_request("the Idempotency-Key header and the body's request_id differ");
+    request.request_id = *normalize_uuid(from_body.empty() ? from_header : from_body);
+    return request;
+}
+
+nlohmann::ordered_json to_json(const ClaimResult& result) {
+    return nlohmann::ordered_json{{"status", to_string(result.status)},
+                          {"replayed", result.replayed},
+                          {"claim_id", nullable(result.claim_id)},
+                          {"coins_awarded", result.coins_awarded},
+                          {"item_awarded", nullable(result.item_awarded)},
+                          {"item_qty", nullable(result.item_qty)},
+                          {"key_used", nullable(result.key_used)},
+                          {"balance", nullable(result.balance)},
+                          {"claimed_at", nullable(result.claimed_at)},
+                          {"path", to_string(result.path)}};
+}
+
+nlohmann::ordered_json to_json(const PlayerSummary& summary) {
+    return nlohmann::ordered_json{{"player_id", summary.player_id},
+                          {"balance", summary.balance},
+                          {"claims", summary.claims},
+                          {"coins_awarded", summary.coins_awarded},
+                          {"last_claim_at", nullable(summary.last_claim_at)}};
+}
+
+nlohmann::ordered_json error_json(std::string_view error, std::string_view message) {
+    return nlohmann::ordered_json{{"error", error}, {"message", message}};
+}
+
+}  // namespace treasure

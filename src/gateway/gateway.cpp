@@ -1,0 +1,142 @@
+#include "gateway/gateway.hpp"
+
+#include <chrono>
+#include <stdexcept>
+#include <utility>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "gateway/claim_json.hpp"
+#include "gateway/http_status.hpp"
+#include "lib/json_file_flags.hpp"
+
+namespace treasure {
+
+namespace {
+
+std::unique_ptr<FeatureFlagProvider> make_flags(const std::string& file) {
+    if (!file.empty()) return std::make_unique<JsonFileFlagProvider>(file);
+    FlagRule everybody;
+    everybody.kind = RolloutKind::on;
+    return std::make_unique<StaticFlagProvider>(
+        std::map<std::string, FlagRule, std::less<>>{{std::string(atomic_claims_flag), everybody}});
+}
+
+void reply_json(httplib::Response& response, int status, const nlohmann::ordered_json& body) {
+    response.status = status;
+    response.set_content(body.dump(), "application/json");
+}
+
+void reply_error(httplib::Response& response, int status, std::string_view error, std::string_view message) {
+    reply_json(response, status, error_json(error, message));
+    if (status == 503) response.set_header("Retry-After", "1");
+}
+
+}  // namespace
+
+Gateway::Gateway(GatewayConfig config)
+    : config_(std::move(config)),
+      atomic_(ClientOptions{config_.dsn, config_.pool_size, config_.retry}),
+      flags_(make_flags(config_.flags_file)),
+      breaker_(config_.breaker),
+      router_(atomic_, nullptr, *flags_, breaker_, &metrics_),
+      players_(std::make_unique<PlayerReader>(config_.replica_dsn.empty() ? config_.dsn : config_.replica_dsn, 2)),
+      server_(std::make_unique<httplib::Server>()) {
+    if (config_.worker_threads == 0) throw std::invalid_argument("the gateway needs at least one worker thread");
+    const std::size_t workers = config_.worker_threads;
+    server_->new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+    server_->set_payload_max_length(config_.max_body_bytes);
+    server_->set_keep_alive_max_count(1000);
+    server_->set_keep_alive_timeout(2);
+    server_->set_tcp_nodelay(true);
+    install_routes();
+}
+
+Gateway::~Gateway() = default;
+
+void Gateway::install_routes() {
+    server_->Post("/v1/claims", [this](const httplib::Request& request, httplib::Response& response) {
+        const auto started = std::chrono::steady_clock::now();
+        ClaimRequest claim;
+        try {
+            claim = parse_claim_request(request.body, request.get_header_value("Idempotency-Key"));
+        } catch (const ClaimError& error) {
+            const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+            metrics_.observe_claim(PathLabel::none, to_string(error.kind()), elapsed.count());
+            reply_error(response, http_status(error.kind()), to_string(error.kind()), error.what());
+            return;
+        }
+        try {
+            const ClaimResult result = router_.claim(claim);
+            reply_json(response, http_status(result.status), to_json(result));
+            if (result.replayed) response.set_header("Idempotency-Replay", "true");
+        } catch (const ClaimError& error) {
+            reply_error(response, http_status(error.kind()), to_string(error.kind()), error.what());
+        }
+    });
+
+    server_->Get(R"(/v1/players/(\d{1,18}))", [this](const httplib::Request& request, httplib::Response& response) {
+        const std::int64_t player_id = std::stoll(request.matches[1]);
+        try {
+            const auto summary = players_->find(player_id);
+            if (!summary) {
+                reply_error(response, 404, "unknown_player", "player " + std::to_string(player_id) + " has no wallet");
+                return;
+            }
+            reply_json(response, 200, to_json(*summary));
+        } catch (const ClaimError& error) {
+            reply_error(response, http_status(error.kind()), to_string(error.kind()), error.what());
+        }
+    });
+
+    server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+        response.set_content(metrics_.serialize(), "text/plain; version=0.0.4; charset=utf-8");
+    });
+
+    server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& response) {
+        reply_json(response, 200,
+                   nlohmann::ordered_json{{"status", "ok"}, {"circuit", to_string(breaker_.state())}, {"flags", flags_->name()}});
+    });
+
+    // Give every error httplib produces itself (404 route, 413 body too large, 400 bad request line) a JSON body.
+    server_->set_error_handler([](const httplib::Request&, httplib::Response& response) {
+        if (!response.body.empty()) return;
+        switch (response.status) {
+        case 413:
+            reply_error(response, 413, "payload_too_large", "the request body is larger than the gateway accepts");
+            break;
+        case 404: reply_error(response, 404, "not_found", "no such endpoint"); break;
+        default: reply_error(response, response.status, "http_error", "HTTP error " + std::to_string(response.status));
+        }
+    });
+
+    server_->set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr failure) {
+        std::string message = "unexpected failure";
+        try {
+            if (failure) std::rethrow_exception(failure);
+        } catch (const std::exception& error) {
+            message = error.what();
+        } catch (...) {
+        }
+        reply_error(response, 500, "internal", message);
+    });
+}
+
+int Gateway::bind(const std::string& host, int port) {
+    if (port == 0) {
+        const int bound = server_->bind_to_any_port(host);
+        if (bound < 0) throw std::runtime_error("cannot listen on " + host + ": no free port");
+        return bound;
+    }
+    if (!server_->bind_to_port(host, port))
+        throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
+                                 " (address in use, or not a local address?)");
+    return port;
+}
+
+void Gateway::serve() { server_->listen_after_bind(); }
+
+void Gateway::stop() { server_->stop(); }
+
+}  // namespace treasure

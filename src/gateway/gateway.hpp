@@ -1,0 +1,67 @@
+#pragma once
+// treasure-gateway as an object: the atomic path, flags, breaker, router, metrics and the HTTP server wired
+// together.  main.cpp adds argument parsing and signals; the tests run it in-process on an ephemeral port.
+//   POST /v1/claims         confirm a tap (see claim_json.hpp and http_status.hpp)
+//   GET  /v1/players/{id}   wallet and analytics counters, from --replica-dsn when given
+//   GET  /metrics           Prometheus text format
+//   GET  /healthz           liveness, circuit state
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "lib/circuit_breaker.hpp"
+#include "lib/claim_metrics.hpp"
+#include "lib/client.hpp"
+#include "lib/feature_flags.hpp"
+#include "lib/player_reader.hpp"
+#include "lib/router.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace treasure {
+
+struct GatewayConfig {
+    std::string dsn;
+    std::string replica_dsn;  // empty: player look-ups go to dsn
+    std::string flags_file;   // empty: atomic_claims is "on" for everybody
+    std::size_t pool_size = 8;
+    std::size_t worker_threads = 32;
+    std::size_t max_body_bytes = 16 * 1024;
+    RetryPolicy retry;
+    CircuitBreakerOptions breaker;
+};
+
+class Gateway {
+public:
+    // Connects to the database and reads the flags file; throws std::runtime_error with the reason.
+    explicit Gateway(GatewayConfig config);
+    ~Gateway();
+    Gateway(const Gateway&) = delete;
+    Gateway& operator=(const Gateway&) = delete;
+
+    // Binds host:port (port 0 = any free port) and returns the bound port; throws std::runtime_error.
+    int bind(const std::string& host, int port);
+    // Serves until stop(); in-flight requests finish before it returns.
+    void serve();
+    void stop();
+
+    ClaimMetrics& metrics() { return metrics_; }
+    CircuitBreaker& breaker() { return breaker_; }
+    Router& router() { return router_; }
+
+private:
+    void install_routes();
+
+    GatewayConfig config_;
+    ClaimMetrics metrics_;
+    Client atomic_;
+    std::unique_ptr<FeatureFlagProvider> flags_;
+    CircuitBreaker breaker_;
+    Router router_;
+    std::unique_ptr<PlayerReader> players_;
+    std::unique_ptr<httplib::Server> server_;
+};
+
+}  // namespace treasure

@@ -1,0 +1,99 @@
+// treasure-gateway: the HTTP endpoint game servers call for every tap.  See gateway.hpp for the routes.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cmath>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "gateway/gateway.hpp"
+#include "lib/listen_address.hpp"
+
+int main(int argc, char** argv) {
+    treasure::GatewayConfig config;
+    std::string listen = "127.0.0.1:8080";
+    double threshold_percent = 0.3;
+    long long open_seconds = 30;
+    long long retry_deadline_ms = config.retry.deadline.count();
+
+    CLI::App app{"treasure-gateway: confirms treasure taps over HTTP with claim_treasure()"};
+    app.footer(
+        "Routes: POST /v1/claims, GET /v1/players/{id}, GET /metrics, GET /healthz.\n"
+        "Without --flags every request takes the atomic path.  With --flags FILE, the flag atomic_claims decides\n"
+        "(rules off, on, canary, percent; the file is re-read within 200 ms of a change).  Requests the flag or\n"
+        "the open circuit breaker send to the saga path get 503 until a saga path exists.\n"
+        "SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0.");
+    app.add_option("--dsn", config.dsn, "libpq connection string of the primary")->required();
+    app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free port)")->capture_default_str();
+    app.add_option("--flags", config.flags_file, "JSON flags file, e.g. {\"flags\":{\"atomic_claims\":{\"rule\":\"on\"}}}")
+        ->check(CLI::ExistingFile);
+    app.add_option("--replica-dsn", config.replica_dsn, "connection string of a read replica for GET /v1/players");
+    app.add_option("--pool", config.pool_size, "database connections")->capture_default_str()->check(CLI::Range(1, 1000));
+    app.add_option("--threads", config.worker_threads, "HTTP worker threads (each keep-alive connection holds one)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 4096));
+    app.add_option("--retry-attempts", config.retry.max_attempts, "attempts per claim on connection loss/40001/40P01")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100));
+    app.add_option("--retry-deadline-ms", retry_deadline_ms, "give up retrying a claim after this long")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 600000));
+    app.add_option("--breaker-threshold", threshold_percent, "open above this 5xx rate, in percent")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 100.0));
+    app.add_option("--breaker-min-calls", config.breaker.min_calls, "calls in the window before the breaker may open")
+        ->capture_default_str()
+        ->check(CLI::Range(1LL, 1000000000LL));
+    app.add_option("--breaker-window", config.breaker.window_buckets, "window length in one-second buckets")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 3600));
+    app.add_option("--breaker-open-seconds", open_seconds, "how long the breaker stays open before probing")
+        ->capture_default_str()
+        ->check(CLI::Range(0LL, 86400LL));
+    app.add_option("--breaker-probes", config.breaker.half_open_probes, "half-open probe calls that must succeed")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100000));
+    CLI11_PARSE(app, argc, argv);
+
+    config.breaker.failure_rate_threshold_ppm = std::llround(threshold_percent * 10000.0);
+    config.breaker.open_duration = std::chrono::seconds(open_seconds);
+    config.retry.deadline = std::chrono::milliseconds(retry_deadline_ms);
+
+    // Signals go to one thread that waits for them; every other thread (httplib's workers included) blocks them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    try {
+        const treasure::ListenAddress address = treasure::parse_listen_address(listen);
+        treasure::Gateway gateway(config);
+        const int port = gateway.bind(address.host, address.port);
+        std::thread stopper([&gateway, &stop_signals] {
+            int received = 0;
+            sigwait(&stop_signals, &received);
+            std::cerr << "treasure-gateway: " << (received == SIGINT ? "SIGINT" : "SIGTERM")
+                      << ", finishing in-flight requests\n";
+            gateway.stop();
+        });
+        std::cerr << "treasure-gateway: listening on " << address.host << ":" << port << " (pool " << config.pool_size
+                  << ", " << config.worker_threads << " workers, flags "
+                  << (config.flags_file.empty() ? "atomic_claims=on" : config.flags_file) << ")\n";
+        std::cout << "listening " << address.host << ":" << port << std::endl;
+        gateway.serve();
+        if (stopper.joinable()) {
+            // serve() can return without a signal (the socket failed): wake the stopper so it can be joined.
+            pthread_kill(stopper.native_handle(), SIGTERM);
+            stopper.join();
+        }
+        std::cerr << "treasure-gateway: stopped\n";
+        return 0;
+    } catch (const std::exception& error) {
+        std::cerr << "treasure-gateway: " << error.what() << "\n";
+        return 1;
+    }
+}
