@@ -50,3 +50,7 @@ include src/client.mk
 all: client
 install: install-client
 clean: clean-client
+
+.PHONY: bench-quick
+bench-quick:
+	bash bench/quick.sh 10 4
