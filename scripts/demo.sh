@@ -17,6 +17,7 @@ sql() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 echo
 echo "==> the hunt: a chest that gives a key, a chest that needs it, a plain coin chest"
 sql <<'SQL'
+\o /dev/null
 CREATE EXTENSION treasure;
 SELECT treasure.put_chest(1, 50, 'golden_key');                 -- the key chest
 SELECT treasure.put_chest(2, 500, 'crown', 1, 'golden_key');    -- needs the key, gives a crown
@@ -24,6 +25,8 @@ SELECT treasure.put_chest(3, 100);                               -- plain coins
 SELECT treasure.put_chest(4, 1000, opens_at => now() + interval '1 day');  -- opens tomorrow
 CREATE TABLE demo_taps (tap serial, player bigint, chest bigint, request text, status text, replayed boolean,
                         coins bigint, balance bigint);
+\o
+TABLE treasure.chests;
 SQL
 
 # tap PLAYER CHEST REQUEST_SUFFIX: one claim, recorded for the summary.
