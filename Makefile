@@ -51,6 +51,5 @@ all: client
 install: install-client
 clean: clean-client
 
-.PHONY: bench-quick
-bench-quick:
-	bash bench/quick.sh 10 4
+# Benchmarks (make bench, make bench-quick) keep their rules beside them.
+include bench/bench.mk
