@@ -3,19 +3,20 @@
 #   make installcheck        pg_regress + isolation suites against a running server (PGHOST/PGPORT/PGUSER)
 #   make demo / make test    the README's two commands: install packages, build, throwaway cluster, run, clean up
 
-EXTENSION  = treasure
+EXTENSION  = treasure treasure_router
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" treasure.control)
+ROUTERVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" treasure_router.control)
 
 MODULE_big = treasure
 OBJS       = $(patsubst %.cpp,%.o,$(wildcard extension/*.cpp))
 
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA       = $(wildcard sql/$(EXTENSION)--*--*.sql)
+DATA_built = sql/treasure--$(EXTVERSION).sql sql/treasure_router--$(ROUTERVERSION).sql
+DATA       = $(wildcard sql/treasure--*--*.sql sql/treasure_router--*--*.sql)
 
 REGRESS      = $(sort $(basename $(notdir $(wildcard tests/regress/sql/*.sql))))
-REGRESS_OPTS = --inputdir=tests/regress --outputdir=tests/regress/output --load-extension=$(EXTENSION)
+REGRESS_OPTS = --inputdir=tests/regress --outputdir=tests/regress/output --load-extension=treasure
 ISOLATION      = $(sort $(basename $(notdir $(wildcard tests/isolation/specs/*.spec))))
-ISOLATION_OPTS = --inputdir=tests/isolation --outputdir=tests/isolation/output --load-extension=$(EXTENSION)
+ISOLATION_OPTS = --inputdir=tests/isolation --outputdir=tests/isolation/output --load-extension=treasure
 
 EXTRA_CLEAN = $(DATA_built) tests/regress/output tests/isolation/output
 
@@ -32,7 +33,10 @@ ifneq ($(PGXS),)
 include $(PGXS)
 endif
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql treasure.control
+sql/treasure--$(EXTVERSION).sql: sql/treasure.sql treasure.control
+	cp $< $@
+
+sql/treasure_router--$(ROUTERVERSION).sql: sql/treasure_router.sql treasure_router.control
 	cp $< $@
 
 .PHONY: demo test format
