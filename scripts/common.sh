@@ -72,3 +72,30 @@ cluster_stop() {
   rm -rf "$CLUSTER_DIR"
   CLUSTER_DIR=
 }
+
+# replica_start NAME: a streaming standby of the running cluster (pg_basebackup -R), in its own temporary
+# directory and socket.  Exports REPLICA_DIR and REPLICA_HOST; stop it with replica_stop.
+replica_start() {
+  REPLICA_DIR=$(mktemp -d "/tmp/treasure-$1.XXXXXX")
+  chmod 755 "$REPLICA_DIR"
+  mkdir -p "$REPLICA_DIR/socket"
+  [ "$(id -u)" -eq 0 ] && chown -R postgres: "$REPLICA_DIR"
+  as_cluster_owner "$PG_BIN/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U postgres -D "$REPLICA_DIR/data" \
+    -R -X stream -c fast >"$REPLICA_DIR/basebackup.log" 2>&1 || { cat "$REPLICA_DIR/basebackup.log"; return 1; }
+  cat >>"$REPLICA_DIR/data/postgresql.conf" <<CONF
+unix_socket_directories = '$REPLICA_DIR/socket'
+hot_standby = on
+hot_standby_feedback = on
+CONF
+  as_cluster_owner "$PG_BIN/pg_ctl" -D "$REPLICA_DIR/data" -l "$REPLICA_DIR/server.log" -w -t 60 start >/dev/null \
+    || { cat "$REPLICA_DIR/server.log"; return 1; }
+  export REPLICA_HOST="$REPLICA_DIR/socket"
+  echo "==> streaming replica running in $REPLICA_DIR (socket $REPLICA_HOST)"
+}
+
+replica_stop() {
+  [ -n "${REPLICA_DIR:-}" ] && [ -d "$REPLICA_DIR" ] || return 0
+  as_cluster_owner "$PG_BIN/pg_ctl" -D "$REPLICA_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$REPLICA_DIR"
+  REPLICA_DIR=
+}
