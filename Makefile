@@ -11,7 +11,7 @@ MODULE_big = treasure
 OBJS       = $(patsubst %.cpp,%.o,$(wildcard extension/*.cpp))
 
 DATA_built = sql/treasure--$(EXTVERSION).sql sql/treasure_router--$(ROUTERVERSION).sql
-DATA       = $(wildcard sql/treasure--*--*.sql sql/treasure_router--*--*.sql)
+DATA       = $(filter-out $(DATA_built),$(wildcard sql/treasure--*.sql sql/treasure_router--*--*.sql))
 
 REGRESS      = $(sort $(basename $(notdir $(wildcard tests/regress/sql/*.sql))))
 REGRESS_OPTS = --inputdir=tests/regress --outputdir=tests/regress/output --load-extension=treasure
@@ -51,6 +51,7 @@ format:
 
 # The client shim (library, treasure CLI, treasure-gateway) has its own rules, kept apart from PGXS's flags.
 include src/client.mk
+include tests/faults/faults.mk
 all: client
 install: install-client
 clean: clean-client
