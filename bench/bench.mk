@@ -1,4 +1,24 @@
-# Benchmark targets; see bench/README.md.
-.PHONY: bench-quick
-bench-quick:
-	bash bench/quick.sh 10 4
+# Benchmarks (see bench/README.md).  Included by the top-level Makefile after src/client.mk, whose CLIENT_*
+# flags the C++ drivers reuse; explicit rules only (PGXS owns CXXFLAGS and the implicit %.o rules).
+#   make bench          the full run (<= 10 min on 2 cores): writes bench/RESULTS.md and bench/latency.png
+#   make bench-quick    the same sections, shortened (<= 1 min): build/bench/quick/RESULTS.md
+#   make bench-programs build/bench/client_bench (Google Benchmark) and build/bench/memory_driver
+BENCH_BUILD    := $(CLIENT_BUILD)/bench
+BENCH_PROGRAMS := $(BENCH_BUILD)/client_bench $(BENCH_BUILD)/memory_driver
+
+.PHONY: bench bench-quick bench-programs
+bench-programs: $(BENCH_PROGRAMS)
+
+$(BENCH_BUILD)/client_bench: bench/client_bench.cpp $(CLIENT_LIB)
+	@mkdir -p $(dir $@)
+	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) $(CLIENT_CPPFLAGS) -o $@ $< $(CLIENT_LIB) $(CLIENT_LDLIBS) -lbenchmark -pthread
+
+$(BENCH_BUILD)/memory_driver: bench/memory_driver.cpp
+	@mkdir -p $(dir $@)
+	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ $< -lpq
+
+bench: all bench-programs
+	bash bench/run.sh full
+
+bench-quick: all bench-programs
+	bash bench/run.sh quick

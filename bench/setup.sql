@@ -9,3 +9,5 @@ SELECT count(treasure.grant_item(p, 'golden_key', 5)) FROM generate_series(1, 10
 CREATE TABLE bench_counters (player_id bigint PRIMARY KEY, n bigint NOT NULL) WITH (fillfactor = 70);
 INSERT INTO bench_counters SELECT p, 0 FROM generate_series(1, 100000) AS p;
 VACUUM ANALYZE;
+-- The reference implementations of the same claim (bench/peers/).
+\ir peers/claim_plpgsql.sql

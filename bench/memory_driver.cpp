@@ -1,0 +1,116 @@
+// bench/memory_driver: N claims on ONE connection (so one backend), pipelined, each in its own transaction,
+// and every SAMPLE claims a line with that backend's memory:
+//   claims  contexts_bytes (sum of pg_backend_memory_contexts.total_bytes)  rss_anon_kb  vm_rss_kb
+// RssAnon is the backend's private memory; VmRSS also counts the shared buffers it has touched, which grows
+// with the pages a run visits and is not a leak.  Reading /proc/<pid>/status of the backend needs the driver
+// to run on the database host (it does: the benchmarks only use unix sockets).
+//   memory_driver DSN CLAIMS SAMPLE [FIRST_PLAYER PLAYERS CHESTS]
+// Player p of FIRST_PLAYER..FIRST_PLAYER+PLAYERS-1 claims chests 1..CHESTS in turn, so every claim is fresh.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include <libpq-fe.h>
+
+namespace {
+
+[[noreturn]] void die(const char* what, PGconn* connection) {
+    std::fprintf(stderr, "memory_driver: %s: %s\n", what, connection ? PQerrorMessage(connection) : "");
+    std::exit(1);
+}
+
+long status_kb(int pid, const char* field) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    const std::string prefix = std::string(field) + ":";
+    while (std::getline(status, line))
+        if (line.rfind(prefix, 0) == 0) return std::atol(line.c_str() + prefix.size());
+    return -1;
+}
+
+std::string scalar(PGconn* connection, const char* sql) {
+    PGresult* result = PQexec(connection, sql);
+    if (PQresultStatus(result) != PGRES_TUPLES_OK) die(sql, connection);
+    std::string value = PQgetvalue(result, 0, 0);
+    PQclear(result);
+    return value;
+}
+
+std::string uuid(std::mt19937_64& random) {
+    const unsigned long long a = random(), b = random();
+    char text[37];
+    std::snprintf(text, sizeof text, "%08llx-%04llx-4%03llx-%04llx-%012llx", a >> 32, (a >> 16) & 0xffff,
+                  a & 0xfff, 0x8000 | (b >> 48 & 0x3fff), b & 0xffffffffffffULL);
+    return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 4) {
+        std::fprintf(stderr, "usage: memory_driver DSN CLAIMS SAMPLE [FIRST_PLAYER PLAYERS CHESTS]\n");
+        return 2;
+    }
+    const long long claims = std::atoll(argv[2]), sample = std::atoll(argv[3]);
+    const long long first_player = argc > 4 ? std::atoll(argv[4]) : 1000001;
+    const long long players = argc > 5 ? std::atoll(argv[5]) : 100000;
+    const long long chests = argc > 6 ? std::atoll(argv[6]) : 1000;
+    PGconn* connection = PQconnectdb(argv[1]);
+    if (PQstatus(connection) != CONNECTION_OK) die("connect", connection);
+    // Durability is not what this measures; asynchronous commit lets 1M claims fit in a few minutes.
+    PQclear(PQexec(connection, "SET synchronous_commit = off"));
+    const int pid = std::atoi(scalar(connection, "SELECT pg_backend_pid()").c_str());
+    PGresult* prepared = PQprepare(connection, "claim",
+                                   "SELECT status FROM claim_treasure($1::bigint, $2::bigint, $3::uuid, $4::bigint)", 4,
+                                   nullptr);
+    if (PQresultStatus(prepared) != PGRES_COMMAND_OK) die("prepare", connection);
+    PQclear(prepared);
+
+    auto report = [&](long long done) {
+        const std::string bytes =
+            scalar(connection, "SELECT sum(total_bytes)::bigint FROM pg_catalog.pg_backend_memory_contexts");
+        std::printf("%lld %s %ld %ld\n", done, bytes.c_str(), status_kb(pid, "RssAnon"), status_kb(pid, "VmRSS"));
+        std::fflush(stdout);
+    };
+    report(0);
+
+    std::mt19937_64 random{42};
+    const long long batch = 256;
+    long long sent = 0, failures = 0;
+    while (sent < claims) {
+        if (PQenterPipelineMode(connection) != 1) die("pipeline", connection);
+        const long long n = std::min(batch, claims - sent);
+        for (long long i = 0; i < n; ++i) {
+            const long long k = sent + i;
+            const std::string player = std::to_string(first_player + k % players);
+            const std::string chest = std::to_string(1 + (k / players) % chests);
+            const std::string request = uuid(random);
+            const char* values[] = {player.c_str(), chest.c_str(), request.c_str(), player.c_str()};
+            if (PQsendQueryPrepared(connection, "claim", 4, values, nullptr, nullptr, 0) != 1) die("send", connection);
+            if (PQpipelineSync(connection) != 1) die("sync", connection);  // one transaction per claim
+        }
+        for (long long i = 0; i < n; ++i) {
+            for (;;) {
+                PGresult* result = PQgetResult(connection);
+                if (result == nullptr) continue;  // end of one query's results
+                const ExecStatusType status = PQresultStatus(result);
+                if (status == PGRES_FATAL_ERROR && failures++ < 3)
+                    std::fprintf(stderr, "memory_driver: %s", PQresultErrorMessage(result));
+                PQclear(result);
+                if (status == PGRES_PIPELINE_SYNC) break;
+            }
+        }
+        if (PQexitPipelineMode(connection) != 1) die("exit pipeline", connection);
+        const long long before = sent;
+        sent += n;
+        if (sent / sample != before / sample || sent == claims) report(sent);
+    }
+    PQfinish(connection);
+    if (failures > 0) {
+        std::fprintf(stderr, "memory_driver: %lld claims failed\n", failures);
+        return 1;
+    }
+    return 0;
+}
