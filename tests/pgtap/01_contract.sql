@@ -172,7 +172,8 @@ SELECT results_eq($$
 $$, $$
   VALUES ('treasure.claim_events', 'player_id'), ('treasure.claims', 'player_id'),
          ('treasure.inventories', 'player_id'), ('treasure.item_grants', 'player_id'),
-         ('treasure.player_stats', 'player_id'), ('treasure.wallets', 'player_id')
+         ('treasure.player_stats', 'player_id'), ('treasure.saga_messages', 'player_id'),
+         ('treasure.saga_steps', 'player_id'), ('treasure.sagas', 'player_id'), ('treasure.wallets', 'player_id')
 $$, 'every player-owned table leads its primary key with player_id');
 SELECT col_is_unique('treasure', 'claims', ARRAY['request_id'], 'claims.request_id is UNIQUE on its own');
 SELECT col_not_null('treasure', 'claims', 'request_id', 'claims.request_id is NOT NULL');
@@ -224,8 +225,8 @@ $$, 'pg_extension.extconfig lists every table and sequence of schema treasure, s
 SELECT ok((SELECT bool_and(cond = '') FROM pg_catalog.pg_extension e, unnest(e.extcondition) cond
             WHERE e.extname = 'treasure'),
           'every configuration table is dumped whole (no WHERE condition)');
-SELECT is((SELECT cardinality(e.extconfig) FROM pg_catalog.pg_extension e WHERE e.extname = 'treasure'), 10,
-          'extconfig holds the 7 tables and 3 sequences');
+SELECT is((SELECT cardinality(e.extconfig) FROM pg_catalog.pg_extension e WHERE e.extname = 'treasure'), 15,
+          'extconfig holds the 10 tables and 5 sequences (1.1.0: sagas, saga_steps, saga_messages and 2 sequences)');
 SELECT is_empty($$
   SELECT c.oid::regclass::text FROM pg_catalog.pg_class c
    WHERE c.relnamespace = 'treasure'::regnamespace AND c.relkind IN ('r', 'S')
