@@ -10,7 +10,7 @@ CLIENT_BUILD    ?= build
 PREFIX          ?= /usr/local
 CLIENT_PKGS     := libpqxx cpp-httplib prometheus-cpp-core
 CLIENT_CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -pthread -MMD -MP
-CLIENT_CPPFLAGS := -Isrc $(shell pkg-config --cflags $(CLIENT_PKGS) 2>/dev/null)
+CLIENT_CPPFLAGS := -Isrc -Itests/client $(shell pkg-config --cflags $(CLIENT_PKGS) 2>/dev/null)
 CLIENT_LDLIBS   := $(shell pkg-config --libs $(CLIENT_PKGS) 2>/dev/null) -lpq -pthread
 CLIENT_TEST_LDLIBS := -lgtest_main -lgtest -pthread
 
