@@ -182,6 +182,35 @@ void resolve_unclaimed(const ClaimArgs &args, const ChestState &chest, bool key_
     }
 }
 
+// Which chests needed a key when this backend last claimed them: a hint that never decides an outcome.
+// Without it a chest that needs a key costs the claim statement twice (the first attempt, without the
+// player's lock, may not spend a key) plus the lock; with it the claim locks the player first and runs the
+// statement once.  A stale hint is harmless: locking the player is always allowed (it is exactly what the
+// second attempt does), and a chest that no longer needs a key is claimed by the locked attempt all the same;
+// a chest that newly needs one takes the two-attempt path and corrects the hint.  Plain static data, so
+// nothing here owns memory across SPI calls.
+struct KeyHint {
+    int64 chest_id;  // 0: empty slot (chest ids are positive)
+    bool needs_key;
+};
+constexpr int key_hint_slots = 4096;
+KeyHint key_hints[key_hint_slots];
+
+KeyHint &key_hint_slot(int64 chest_id) { return key_hints[static_cast<uint64>(chest_id) % key_hint_slots]; }
+
+bool hinted_needs_key(int64 chest_id)
+{
+    const KeyHint &hint = key_hint_slot(chest_id);
+    return hint.chest_id == chest_id && hint.needs_key;
+}
+
+void remember_needs_key(int64 chest_id, bool needs_key)
+{
+    KeyHint &hint = key_hint_slot(chest_id);
+    hint.chest_id = chest_id;
+    hint.needs_key = needs_key;
+}
+
 void claim_error_context(void *arg)
 {
     const ClaimArgs *args = static_cast<const ClaimArgs *>(arg);
@@ -234,13 +263,23 @@ TREASURE_SQL_FUNCTION(claim_treasure)
 
     ResultRow row(Status::claimed);
     ChestState chest = {false, false};
-    Attempt attempt = run_claim_statement(args, false, chest, row);
+    const int64 chest_id = DatumGetInt64(args.chest_id);
+    Attempt attempt;
     bool key_checked = false;
-    if (attempt == Attempt::not_claimed && chest.is_open && chest.needs_key) {
+    if (hinted_needs_key(chest_id)) {
+        // Lock first; a player without a wallet holds no key, and the unlocked statement then reports why.
         key_checked = true;
-        if (lock_player(args))
-            attempt = run_claim_statement(args, true, chest, row);
+        attempt = run_claim_statement(args, lock_player(args), chest, row);
+    } else {
+        attempt = run_claim_statement(args, false, chest, row);
+        if (attempt == Attempt::not_claimed && chest.is_open && chest.needs_key) {
+            key_checked = true;
+            if (lock_player(args))
+                attempt = run_claim_statement(args, true, chest, row);
+        }
     }
+    if (attempt != Attempt::unknown_chest)
+        remember_needs_key(chest_id, chest.needs_key);
     if (attempt == Attempt::unknown_chest)
         ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
                         errmsg("chest " INT64_FORMAT " does not exist", DatumGetInt64(args.chest_id))));
