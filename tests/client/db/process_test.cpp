@@ -1,0 +1,161 @@
+// The installed-style programs as processes: treasure-gateway's graceful shutdown and treasure's exit codes.
+// They are found in $TREASURE_BUILD_DIR (default: build/, relative to the repository root).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "lib/uuid.hpp"
+#include "support/test_database.hpp"
+
+namespace treasure {
+namespace {
+
+std::string program(const std::string& name) {
+    const char* directory = std::getenv("TREASURE_BUILD_DIR");
+    return std::string(directory ? directory : "build") + "/" + name;
+}
+
+// A child process whose stdout we read through a pipe.
+class Child {
+public:
+    explicit Child(const std::vector<std::string>& argv) {
+        int fds[2];
+        if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::dup2(fds[1], STDOUT_FILENO);
+            ::close(fds[0]);
+            ::close(fds[1]);
+            std::vector<char*> args;
+            for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+            args.push_back(nullptr);
+            ::execv(args[0], args.data());
+            std::perror("execv");
+            ::_exit(127);
+        }
+        ::close(fds[1]);
+        out_ = fds[0];
+    }
+    ~Child() {
+        if (pid_ > 0 && !reaped_) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        ::close(out_);
+    }
+    std::string read_line() {
+        std::string line;
+        char c;
+        while (::read(out_, &c, 1) == 1 && c != '\n') line += c;
+        return line;
+    }
+    std::string read_all() {
+        std::string text;
+        char buffer[4096];
+        ssize_t n;
+        while ((n = ::read(out_, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
+        return text;
+    }
+    void signal(int number) { ::kill(pid_, number); }
+    // The exit status, or -1 when it did not exit normally.
+    int wait() {
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        reaped_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+
+private:
+    pid_t pid_ = -1;
+    int out_ = -1;
+    bool reaped_ = false;
+};
+
+class ProcessTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        dsn_ = new std::string(testing::create_test_database("treasure_process_test"));
+        testing::execute(*dsn_, "SELECT treasure.put_chest(1, 10); SELECT treasure.put_chest(2, 5, key_item => 'key');");
+    }
+    static void TearDownTestSuite() {
+        delete dsn_;
+        dsn_ = nullptr;
+    }
+    static int claim(const std::vector<std::string>& extra, std::string* output = nullptr) {
+        std::vector<std::string> argv{program("treasure"), "claim", "--dsn", *dsn_};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        Child child(argv);
+        const std::string text = child.read_all();
+        if (output) *output = text;
+        return child.wait();
+    }
+    static std::string* dsn_;
+};
+std::string* ProcessTest::dsn_ = nullptr;
+
+TEST_F(ProcessTest, ClaimExitCodesTellTheOutcome) {
+    const std::string id = random_uuid_v4();
+    std::string output;
+    EXPECT_EQ(claim({"--player", "3001", "--chest", "1", "--request-id", id}, &output), 0);
+    EXPECT_NE(output.find("claimed (fresh)"), std::string::npos) << output;
+    EXPECT_EQ(claim({"--player", "3001", "--chest", "1", "--request-id", id, "--json"}, &output), 0);
+    EXPECT_EQ(nlohmann::json::parse(output)["replayed"], true) << output;
+    EXPECT_EQ(claim({"--player", "3001", "--chest", "1"}), 10);
+    EXPECT_EQ(claim({"--player", "3001", "--chest", "2"}), 11);
+    EXPECT_EQ(claim({"--player", "3002", "--chest", "1", "--request-id", id}), 22);
+    EXPECT_EQ(claim({"--player", "3001", "--chest", "999"}), 21);
+    EXPECT_EQ(claim({"--player", "0", "--chest", "1"}), 20);
+    EXPECT_EQ(claim({"--player", "3001"}), 2);
+}
+
+TEST_F(ProcessTest, GatewayFinishesInFlightRequestsOnSigterm) {
+    Child gateway({program("treasure-gateway"), "--dsn", *dsn_, "--listen", "127.0.0.1:0", "--pool", "2"});
+    const std::string banner = gateway.read_line();  // "listening 127.0.0.1:PORT"
+    ASSERT_EQ(banner.rfind("listening 127.0.0.1:", 0), 0u) << banner;
+    const int port = std::stoi(banner.substr(banner.rfind(':') + 1));
+
+    httplib::Client http("127.0.0.1", port);
+    const nlohmann::json first{{"player_id", 3100}, {"chest_id", 1}, {"request_id", random_uuid_v4()}};
+    ASSERT_EQ(http.Post("/v1/claims", first.dump(), "application/json")->status, 200);
+
+    // Hold the player's wallet row so the next claim waits inside the database: it is in flight for sure.
+    pqxx::connection blocker(*dsn_);
+    pqxx::work hold(blocker);
+    hold.exec("SELECT balance FROM treasure.wallets WHERE player_id = 3100 FOR UPDATE");
+    auto in_flight = std::async(std::launch::async, [port] {
+        httplib::Client client("127.0.0.1", port);
+        client.set_read_timeout(std::chrono::seconds(30));
+        const nlohmann::json tap{{"player_id", 3100}, {"chest_id", 2}, {"request_id", random_uuid_v4()}};
+        auto response = client.Post("/v1/claims", tap.dump(), "application/json");
+        return response ? response->status : -1;
+    });
+    pqxx::connection observer(*dsn_);
+    bool waiting = false;
+    for (int i = 0; i < 1000 && !waiting; ++i) {
+        pqxx::nontransaction look(observer);
+        waiting = look.exec("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+                      .size() > 0;
+        if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(waiting) << "the second claim never reached the database";
+
+    gateway.signal(SIGTERM);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the gateway stop accepting first
+    hold.abort();
+    EXPECT_EQ(in_flight.get(), 422) << "the in-flight claim (key_required) is answered";
+    EXPECT_EQ(gateway.wait(), 0);
+}
+
+}  // namespace
+}  // namespace treasure
