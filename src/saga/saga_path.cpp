@@ -1,0 +1,244 @@
+#include "saga/saga_path.hpp"
+
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include <pqxx/connection>
+#include <pqxx/except>
+#include <pqxx/nontransaction>
+#include <pqxx/notification>
+
+#include "lib/claim_error.hpp"
+#include "lib/sqlstate.hpp"
+
+namespace treasure {
+
+namespace {
+
+constexpr const char* done_channel = "treasure_saga_done";
+
+constexpr const char* start_sql =
+    "SELECT saga_id, status, replayed, claim_id, coins_awarded, item_awarded, item_qty, key_used, balance, "
+    "to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+    "FROM treasure.saga_claim($1::bigint, $2::bigint, $3::uuid, $4::bigint)";
+
+constexpr const char* outcome_sql =
+    "SELECT NULL::bigint, status, replayed, claim_id, coins_awarded, item_awarded, item_qty, key_used, balance, "
+    "to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+    "FROM treasure.saga_outcome($1::bigint, $2::bigint)";
+
+template <typename T>
+std::optional<T> optional_field(const pqxx::field& field) {
+    if (field.is_null()) return std::nullopt;
+    return field.as<T>();
+}
+
+// Columns 1..9 of start_sql / outcome_sql; status is not NULL.
+ClaimResult read_result(const pqxx::row& row) {
+    const auto status_text = row[1].as<std::string>();
+    if (status_text == "failed")
+        throw ClaimError(ClaimErrorKind::unavailable,
+                         "the saga failed and was compensated; retry with the same request_id");
+    const auto status = parse_claim_status(status_text);
+    if (!status) throw ClaimError(ClaimErrorKind::internal, "saga returned unknown status '" + status_text + "'");
+    ClaimResult result;
+    result.status = *status;
+    result.replayed = row[2].as<bool>();
+    result.claim_id = optional_field<std::int64_t>(row[3]);
+    result.coins_awarded = optional_field<std::int64_t>(row[4]).value_or(0);
+    result.item_awarded = optional_field<std::string>(row[5]);
+    result.item_qty = optional_field<std::int32_t>(row[6]);
+    result.key_used = optional_field<std::string>(row[7]);
+    result.balance = optional_field<std::int64_t>(row[8]);
+    result.claimed_at = optional_field<std::string>(row[9]);
+    result.path = PathKind::saga;
+    return result;
+}
+
+std::string primary_message(const char* what) {
+    std::string message(what);
+    for (const char* prefix : {"ERROR:  ", "FATAL:  "}) {
+        if (message.rfind(prefix, 0) == 0) message.erase(0, std::char_traits<char>::length(prefix));
+    }
+    const auto end_of_line = message.find('\n');
+    if (end_of_line != std::string::npos) message.erase(end_of_line);
+    return message;
+}
+
+// Remembers which sagas finished since it was last cleared (payload = saga_id).
+class DoneReceiver final : public pqxx::notification_receiver {
+public:
+    explicit DoneReceiver(pqxx::connection_base& connection) : pqxx::notification_receiver(connection, done_channel) {}
+    void operator()(const std::string& payload, int) override { done_.insert(payload); }
+    bool seen(const std::string& saga_id) const { return done_.count(saga_id) > 0; }
+    void clear() { done_.clear(); }
+
+private:
+    std::set<std::string> done_;
+};
+
+enum class Retry { none, same_connection, new_connection };
+
+}  // namespace
+
+// One connection and its LISTEN; reopened when found broken.
+struct SagaPath::Slot {
+    std::unique_ptr<pqxx::connection> connection;
+    std::unique_ptr<DoneReceiver> receiver;
+
+    void open(const std::string& dsn) {
+        receiver.reset();
+        connection = std::make_unique<pqxx::connection>(dsn);
+        connection->prepare("saga_start", start_sql);
+        connection->prepare("saga_outcome", outcome_sql);
+        receiver = std::make_unique<DoneReceiver>(*connection);
+    }
+    void discard() noexcept {
+        receiver.reset();
+        connection.reset();
+    }
+};
+
+SagaPath::SagaPath(SagaPathOptions options) : options_(std::move(options)) {
+    if (options_.pool_size == 0) throw std::invalid_argument("saga path: pool_size must be at least 1");
+    for (std::size_t i = 0; i < options_.pool_size; ++i) {
+        auto slot = std::make_unique<Slot>();
+        try {
+            slot->open(options_.dsn);
+        } catch (const std::exception& error) {
+            throw std::runtime_error(std::string("saga path: cannot connect: ") + primary_message(error.what()));
+        }
+        free_.push_back(slot.get());
+        slots_.push_back(std::move(slot));
+    }
+}
+
+SagaPath::~SagaPath() = default;
+
+bool SagaPath::available(const std::string& dsn) {
+    pqxx::connection connection(dsn);
+    pqxx::nontransaction transaction(connection);
+    const auto rows = transaction.exec(
+        "SELECT to_regprocedure('treasure.saga_claim(bigint, bigint, uuid, bigint)') IS NOT NULL");
+    return rows.size() == 1 && rows[0][0].as<bool>();
+}
+
+SagaPath::Slot& SagaPath::acquire(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!freed_.wait_until(lock, deadline, [this] { return !free_.empty(); }))
+        throw ClaimError(ClaimErrorKind::unavailable, "saga path: no free connection before the deadline");
+    Slot* slot = free_.back();
+    free_.pop_back();
+    return *slot;
+}
+
+void SagaPath::release(Slot& slot) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        free_.push_back(&slot);
+    }
+    freed_.notify_one();
+}
+
+ClaimResult SagaPath::attempt(Slot& slot, const ClaimRequest& request, std::chrono::steady_clock::time_point deadline) {
+    if (!slot.connection || !slot.receiver || !slot.connection->is_open()) slot.open(options_.dsn);
+    pqxx::connection& connection = *slot.connection;
+    slot.receiver->clear();
+
+    std::string saga_id;
+    {
+        pqxx::nontransaction transaction(connection);
+        const std::string session = request.session_id ? std::to_string(*request.session_id) : std::string();
+        const pqxx::result rows =
+            transaction.exec_prepared("saga_start", request.player_id, request.chest_id, request.request_id,
+                                      request.session_id ? session.c_str() : static_cast<const char*>(nullptr));
+        if (rows.size() != 1)
+            throw ClaimError(ClaimErrorKind::internal, "saga_claim() returned " + std::to_string(rows.size()) + " rows");
+        if (!rows[0][1].is_null()) return read_result(rows[0]);
+        saga_id = rows[0][0].as<std::string>();
+    }
+
+    // The saga runs; its answer is known when treasure_saga_done carries its id.  Look once first: it may
+    // have finished before this connection read the notification.
+    bool look = true;
+    for (;;) {
+        if (look) {
+            pqxx::nontransaction transaction(connection);
+            const pqxx::result rows = transaction.exec_prepared("saga_outcome", request.player_id, saga_id);
+            if (!rows.empty()) return read_result(rows[0]);
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline)
+            throw ClaimError(ClaimErrorKind::unavailable,
+                             "saga " + saga_id + " did not finish before the deadline; retry with the same request_id");
+        // Wake at least every 200 ms to look again (a missed notification cannot stall a claim).
+        const auto wait = std::min<std::chrono::microseconds>(
+            std::chrono::duration_cast<std::chrono::microseconds>(deadline - now), std::chrono::milliseconds(200));
+        connection.await_notification(static_cast<long>(wait.count() / 1000000), static_cast<long>(wait.count() % 1000000));
+        look = slot.receiver->seen(saga_id) || std::chrono::steady_clock::now() >= now + wait;
+    }
+}
+
+ClaimResult SagaPath::claim(const ClaimRequest& original) {
+    ClaimRequest request = original;
+    validate(request);
+    thread_local std::mt19937_64 random{std::random_device{}()};
+    const auto deadline = std::chrono::steady_clock::now() + options_.deadline;
+    std::string last_failure;
+
+    for (int attempt_number = 1;; ++attempt_number) {
+        Slot& slot = acquire(deadline);
+        Retry retry = Retry::none;
+        try {
+            ClaimResult result = attempt(slot, request, deadline);
+            release(slot);
+            return result;
+        } catch (const ClaimError&) {
+            release(slot);
+            throw;
+        } catch (const pqxx::broken_connection& error) {
+            retry = Retry::new_connection;
+            last_failure = "connection lost: " + primary_message(error.what());
+        } catch (const pqxx::in_doubt_error& error) {
+            retry = Retry::new_connection;
+            last_failure = "commit in doubt: " + primary_message(error.what());
+        } catch (const pqxx::sql_error& error) {
+            const std::string& sqlstate = error.sqlstate();
+            last_failure = "SQLSTATE " + sqlstate + ": " + primary_message(error.what());
+            ClaimErrorKind kind = ClaimErrorKind::internal;
+            switch (classify_sqlstate(sqlstate)) {
+            case SqlstateMeaning::retry: retry = Retry::same_connection; break;
+            case SqlstateMeaning::connection_lost: retry = Retry::new_connection; break;
+            case SqlstateMeaning::bad_request: kind = ClaimErrorKind::bad_request; break;
+            case SqlstateMeaning::unknown_chest: kind = ClaimErrorKind::unknown_chest; break;
+            case SqlstateMeaning::request_id_conflict: kind = ClaimErrorKind::request_id_conflict; break;
+            case SqlstateMeaning::other:
+                if (!slot.connection || !slot.connection->is_open()) retry = Retry::new_connection;
+                break;
+            }
+            if (retry == Retry::none) {
+                release(slot);
+                throw ClaimError(kind, kind == ClaimErrorKind::internal ? last_failure : primary_message(error.what()), sqlstate);
+            }
+        } catch (const std::exception& error) {
+            // pqxx::usage_error and the like: the connection's state is unknown.
+            retry = Retry::new_connection;
+            last_failure = error.what();
+        }
+        if (retry == Retry::new_connection) slot.discard();
+        release(slot);
+
+        // 40001 here mostly means another request's saga holds this chest: wait a little and ask again.
+        std::uniform_int_distribution<int> jitter(1, std::min(50, 2 << std::min(attempt_number, 5)));
+        const auto pause = std::chrono::milliseconds(jitter(random));
+        if (std::chrono::steady_clock::now() + pause >= deadline)
+            throw ClaimError(ClaimErrorKind::unavailable,
+                             "saga claim not confirmed before the deadline (" + std::to_string(attempt_number) +
+                                 " attempts); last failure: " + last_failure);
+        std::this_thread::sleep_for(pause);
+    }
+}
+
+}  // namespace treasure
