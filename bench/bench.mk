@@ -7,7 +7,7 @@ BENCH_BUILD    := $(CLIENT_BUILD)/bench
 BENCH_PROGRAMS := $(BENCH_BUILD)/client_bench $(BENCH_BUILD)/memory_driver
 
 .PHONY: bench bench-quick bench-programs
-bench-programs: $(BENCH_PROGRAMS)
+bench-programs: $(BENCH_PROGRAMS) $(CLIENT_PROGRAMS)
 
 $(BENCH_BUILD)/client_bench: bench/client_bench.cpp $(CLIENT_LIB)
 	@mkdir -p $(dir $@)
@@ -17,8 +17,8 @@ $(BENCH_BUILD)/memory_driver: bench/memory_driver.cpp
 	@mkdir -p $(dir $@)
 	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ $< -lpq
 
-bench: all bench-programs
+bench: install bench-programs
 	bash bench/run.sh full
 
-bench-quick: all bench-programs
+bench-quick: install bench-programs
 	bash bench/run.sh quick

@@ -1,16 +1,23 @@
 // bench/memory_driver: N claims on ONE connection (so one backend), pipelined, each in its own transaction,
 // and every SAMPLE claims a line with that backend's memory:
-//   claims  contexts_bytes (sum of pg_backend_memory_contexts.total_bytes)  rss_anon_kb  vm_rss_kb
+//   claims  contexts_bytes (sum of pg_backend_memory_contexts.total_bytes)  rss_anon_kb  vm_rss_kb  cpu_ms
+// cpu_ms is the backend's user+system CPU time so far: per claim, it compares implementations far more
+// steadily than throughput on a shared machine (other processes' load does not count against it).
 // RssAnon is the backend's private memory; VmRSS also counts the shared buffers it has touched, which grows
 // with the pages a run visits and is not a leak.  Reading /proc/<pid>/status of the backend needs the driver
 // to run on the database host (it does: the benchmarks only use unix sockets).
-//   memory_driver DSN CLAIMS SAMPLE [FIRST_PLAYER PLAYERS CHESTS]
+//   memory_driver DSN CLAIMS SAMPLE [FIRST_PLAYER PLAYERS CHESTS [SQL]]
+// SQL (default: claim_treasure()) takes $1 player_id, $2 chest_id, $3 request_id (uuid text), $4 session_id.
 // Player p of FIRST_PLAYER..FIRST_PLAYER+PLAYERS-1 claims chests 1..CHESTS in turn, so every claim is fresh.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <random>
 #include <string>
+
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -28,6 +35,21 @@ long status_kb(int pid, const char* field) {
     while (std::getline(status, line))
         if (line.rfind(prefix, 0) == 0) return std::atol(line.c_str() + prefix.size());
     return -1;
+}
+
+long cpu_ms(int pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');  // the command name may contain spaces
+    if (close == std::string::npos) return -1;
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    long utime = 0, stime = 0;
+    for (int i = 3; fields >> field; ++i) {  // field 3 is the state; utime is 14, stime 15
+        if (i == 14) utime = std::atol(field.c_str());
+        if (i == 15) { stime = std::atol(field.c_str()); break; }
+    }
+    return (utime + stime) * 1000 / sysconf(_SC_CLK_TCK);
 }
 
 std::string scalar(PGconn* connection, const char* sql) {
@@ -50,7 +72,7 @@ std::string uuid(std::mt19937_64& random) {
 
 int main(int argc, char** argv) {
     if (argc < 4) {
-        std::fprintf(stderr, "usage: memory_driver DSN CLAIMS SAMPLE [FIRST_PLAYER PLAYERS CHESTS]\n");
+        std::fprintf(stderr, "usage: memory_driver DSN CLAIMS SAMPLE [FIRST_PLAYER PLAYERS CHESTS [SQL]]\n");
         return 2;
     }
     const long long claims = std::atoll(argv[2]), sample = std::atoll(argv[3]);
@@ -62,21 +84,21 @@ int main(int argc, char** argv) {
     // Durability is not what this measures; asynchronous commit lets 1M claims fit in a few minutes.
     PQclear(PQexec(connection, "SET synchronous_commit = off"));
     const int pid = std::atoi(scalar(connection, "SELECT pg_backend_pid()").c_str());
-    PGresult* prepared = PQprepare(connection, "claim",
-                                   "SELECT status FROM claim_treasure($1::bigint, $2::bigint, $3::uuid, $4::bigint)", 4,
-                                   nullptr);
+    const char* sql = argc > 7 ? argv[7] : "SELECT status FROM claim_treasure($1::bigint, $2::bigint, $3::uuid, $4::bigint)";
+    PGresult* prepared = PQprepare(connection, "claim", sql, 4, nullptr);
     if (PQresultStatus(prepared) != PGRES_COMMAND_OK) die("prepare", connection);
     PQclear(prepared);
 
     auto report = [&](long long done) {
         const std::string bytes =
             scalar(connection, "SELECT sum(total_bytes)::bigint FROM pg_catalog.pg_backend_memory_contexts");
-        std::printf("%lld %s %ld %ld\n", done, bytes.c_str(), status_kb(pid, "RssAnon"), status_kb(pid, "VmRSS"));
+        std::printf("%lld %s %ld %ld %ld\n", done, bytes.c_str(), status_kb(pid, "RssAnon"), status_kb(pid, "VmRSS"),
+                    cpu_ms(pid));
         std::fflush(stdout);
     };
     report(0);
 
-    std::mt19937_64 random{42};
+    std::mt19937_64 random{std::random_device{}() ^ static_cast<unsigned long long>(getpid())};
     const long long batch = 256;
     long long sent = 0, failures = 0;
     while (sent < claims) {

@@ -53,6 +53,21 @@ for sync in on off; do
 done
 
 cat <<MD
+## 1b. Server CPU per claim (µs, backend user+system time, pipelined on one connection)
+
+Steadier than TPS on a shared machine. Median over the rounds; every round runs the three implementations in turn.
+
+| claim_treasure() | PL/pgSQL peer | single-statement SQL peer | claim / PL/pgSQL (CPU ratio, >1 = claim cheaper) | claim / SQL |
+|---|---|---|---|---|
+MD
+awk -F"$t" '{ v[$1, ++n[$1]] = $3 }
+  function median(w,   i, j, k, a, tmp) { k = n[w]; for (i = 1; i <= k; i++) a[i] = v[w, i]
+      for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { tmp = a[i]; a[i] = a[j]; a[j] = tmp }
+      return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
+  END { c = median("claim"); p = median("plpgsql"); s = median("sql")
+        printf "| %.1f | %.1f | %.1f | %.2f× | %.2f× |\n", c, p, s, p / c, s / c }' "$out/cpu.tsv"
+cat <<MD
+
 ## 2. Latency at a fixed arrival rate (pgbench -R, per-transaction logs)
 
 Measured from each transaction's scheduled start (a late start counts against the system). Rate = the given

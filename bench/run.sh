@@ -12,14 +12,14 @@ mode=${1:-quick}
 
 case $mode in
 quick)
-  seconds=2 clients_list="4" latency_seconds=4 latency_clients=4 latency_fractions="50"
-  contention_seconds=2 contention_scenarios="hot_players" gbench_min_time=0.5 gateway_seconds=3
-  memory_claims=${BENCH_MEMORY_CLAIMS:-200000} memory_sample=50000
+  seconds=2 clients_list="4" latency_seconds=3 latency_clients=4 latency_fractions="50"
+  contention_seconds=2 contention_scenarios="hot_players" gbench_min_time=0.3 gateway_seconds=2
+  memory_claims=${BENCH_MEMORY_CLAIMS:-50000} memory_sample=10000 cpu_claims=2000 cpu_rounds=1
   out=build/bench/quick results=build/bench/quick/RESULTS.md plot=build/bench/quick/latency.png ;;
 full)
   seconds=5 clients_list="1 4 8 32" latency_seconds=8 latency_clients=8 latency_fractions="50 80"
   contention_seconds=4 contention_scenarios="hot_players hot_chest same_claim" gbench_min_time=3 gateway_seconds=8
-  memory_claims=${BENCH_MEMORY_CLAIMS:-1000000} memory_sample=100000
+  memory_claims=${BENCH_MEMORY_CLAIMS:-1000000} memory_sample=100000 cpu_claims=10000 cpu_rounds=3
   out=build/bench/full results=bench/RESULTS.md plot=bench/latency.png ;;
 *)
   echo "usage: bench/run.sh quick|full" >&2
@@ -107,7 +107,7 @@ percentiles_of() {
 
 # 1. Throughput: every workload at every client count, both commit modes, interleaved per cell (the order of
 #    the workloads rotates from cell to cell so none always runs first after the checkpoint).
-echo "==> throughput (${seconds}s per run)"
+echo "[${SECONDS}s] ==> throughput (${seconds}s per run)"
 workloads=(claim plpgsql sql update select1)
 : >"$out/throughput.tsv"
 rotation=0
@@ -126,9 +126,31 @@ done
 tps_of() { awk -F'\t' -v w="$1" -v s="$2" -v c="$3" '$1 == w && $2 == s && $3 == c { print $4 }' "$out/throughput.tsv"; }
 max_tps() { awk -F'\t' -v w="$1" -v s="$2" '$1 == w && $2 == s && $4 > m { m = $4 } END { print m }' "$out/throughput.tsv"; }
 
+# 1b. Server CPU per claim: one connection, pipelined claims (no client wait), the backend's user+system CPU
+#     time per claim from /proc.  Other processes' load barely moves it, unlike TPS on a shared machine.
+echo "[${SECONDS}s] ==> server CPU per claim ($cpu_rounds x $cpu_claims claims each)"
+peer_sql=$(grep -v '^\\set\|^--' bench/peers/claim_sql.pgb | sed -e 's/:player::bigint/$1::bigint/g; s/:chest::bigint/$2::bigint/g' \
+  -e 's/:session::bigint/$4::bigint/g; s/pg_catalog.gen_random_uuid()/$3::uuid/; s/;$//')
+: >"$out/cpu.tsv"
+cpu_base=60000000
+for round in $(seq "$cpu_rounds"); do
+  for workload in claim plpgsql sql; do
+    case $workload in
+    claim) query='SELECT status FROM claim_treasure($1::bigint, $2::bigint, $3::uuid, $4::bigint)' ;;
+    plpgsql) query='SELECT status FROM bench_peers.claim_plpgsql($1::bigint, $2::bigint, $3::uuid, $4::bigint)' ;;
+    sql) query=$peer_sql ;;
+    esac
+    cpu_base=$((cpu_base + 1000000))
+    build/bench/memory_driver "$dsn" "$cpu_claims" "$cpu_claims" "$cpu_base" 100000 1000 "$query" >"$out/cpu_$workload.txt"
+    awk -v w="$workload" -v r="$round" 'NR == 1 { c = $5 } END { printf "%s\t%s\t%.1f\n", w, r, ($5 - c) * 1000 / $1 }' \
+      "$out/cpu_$workload.txt" >>"$out/cpu.tsv"
+    tail -1 "$out/cpu.tsv" | sed 's/^/   /'
+  done
+done
+
 # 2. Latency at a fixed arrival rate: 50% (and 80%) of claim_treasure()'s saturation with durable commits, the
 #    same rate for the peers; plus 50% of the asynchronous-commit saturation in the full run.
-echo "==> latency at a fixed arrival rate (${latency_seconds}s per run)"
+echo "[${SECONDS}s] ==> latency at a fixed arrival rate (${latency_seconds}s per run)"
 : >"$out/latency.tsv"
 latency_cells=()
 for fraction in $latency_fractions; do latency_cells+=("on:$fraction"); done
@@ -153,7 +175,7 @@ done
 #    hot_players: 8 players, any chest (row locks on the same wallets and stats);
 #    hot_chest:   any player, one chest (the chest row every claim reads);
 #    same_claim:  4 players x 4 chests (the guard: after the first claim of a pair, already_claimed).
-echo "==> contention (${contention_seconds}s per run)"
+echo "[${SECONDS}s] ==> contention (${contention_seconds}s per run)"
 : >"$out/contention.tsv"
 base=10000000
 for scenario in $contention_scenarios; do
@@ -173,7 +195,7 @@ for scenario in $contention_scenarios; do
 done
 
 # 4a. Client-side latency through the shim (Google Benchmark; every ClaimPath registered in client_bench.cpp).
-echo "==> client-side latency through the shim (Google Benchmark)"
+echo "[${SECONDS}s] ==> client-side latency through the shim (Google Benchmark)"
 TREASURE_BENCH_DSN="$dsn" build/bench/client_bench --benchmark_min_time=$gbench_min_time \
   --benchmark_out="$out/client_bench.csv" --benchmark_out_format=csv >"$out/client_bench.txt" 2>&1 ||
   { cat "$out/client_bench.txt"; exit 1; }
@@ -181,7 +203,7 @@ grep -E '^claim/' "$out/client_bench.txt" | sed 's/^/   /'
 
 # 4b. Tap-to-200 through the gateway with `treasure load`: first as fast as 8 clients go (its saturation), then
 #     at 50% of it; the same rate straight to the database through the shim (--dsn) for comparison.
-echo "==> tap-to-200 through treasure-gateway (${gateway_seconds}s per run)"
+echo "[${SECONDS}s] ==> tap-to-200 through treasure-gateway (${gateway_seconds}s per run)"
 build/treasure-gateway --dsn "$dsn" --listen 127.0.0.1:0 --pool 8 >"$out/gateway.out" 2>"$out/gateway.err" &
 gateway_pid=$!
 for _ in $(seq 100); do grep -q '^listening' "$out/gateway.out" 2>/dev/null && break; sleep 0.1; done
@@ -220,7 +242,7 @@ kill "$gateway_pid" && wait "$gateway_pid" 2>/dev/null || true
 gateway_pid=
 
 # 5. Backend memory over many claims on one connection.
-echo "==> backend memory over $memory_claims claims on one connection"
+echo "[${SECONDS}s] ==> backend memory over $memory_claims claims on one connection"
 build/bench/memory_driver "$dsn" "$memory_claims" "$memory_sample" 50000001 100000 1000 >"$out/memory.tsv"
 sed 's/^/   /' "$out/memory.tsv"
 

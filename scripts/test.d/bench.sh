@@ -1,0 +1,6 @@
+# The benchmarks must not rot: build them and run `bench-quick` once against the test cluster (PGHOST/PGPORT/
+# PGUSER from scripts/test.sh).  Fails only when a benchmark is broken, never on a number.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+make -s bench-programs >/dev/null
+BENCH_USE_CLUSTER=1 BENCH_MEMORY_CLAIMS=20000 bash bench/run.sh quick
