@@ -9,7 +9,8 @@ CLIENT_CXX      ?= g++
 CLIENT_BUILD    ?= build
 PREFIX          ?= /usr/local
 CLIENT_PKGS     := libpqxx cpp-httplib prometheus-cpp-core
-CLIENT_CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -pthread -MMD -MP
+CLIENT_CXXFLAGS ?= -std=c++17 -O2 -Wall -Wextra -Werror -pthread
+CLIENT_DEPFLAGS := -MMD -MP
 CLIENT_CPPFLAGS := -Isrc -Itests/client $(shell pkg-config --cflags $(CLIENT_PKGS) 2>/dev/null)
 CLIENT_LDLIBS   := $(shell pkg-config --libs $(CLIENT_PKGS) 2>/dev/null) -lpq -pthread
 CLIENT_TEST_LDLIBS := -lgtest_main -lgtest -pthread
@@ -37,7 +38,7 @@ client-tests: $(CLIENT_TESTS)
 
 $(CLIENT_ALL_OBJS): $(CLIENT_BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(dir $@)
-	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) $(CLIENT_CPPFLAGS) -c $< -o $@
+	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) $(CLIENT_DEPFLAGS) $(CLIENT_CPPFLAGS) -c $< -o $@
 
 $(CLIENT_LIB): $(CLIENT_LIB_OBJS)
 	@mkdir -p $(dir $@)
