@@ -1,0 +1,46 @@
+# make demo, part 2: the gateway in front of the cluster, driven by `treasure load` like many players tapping.
+# Runs inside scripts/demo.sh (PGHOST/PGPORT/PGUSER exported, binaries installed).
+set -euo pipefail
+db=treasure_gateway_demo
+dsn="host=$PGHOST port=$PGPORT user=postgres dbname=$db"
+work=$(mktemp -d /tmp/treasure-gateway-demo.XXXXXX)
+gateway_pid=
+finish() {
+  [ -n "$gateway_pid" ] && kill -TERM "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap finish EXIT
+
+psql -X -q -d postgres -c "CREATE DATABASE $db"
+psql -X -q -d $db -c 'CREATE EXTENSION treasure'
+treasure chests --dsn "$dsn" --count 50 --coins 10 >/dev/null
+echo '{"flags": {"atomic_claims": {"rule": "on"}}}' >"$work/flags.json"
+
+echo
+echo "==> treasure-gateway on a free loopback port"
+treasure-gateway --dsn "$dsn" --listen 127.0.0.1:0 --flags "$work/flags.json" --pool 4 >"$work/gateway.out" 2>&1 &
+gateway_pid=$!
+for _ in $(seq 1 100); do grep -q '^listening ' "$work/gateway.out" && break; sleep 0.1; done
+address=$(sed -n 's/^listening //p' "$work/gateway.out")
+[ -n "$address" ] || { cat "$work/gateway.out"; exit 1; }
+echo "    listening on $address"
+
+echo "==> treasure load: 10,000 players, 50 chests, 8 concurrent clients, 8 s, 10% of taps retried"
+treasure load --url "http://$address" --players 10000 --chests 50 --concurrency 8 --duration 8 \
+  --duplicate-ratio 0.1 2>/dev/null
+
+echo
+echo "==> a few of the gateway's Prometheus metrics"
+exec 3<>"/dev/tcp/${address%:*}/${address##*:}"
+printf 'GET /metrics HTTP/1.0\r\nHost: demo\r\n\r\n' >&3
+grep -E '^treasure_(claims_total|circuit_state)' <&3 | grep -E 'circuit_state|[1-9][0-9]*$' | head -8
+exec 3>&-
+
+echo
+echo "==> the database agrees with the gateway: every claim paid once"
+psql -X -q -d $db -P footer=off -c "
+  SELECT count(*) AS claims, count(DISTINCT request_id) AS request_ids,
+         (SELECT sum(balance) FROM treasure.wallets) AS coins_in_wallets,
+         sum(coins_awarded) AS coins_claimed,
+         (SELECT count(*) FROM treasure.claim_events) AS analytics_events
+    FROM treasure.claims"
