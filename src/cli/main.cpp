@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/stats_command.hpp"
 
 int main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
@@ -57,6 +58,9 @@ int main(int argc, char** argv) {
     chests_app->add_option("--count", chests.count, "how many chests")->capture_default_str()->check(CLI::PositiveNumber);
     chests_app->add_option("--coins", chests.coins, "coins each chest gives")->capture_default_str()->check(CLI::NonNegativeNumber);
 
+    treasure::StatsCommand stats;
+    CLI::App* stats_app = treasure::add_stats_subcommand(app, stats);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& help) {
@@ -73,5 +77,6 @@ int main(int argc, char** argv) {
         load.load.duration = std::chrono::milliseconds(static_cast<long long>(duration_seconds * 1000));
         return treasure::run_load_command(load);
     }
+    if (stats_app->parsed()) return treasure::run_stats_command(stats);
     return treasure::run_chests_command(chests);
 }

@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "gateway/analytics_routes.hpp"
 #include "gateway/claim_json.hpp"
 #include "gateway/http_status.hpp"
 #include "lib/json_file_flags.hpp"
@@ -21,6 +22,14 @@ std::unique_ptr<FeatureFlagProvider> make_flags(const std::string& file) {
     everybody.kind = RolloutKind::on;
     return std::make_unique<StaticFlagProvider>(
         std::map<std::string, FlagRule, std::less<>>{{std::string(atomic_claims_flag), everybody}});
+}
+
+std::unique_ptr<AnalyticsReader> make_analytics(const GatewayConfig& config) {
+    AnalyticsOptions options;
+    options.primary_dsn = config.dsn;
+    options.replica_dsn = config.replica_dsn;
+    options.max_lag = config.replica_max_lag;
+    return std::make_unique<AnalyticsReader>(options);
 }
 
 void reply_json(httplib::Response& response, int status, const nlohmann::ordered_json& body) {
@@ -41,7 +50,7 @@ Gateway::Gateway(GatewayConfig config)
       flags_(make_flags(config_.flags_file)),
       breaker_(config_.breaker),
       router_(atomic_, nullptr, *flags_, breaker_, &metrics_),
-      players_(std::make_unique<PlayerReader>(config_.replica_dsn.empty() ? config_.dsn : config_.replica_dsn, 2)),
+      analytics_(make_analytics(config_)),
       server_(std::make_unique<httplib::Server>()) {
     if (config_.worker_threads == 0) throw std::invalid_argument("the gateway needs at least one worker thread");
     const std::size_t workers = config_.worker_threads;
@@ -76,22 +85,11 @@ void Gateway::install_routes() {
         }
     });
 
-    server_->Get(R"(/v1/players/(\d{1,18}))", [this](const httplib::Request& request, httplib::Response& response) {
-        const std::int64_t player_id = std::stoll(request.matches[1]);
-        try {
-            const auto summary = players_->find(player_id);
-            if (!summary) {
-                reply_error(response, 404, "unknown_player", "player " + std::to_string(player_id) + " has no wallet");
-                return;
-            }
-            reply_json(response, 200, to_json(*summary));
-        } catch (const ClaimError& error) {
-            reply_error(response, http_status(error.kind()), to_string(error.kind()), error.what());
-        }
-    });
+    install_analytics_routes(*server_, *analytics_);
 
     server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
-        response.set_content(metrics_.serialize(), "text/plain; version=0.0.4; charset=utf-8");
+        response.set_content(metrics_.serialize() + analytics_->serialize_metrics(),
+                             "text/plain; version=0.0.4; charset=utf-8");
     });
 
     server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& response) {

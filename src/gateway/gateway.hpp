@@ -2,7 +2,8 @@
 // treasure-gateway as an object: the atomic path, flags, breaker, router, metrics and the HTTP server wired
 // together.  main.cpp adds argument parsing and signals; the tests run it in-process on an ephemeral port.
 //   POST /v1/claims         confirm a tap (see claim_json.hpp and http_status.hpp)
-//   GET  /v1/players/{id}   wallet and analytics counters, from --replica-dsn when given
+//   GET  /v1/players/{id}[/stats], /v1/players/{id}/events, /v1/leaderboard, /v1/replica
+//                           analytics reads, from --replica-dsn while it is fresh (analytics_routes.hpp)
 //   GET  /metrics           Prometheus text format
 //   GET  /healthz           liveness, circuit state
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include "lib/claim_metrics.hpp"
 #include "lib/client.hpp"
 #include "lib/feature_flags.hpp"
+#include "lib/analytics_reader.hpp"
 #include "lib/player_reader.hpp"
 #include "lib/router.hpp"
 
@@ -24,7 +26,8 @@ namespace treasure {
 
 struct GatewayConfig {
     std::string dsn;
-    std::string replica_dsn;  // empty: player look-ups go to dsn
+    std::string replica_dsn;  // empty: analytics reads go to dsn
+    std::chrono::milliseconds replica_max_lag{1000};  // analytics reads go to dsn while the replica lags more
     std::string flags_file;   // empty: atomic_claims is "on" for everybody
     std::size_t pool_size = 8;
     std::size_t worker_threads = 32;
@@ -50,6 +53,7 @@ public:
     ClaimMetrics& metrics() { return metrics_; }
     CircuitBreaker& breaker() { return breaker_; }
     Router& router() { return router_; }
+    AnalyticsReader& analytics() { return *analytics_; }
 
 private:
     void install_routes();
@@ -60,7 +64,7 @@ private:
     std::unique_ptr<FeatureFlagProvider> flags_;
     CircuitBreaker breaker_;
     Router router_;
-    std::unique_ptr<PlayerReader> players_;
+    std::unique_ptr<AnalyticsReader> analytics_;
     std::unique_ptr<httplib::Server> server_;
 };
 

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
 
     CLI::App app{"treasure-gateway: confirms treasure taps over HTTP with claim_treasure()"};
     app.footer(
-        "Routes: POST /v1/claims, GET /v1/players/{id}, GET /metrics, GET /healthz.\n"
+        "Routes: POST /v1/claims, GET /v1/players/{id}[/stats|/events], /v1/leaderboard, /v1/replica, /metrics,\n"
+        "/healthz.  Analytics reads go to --replica-dsn while its lag is at most --replica-max-lag-ms, else to --dsn.\n"
         "Without --flags every request takes the atomic path.  With --flags FILE, the flag atomic_claims decides\n"
         "(rules off, on, canary, percent; the file is re-read within 200 ms of a change).  Requests the flag or\n"
         "the open circuit breaker send to the saga path get 503 until a saga path exists.\n"
@@ -29,7 +30,11 @@ int main(int argc, char** argv) {
     app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free port)")->capture_default_str();
     app.add_option("--flags", config.flags_file, "JSON flags file, e.g. {\"flags\":{\"atomic_claims\":{\"rule\":\"on\"}}}")
         ->check(CLI::ExistingFile);
-    app.add_option("--replica-dsn", config.replica_dsn, "connection string of a read replica for GET /v1/players");
+    app.add_option("--replica-dsn", config.replica_dsn, "connection string of a streaming replica for analytics reads");
+    long long replica_max_lag_ms = config.replica_max_lag.count();
+    app.add_option("--replica-max-lag-ms", replica_max_lag_ms, "analytics reads go to the primary while the replica lags more")
+        ->capture_default_str()
+        ->check(CLI::Range(0LL, 86400000LL));
     app.add_option("--pool", config.pool_size, "database connections")->capture_default_str()->check(CLI::Range(1, 1000));
     app.add_option("--threads", config.worker_threads, "HTTP worker threads (each keep-alive connection holds one)")
         ->capture_default_str()
@@ -57,6 +62,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 100000));
     CLI11_PARSE(app, argc, argv);
 
+    config.replica_max_lag = std::chrono::milliseconds(replica_max_lag_ms);
     config.breaker.failure_rate_threshold_ppm = std::llround(threshold_percent * 10000.0);
     config.breaker.open_duration = std::chrono::seconds(open_seconds);
     config.retry.deadline = std::chrono::milliseconds(retry_deadline_ms);

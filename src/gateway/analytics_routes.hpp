@@ -1,0 +1,22 @@
+#pragma once
+// The gateway's analytics routes, answered by an AnalyticsReader (the replica when it is fresh enough):
+//   GET /v1/players/{id}/stats                  wallet balance and player_stats counters (404 without a wallet)
+//   GET /v1/players/{id}                        the same (the original route, kept as an alias)
+//   GET /v1/players/{id}/events?limit=N         the player's claim events, newest first (N 1..1000, default 20)
+//   GET /v1/leaderboard?from=ISO&to=ISO&limit=N players by coins awarded in [from, to) (default the last day,
+//                                               N 1..1000, default 10)
+//   GET /v1/replica                             the lag monitor's latest measurement
+// Every analytics answer (a 404 too; not a 400/503) carries "served_by" ("replica" | "primary"), "lag_ms" (the replica's
+// measured lag, 0 from the primary, null when unknown), "stale" (the replica answered beyond the lag bound
+// because the primary failed) and "fallback_reason" (why the primary answered, null when the replica did).
+#include "lib/analytics_reader.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace treasure {
+
+void install_analytics_routes(httplib::Server& server, AnalyticsReader& reader);
+
+}  // namespace treasure
