@@ -53,8 +53,12 @@ Gateway::Gateway(GatewayConfig config)
       analytics_(make_analytics(config_)),
       server_(std::make_unique<httplib::Server>()) {
     if (config_.worker_threads == 0) throw std::invalid_argument("the gateway needs at least one worker thread");
-    const std::size_t workers = config_.worker_threads;
-    server_->new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+    // Bounded: connections beyond admission.max_queued get 503 "overloaded" instead of an unbounded queue.
+    AdmissionOptions admission = config_.admission;
+    admission.workers = config_.worker_threads;
+    admission.on_shed = [this] { metrics_.observe_claim(PathLabel::none, "overloaded", 0.0); };
+    server_->new_task_queue = [admission] { return new BoundedTaskQueue(admission); };
+    server_->set_logger([](const httplib::Request&, const httplib::Response&) { note_request_answered(); });
     server_->set_payload_max_length(config_.max_body_bytes);
     server_->set_keep_alive_max_count(1000);
     server_->set_keep_alive_timeout(2);

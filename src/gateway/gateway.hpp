@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/admission.hpp"
 #include "lib/circuit_breaker.hpp"
 #include "lib/claim_metrics.hpp"
 #include "lib/client.hpp"
@@ -31,6 +32,7 @@ struct GatewayConfig {
     std::string flags_file;   // empty: atomic_claims is "on" for everybody
     std::size_t pool_size = 8;
     std::size_t worker_threads = 32;
+    AdmissionOptions admission;  // queue bound, queue wait and request timeout (workers comes from worker_threads)
     std::size_t max_body_bytes = 16 * 1024;
     RetryPolicy retry;
     CircuitBreakerOptions breaker;

@@ -60,7 +60,20 @@ int main(int argc, char** argv) {
     app.add_option("--breaker-probes", config.breaker.half_open_probes, "half-open probe calls that must succeed")
         ->capture_default_str()
         ->check(CLI::Range(1, 100000));
+    long long max_queue_wait_ms = config.admission.max_queue_wait.count();
+    long long request_timeout_ms = config.admission.request_timeout.count();
+    app.add_option("--max-queued", config.admission.max_queued, "connections waiting for a worker; more get 503 overloaded")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1000000));
+    app.add_option("--max-queue-wait-ms", max_queue_wait_ms, "a connection that waited longer for a worker gets 503")
+        ->capture_default_str()
+        ->check(CLI::Range(1LL, 600000LL));
+    app.add_option("--request-timeout-ms", request_timeout_ms, "cut a connection whose request is not read and answered in time")
+        ->capture_default_str()
+        ->check(CLI::Range(0LL, 3600000LL));
     CLI11_PARSE(app, argc, argv);
+    config.admission.max_queue_wait = std::chrono::milliseconds(max_queue_wait_ms);
+    config.admission.request_timeout = std::chrono::milliseconds(request_timeout_ms);
 
     config.replica_max_lag = std::chrono::milliseconds(replica_max_lag_ms);
     config.breaker.failure_rate_threshold_ppm = std::llround(threshold_percent * 10000.0);

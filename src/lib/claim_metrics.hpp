@@ -51,9 +51,10 @@ private:
         prometheus::Histogram* duration;
         prometheus::Counter* total;
     };
-    static constexpr std::array<std::string_view, 10> statuses{
+    static constexpr std::array<std::string_view, 11> statuses{
         "claimed",       "already_claimed",     "key_required", "chest_closed", "bad_request",
-        "unknown_chest", "request_id_conflict", "unavailable",  "no_path",      "internal"};
+        "unknown_chest", "request_id_conflict", "unavailable",  "no_path",      "overloaded",
+        "internal"};  // internal last: anything unknown counts as internal
 
     std::shared_ptr<prometheus::Registry> registry_;
     prometheus::Family<prometheus::Histogram>& duration_family_;
