@@ -32,8 +32,12 @@ CLIENT_LIB          := $(CLIENT_BUILD)/libtreasure-client.a
 CLIENT_PROGRAMS     := $(CLIENT_BUILD)/treasure $(CLIENT_BUILD)/treasure-gateway
 CLIENT_TESTS        := $(CLIENT_BUILD)/tests/treasure_unit_tests $(CLIENT_BUILD)/tests/treasure_db_tests
 
+# The saga path (treasure-saga, libtreasure-saga.a with SagaPath, its tests), the gateway's fallback; included
+# here because the link rules below name $(SAGA_LIB) and prerequisites are expanded when read.
+include src/saga/saga.mk
+
 .PHONY: client client-tests install-client clean-client
-client: $(CLIENT_PROGRAMS)
+client: $(CLIENT_PROGRAMS) $(SAGA_PROGRAM)
 client-tests: $(CLIENT_TESTS)
 
 $(CLIENT_ALL_OBJS): $(CLIENT_BUILD)/obj/%.o: %.cpp
@@ -45,7 +49,7 @@ $(CLIENT_LIB): $(CLIENT_LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(CLIENT_BUILD)/treasure-gateway: $(call client_objs,src/gateway/main.cpp) $(CLIENT_GATEWAY_OBJS) $(CLIENT_LIB)
+$(CLIENT_BUILD)/treasure-gateway: $(call client_objs,src/gateway/main.cpp) $(CLIENT_GATEWAY_OBJS) $(SAGA_LIB) $(CLIENT_LIB)
 	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) -o $@ $^ $(CLIENT_LDLIBS)
 
 $(CLIENT_BUILD)/treasure: $(call client_objs,src/cli/main.cpp) $(CLIENT_CLI_OBJS) $(CLIENT_LIB)
@@ -55,11 +59,11 @@ $(CLIENT_BUILD)/tests/treasure_unit_tests: $(call client_objs,$(CLIENT_UNIT_SRCS
 	@mkdir -p $(dir $@)
 	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) -o $@ $^ $(CLIENT_LDLIBS) $(CLIENT_TEST_LDLIBS)
 
-$(CLIENT_BUILD)/tests/treasure_db_tests: $(call client_objs,$(CLIENT_DB_SRCS) $(CLIENT_TEST_SUPPORT)) $(CLIENT_GATEWAY_OBJS) $(CLIENT_CLI_OBJS) $(CLIENT_LIB)
+$(CLIENT_BUILD)/tests/treasure_db_tests: $(call client_objs,$(CLIENT_DB_SRCS) $(CLIENT_TEST_SUPPORT)) $(CLIENT_GATEWAY_OBJS) $(CLIENT_CLI_OBJS) $(SAGA_LIB) $(CLIENT_LIB)
 	@mkdir -p $(dir $@)
 	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) -o $@ $^ $(CLIENT_LDLIBS) $(CLIENT_TEST_LDLIBS)
 
-install-client: $(CLIENT_PROGRAMS)
+install-client: $(CLIENT_PROGRAMS) $(SAGA_PROGRAM)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(CLIENT_PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 

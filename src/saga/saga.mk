@@ -18,7 +18,7 @@ saga-tests: $(SAGA_TESTS)
 
 $(SAGA_ALL_OBJS): $(CLIENT_BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(dir $@)
-	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) $(CLIENT_CPPFLAGS) -c $< -o $@
+	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) $(CLIENT_DEPFLAGS) $(CLIENT_CPPFLAGS) -c $< -o $@
 
 $(SAGA_LIB): $(SAGA_LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -81,6 +81,9 @@ protected:
         config.dsn = *dsn_;
         config.pool_size = 2;
         config.worker_threads = 4;
+        // These tests are about the atomic path and the 503 without a fallback; the saga fallback's own
+        // tests start treasure-saga (tests/saga).
+        config.saga = GatewayConfig::SagaMode::off;
         return config;
     }
     static std::string* dsn_;
