@@ -15,3 +15,6 @@ $(FAULT_TESTS): $(FAULT_TEST_OBJS) $(CLIENT_BUILD)/obj/tests/client/support/test
 	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) -o $@ $^ $(CLIENT_LDLIBS) $(CLIENT_TEST_LDLIBS)
 
 -include $(FAULT_TEST_OBJS:.o=.d)
+
+# The fault and abuse suite proper (make faults, make fault-programs).
+include tests/faults/faults-suite.mk

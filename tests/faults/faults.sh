@@ -1,0 +1,451 @@
+#!/usr/bin/env bash
+# The fault and abuse suite (issue 7): real processes, real failures, and after each fault the proof that no
+# acknowledged claim was lost and none was paid twice.
+#
+#   make faults                       full suite (FAULTS_MODE=full, ~15 min: longer faults, 5-minute soak)
+#   FAULTS_MODE=short make faults     the short version (~3 min), which scripts/test.d/faults.sh runs in make test
+#
+# Runs on its OWN throwaway cluster (cluster_start faults): it kills that cluster's postmaster, revokes
+# functions and locks tables, so it never touches the cluster of `make test`.  Every scenario drives the gateway
+# with build/tests/treasure_fault_driver load (taps that retry with the same request_id until answered, ~10%
+# sent again on purpose, and record every 200 in an acks file), injects its fault, then checks:
+#   lost        acknowledged claims missing from treasure.claims (by request_id, player, chest, claim_id)  = 0
+#   duplicates  (player, chest) pairs credited twice (claims, claim_events)                              = 0
+#   wallets     players whose balance differs from the sum of their claims' coins                         = 0
+#   reconcile   rows of treasure.reconcile() (after the sagas settle)                                     = 0
+# Figures go to $FAULTS_RESULTS/figures.tsv (printed at the end); tests/faults/README.md has the recorded ones.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/common.sh
+
+MODE=${FAULTS_MODE:-short}
+DRIVER=build/tests/treasure_fault_driver
+GATEWAY=build/treasure-gateway
+SAGA=build/treasure-saga
+RESULTS=${FAULTS_RESULTS:-$(mktemp -d /tmp/treasure-faults-results.XXXXXX)}
+FIGURES=$RESULTS/figures.tsv
+mkdir -p "$RESULTS"
+if [ "$MODE" = full ]; then long=1; else long=0; fi
+pick() { if [ "$long" = 1 ]; then echo "$2"; else echo "$1"; fi; }  # pick SHORT FULL
+
+started_pids=()
+cleanup() {
+  local pid
+  for pid in "${started_pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  sleep 0.3
+  for pid in "${started_pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  cluster_stop
+}
+trap cleanup EXIT
+
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {'d': d}))" "$@"; }
+
+echo "==> faults ($MODE): building the suite's programs"
+[ "${FAULTS_INSTALL:-0}" = 1 ] && { install_packages && build_and_install || exit 1; }
+make -s -j2 client fault-programs >/dev/null || exit 1
+[ -x "$SAGA" ] || make -s saga >/dev/null 2>&1 || true
+
+echo "==> fuzz: seeded random requests into the gateway's parser"
+TREASURE_FUZZ_ITERATIONS=$(pick 20000 300000) build/tests/treasure_fuzz_tests --gtest_brief=1 || fail "parser fuzz test"
+
+cluster_start faults >/dev/null || exit 1
+PGDATA_DIR=$CLUSTER_DIR/data
+SOCKET=$PGHOST
+printf 'scenario\tfaults\ttaps\tacknowledged\tlost\tduplicates\twallet_mismatches\treconcile_rows\tcommitted_unacked\trecovery_ms\tnotes\n' >"$FIGURES"
+
+saga_wired=0
+if "$GATEWAY" --help 2>&1 | grep -q -- '--saga' && [ -x "$SAGA" ]; then saga_wired=1; fi
+
+# new_db NAME: a database with the extension, chests 1..20 (chest c pays c coins) and the gateway's role.
+new_db() {
+  local db=$1
+  psql -X -q -d postgres -c "CREATE DATABASE $db" >/dev/null || return 1
+  psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<SQL || return 1
+CREATE EXTENSION treasure;
+SELECT treasure.put_chest(c, c) FROM generate_series(1, 20) c;
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'treasure_gw') THEN CREATE ROLE treasure_gw LOGIN; END IF;
+END \$\$;
+GRANT USAGE ON SCHEMA treasure TO treasure_gw;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA treasure TO treasure_gw;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA treasure TO treasure_gw;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA treasure TO treasure_gw;
+REVOKE EXECUTE ON FUNCTION public.claim_treasure(bigint, bigint, uuid, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.claim_treasure(bigint, bigint, uuid, bigint) TO treasure_gw;
+SQL
+}
+
+gw_dsn() { echo "host=$SOCKET dbname=$1 user=treasure_gw"; }
+
+# start_gateway LOG DSN [PORT] [ARGS...]: sets GW_PID and GW_PORT.
+start_gateway() {
+  local log=$1 dsn=$2 port=${3:-0}
+  shift 3
+  "$GATEWAY" --dsn "$dsn" --listen "127.0.0.1:$port" "$@" >"$log.out" 2>>"$log.err" &
+  GW_PID=$!
+  started_pids+=("$GW_PID")
+  local i
+  for i in $(seq 1 100); do
+    GW_PORT=$(sed -n 's/^listening .*:\([0-9]*\)$/\1/p' "$log.out")
+    [ -n "$GW_PORT" ] && return 0
+    kill -0 "$GW_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "gateway did not start:"; cat "$log.err"; return 1
+}
+
+stop_pid() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+
+# start_load NAME PORT ARGS...: the driver in the background (LOAD_PID); report in $RESULTS/NAME.json.
+start_load() {
+  local name=$1 port=$2
+  shift 2
+  "$DRIVER" load --url "http://127.0.0.1:$port" --acks "$RESULTS/$name.acks" "$@" >"$RESULTS/$name.json" 2>"$RESULTS/$name.load.err" &
+  LOAD_PID=$!
+  started_pids+=("$LOAD_PID")
+}
+
+# saga_settle DB: wait (up to 30 s) until no saga is in flight.
+saga_settle() {
+  local i
+  for i in $(seq 1 60); do
+    [ "$(psql -X -qAt -d "$1" -c "SELECT count(*) FROM treasure.sagas WHERE state NOT IN ('completed','aborted')" 2>/dev/null || echo 0)" = 0 ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+# check NAME DB FAULTS RECOVERY_MS NOTES: the invariants after a scenario; appends a line of figures.
+check() {
+  local name=$1 db=$2 faults=$3 recovery=$4 notes=$5
+  local report=$RESULTS/$name.json
+  if ! json "$report" 'd["taps"]' >/dev/null 2>&1; then fail "$name: the load driver gave no report"; cat "$RESULTS/$name.load.err"; return; fi
+  saga_settle "$db" || echo "    (sagas still in flight after 30 s)"
+  local figures
+  figures=$(psql -X -qAt -F $'\t' -v ON_ERROR_STOP=1 -d "$db" <<SQL
+CREATE TEMP TABLE acks (request_id uuid, player_id bigint, chest_id bigint, coins bigint, claim_id bigint);
+\copy acks FROM '$RESULTS/$name.acks'
+SELECT
+  (SELECT count(*) FROM acks a WHERE NOT EXISTS (SELECT FROM treasure.claims c WHERE c.request_id = a.request_id
+      AND c.player_id = a.player_id AND c.chest_id = a.chest_id AND c.coins_awarded = a.coins
+      AND (a.claim_id = 0 OR c.claim_id = a.claim_id))),
+  (SELECT count(*) FROM (SELECT player_id, chest_id FROM treasure.claims GROUP BY 1, 2 HAVING count(*) > 1) x)
+  + (SELECT count(*) FROM (SELECT e.player_id, e.chest_id FROM treasure.claim_events e GROUP BY 1, 2 HAVING count(*) > 1) y)
+  + (SELECT count(*) - count(DISTINCT request_id) FROM acks),
+  (SELECT count(*) FROM treasure.wallets w FULL JOIN (SELECT player_id, sum(coins_awarded) AS coins FROM treasure.claims GROUP BY 1) k
+      USING (player_id) WHERE COALESCE(w.balance, 0) <> COALESCE(k.coins, 0)),
+  (SELECT count(*) FROM treasure.reconcile()),
+  (SELECT count(*) FROM treasure.claims c WHERE NOT EXISTS (SELECT FROM acks a WHERE a.request_id = c.request_id));
+SQL
+)
+  if [ -z "$figures" ]; then fail "$name: the invariant queries failed"; return; fi
+  local lost dups wallets recon unacked taps acked unexpected mismatches
+  IFS=$'\t' read -r lost dups wallets recon unacked <<<"$figures"
+  taps=$(json "$report" 'd["taps"]')
+  acked=$(json "$report" 'd["acknowledged"]')
+  unexpected=$(json "$report" 'd["unexpected"]')
+  mismatches=$(json "$report" 'd["replay_mismatches"]')
+  [ "$recovery" = auto ] && recovery=$(json "$report" 'int(d["max_ack_gap_ms"])')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$faults" "$taps" "$acked" "$lost" "$dups" "$wallets" \
+    "$recon" "$unacked" "$recovery" "$notes" >>"$FIGURES"
+  echo "    $name: faults=$faults taps=$taps acknowledged=$acked lost=$lost duplicates=$dups wallets=$wallets reconcile=$recon committed_unacked=$unacked recovery_ms=$recovery unexpected=$unexpected"
+  echo "    retried: $(json "$report" 'd["retried"]')  paths: $(json "$report" 'd["paths"]')  replays: first_send=$(json "$report" 'd["first_send_replays"]') resend=$(json "$report" 'd["resend_replays"]')"
+  [ "$lost" = 0 ] || fail "$name: $lost acknowledged claims lost"
+  [ "$dups" = 0 ] || fail "$name: $dups claims credited twice"
+  [ "$wallets" = 0 ] || fail "$name: $wallets wallets differ from their claims"
+  [ "$recon" = 0 ] || fail "$name: reconcile() returned $recon rows"
+  [ "$unexpected" = 0 ] || fail "$name: $unexpected answers outside the contract: $(json "$report" 'd["first_unexpected"]')"
+  [ "$mismatches" = 0 ] || fail "$name: $mismatches retried taps answered differently"
+  [ "$acked" -gt 0 ] || fail "$name: nothing was acknowledged"
+}
+
+load_args=(--players 3000 --chests 20 --retry-ratio 0.1 --give-up 60)
+
+kill_postmaster_and_restart() {
+  local pid
+  pid=$(head -1 "$PGDATA_DIR/postmaster.pid")
+  kill -KILL "$pid"
+  local t0
+  t0=$(date +%s%N)
+  local i
+  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  for i in $(seq 1 60); do
+    as_cluster_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$CLUSTER_DIR/server.log" -w -t 30 start >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  echo $((($(date +%s%N) - t0) / 1000000))
+}
+
+# --- 1. pg_terminate_backend of random claim connections -----------------------------------------------------
+scenario_terminate() {
+  local db=f_terminate duration kills=0
+  duration=$(pick 12 40)
+  echo "==> fault: pg_terminate_backend of random claim connections (${duration}s)"
+  new_db $db || { fail "terminate: set-up"; return; }
+  start_gateway "$RESULTS/terminate.gw" "$(gw_dsn $db)" 0 --pool 8 || { fail "terminate: gateway"; return; }
+  start_load terminate "$GW_PORT" "${load_args[@]}" --concurrency 8 --duration "$duration"
+  local end=$((SECONDS + duration - 1))
+  while [ $SECONDS -lt $end ]; do
+    sleep 0.3
+    kills=$((kills + $(psql -X -qAt -d postgres -c "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM
+      (SELECT pid FROM pg_stat_activity WHERE datname = '$db' AND usename = 'treasure_gw' ORDER BY random() LIMIT 2) p) t" || echo 0)))
+  done
+  wait "$LOAD_PID"
+  stop_pid "$GW_PID"
+  check terminate $db "$kills" auto "backends terminated"
+}
+
+# --- 2. kill -9 of the postmaster, restart, crash recovery ----------------------------------------------------
+scenario_postmaster() {
+  local db=f_postmaster duration kills restart_ms=0 worst=0
+  duration=$(pick 24 60)
+  kills=$(pick 2 5)
+  echo "==> fault: kill -9 of the postmaster x$kills, restart with crash recovery (${duration}s)"
+  new_db $db || { fail "postmaster: set-up"; return; }
+  start_gateway "$RESULTS/postmaster.gw" "$(gw_dsn $db)" 0 --pool 8 || { fail "postmaster: gateway"; return; }
+  start_load postmaster "$GW_PORT" "${load_args[@]}" --concurrency 8 --duration "$duration"
+  local k gap=$((duration / (kills + 1)))
+  for k in $(seq 1 "$kills"); do
+    sleep "$gap"
+    restart_ms=$(kill_postmaster_and_restart)
+    [ "$restart_ms" -gt "$worst" ] && worst=$restart_ms
+    echo "    postmaster killed and back (crash recovery) in ${restart_ms} ms"
+  done
+  wait "$LOAD_PID"
+  stop_pid "$GW_PID"
+  check postmaster $db "$kills" auto "postmaster kill -9; slowest restart ${worst} ms"
+}
+
+# --- 3. connection cut after the claim was sent, before its answer arrived -----------------------------------
+scenario_cut() {
+  local db=f_cut duration
+  duration=$(pick 12 40)
+  echo "==> fault: connection cut after a claim was sent (answer lost) every 40th claim (${duration}s)"
+  new_db $db || { fail "cut: set-up"; return; }
+  "$DRIVER" proxy --upstream "$SOCKET/.s.PGSQL.5432" --cut-every 40 >"$RESULTS/cut.proxy.out" 2>"$RESULTS/cut.proxy.err" &
+  local proxy=$!
+  started_pids+=("$proxy")
+  local i port=
+  for i in $(seq 1 50); do port=$(sed -n 's/^listening //p' "$RESULTS/cut.proxy.out"); [ -n "$port" ] && break; sleep 0.1; done
+  start_gateway "$RESULTS/cut.gw" "host=127.0.0.1 port=$port sslmode=disable gssencmode=disable dbname=$db user=treasure_gw" 0 --pool 8 ||
+    { fail "cut: gateway"; return; }
+  start_load cut "$GW_PORT" "${load_args[@]}" --concurrency 8 --duration "$duration"
+  wait "$LOAD_PID"
+  stop_pid "$GW_PID"
+  stop_pid "$proxy"
+  local cuts committed
+  cuts=$(json "$RESULTS/cut.proxy.err" 'd["cuts"]')
+  committed=$(json "$RESULTS/cut.proxy.err" 'd["cuts_committed"]')
+  check cut $db "$cuts" auto "$committed cuts after the server completed the claim; the client got them as replays"
+  [ "$cuts" -gt 0 ] || fail "cut: the proxy cut nothing"
+  local replays
+  replays=$(json "$RESULTS/cut.json" 'd["first_send_replays"]')
+  echo "    proxy: $(cat "$RESULTS/cut.proxy.err"); replays seen by the client on first send: $replays"
+  [ "$replays" -gt 0 ] || fail "cut: no lost answer came back as a replay"
+}
+
+# --- 4. the gateway killed (-9) and restarted ------------------------------------------------------------------
+scenario_gateway() {
+  local db=f_gateway duration kills port
+  duration=$(pick 16 50)
+  kills=$(pick 2 5)
+  echo "==> fault: treasure-gateway kill -9 x$kills and restart (${duration}s)"
+  new_db $db || { fail "gateway: set-up"; return; }
+  start_gateway "$RESULTS/gateway.gw" "$(gw_dsn $db)" 0 --pool 8 || { fail "gateway: gateway"; return; }
+  port=$GW_PORT
+  start_load gateway "$port" "${load_args[@]}" --concurrency 8 --duration "$duration"
+  local k gap=$((duration / (kills + 1))) worst=0
+  for k in $(seq 1 "$kills"); do
+    sleep "$gap"
+    kill -KILL "$GW_PID"
+    wait "$GW_PID" 2>/dev/null
+    local t0
+    t0=$(date +%s%N)
+    sleep 0.3
+    start_gateway "$RESULTS/gateway.gw" "$(gw_dsn $db)" "$port" --pool 8 || { fail "gateway: restart"; break; }
+    local ms=$((($(date +%s%N) - t0) / 1000000))
+    [ $ms -gt $worst ] && worst=$ms
+  done
+  wait "$LOAD_PID"
+  stop_pid "$GW_PID"
+  check gateway $db "$kills" auto "gateway down ${worst} ms at worst (incl. 300 ms before restart)"
+}
+
+# --- 5. the atomic path fails (EXECUTE revoked): the breaker trips to the saga path and recovers ---------------
+scenario_breaker() {
+  local db=f_breaker duration saga_pid= t_grant
+  duration=$(pick 20 45)
+  echo "==> fault: claim_treasure() revoked from the gateway's role: breaker opens (saga wired: $saga_wired), then granted back (${duration}s)"
+  new_db $db || { fail "breaker: set-up"; return; }
+  if [ $saga_wired = 1 ]; then
+    "$SAGA" --dsn "$(gw_dsn $db)" --poll 50 >"$RESULTS/breaker.saga.out" 2>&1 &
+    saga_pid=$!
+    started_pids+=("$saga_pid")
+  fi
+  start_gateway "$RESULTS/breaker.gw" "$(gw_dsn $db)" 0 --pool 8 --breaker-min-calls 50 --breaker-open-seconds 2 \
+    --breaker-window 5 --breaker-probes 3 || { fail "breaker: gateway"; return; }
+  start_load breaker "$GW_PORT" "${load_args[@]}" --concurrency 8 --duration "$duration"
+  sleep 4
+  psql -X -q -d $db -c "REVOKE EXECUTE ON FUNCTION public.claim_treasure(bigint, bigint, uuid, bigint) FROM treasure_gw"
+  local opened=0 i
+  for i in $(seq 1 100); do
+    curl -s "http://127.0.0.1:$GW_PORT/healthz" | grep -q '"circuit":"open"' && { opened=1; break; }
+    sleep 0.1
+  done
+  sleep $((duration / 4))
+  psql -X -q -d $db -c "GRANT EXECUTE ON FUNCTION public.claim_treasure(bigint, bigint, uuid, bigint) TO treasure_gw"
+  t_grant=$(date +%s%N)
+  local closed_ms=-1
+  for i in $(seq 1 200); do
+    if curl -s "http://127.0.0.1:$GW_PORT/healthz" | grep -q '"circuit":"closed"'; then
+      closed_ms=$((($(date +%s%N) - t_grant) / 1000000))
+      break
+    fi
+    sleep 0.05
+  done
+  wait "$LOAD_PID"
+  curl -s "http://127.0.0.1:$GW_PORT/metrics" | grep '^treasure_circuit_transitions_total' >"$RESULTS/breaker.transitions"
+  stop_pid "$GW_PID"
+  [ -n "$saga_pid" ] && { saga_settle $db; stop_pid "$saga_pid"; }
+  [ $opened = 1 ] || fail "breaker: the circuit never opened"
+  [ $closed_ms -ge 0 ] || fail "breaker: the circuit did not close within 10 s of the grant"
+  check breaker $db 1 "$closed_ms" "breaker $(tr '\n' ' ' <"$RESULTS/breaker.transitions" | sed 's/treasure_circuit_transitions_total//g'); recovery = grant -> closed"
+}
+
+# --- 6. saga workers and the orchestrator killed mid-saga -----------------------------------------------------
+scenario_saga_kill() {
+  [ $saga_wired = 1 ] || { echo "==> fault: saga kill: SKIPPED (the gateway has no saga path yet)"; return; }
+  local db=f_saga duration kills
+  duration=$(pick 15 40)
+  kills=$(pick 2 5)
+  echo "==> fault: saga workers and orchestrator kill -9 x$kills mid-saga, every claim on the saga path (${duration}s)"
+  new_db $db || { fail "saga: set-up"; return; }
+  echo '{"flags": {"atomic_claims": {"rule": "off"}}}' >"$RESULTS/saga.flags.json"
+  local workers orchestrator
+  start_saga_roles() {
+    "$SAGA" --dsn "$(gw_dsn $db)" --workers inventory,wallet,analytics --poll 50 >>"$RESULTS/saga.workers.out" 2>&1 &
+    workers=$!
+    "$SAGA" --dsn "$(gw_dsn $db)" --workers orchestrator --poll 50 --step-timeout 3000 >>"$RESULTS/saga.orch.out" 2>&1 &
+    orchestrator=$!
+    started_pids+=("$workers" "$orchestrator")
+  }
+  start_saga_roles
+  start_gateway "$RESULTS/saga.gw" "$(gw_dsn $db)" 0 --pool 8 --flags "$RESULTS/saga.flags.json" || { fail "saga: gateway"; return; }
+  start_load saga "$GW_PORT" "${load_args[@]}" --concurrency 8 --duration "$duration"
+  local k gap=$((duration / (kills + 1)))
+  for k in $(seq 1 "$kills"); do
+    sleep "$gap"
+    kill -KILL "$workers" "$orchestrator"
+    wait "$workers" "$orchestrator" 2>/dev/null
+    sleep 0.5
+    start_saga_roles
+  done
+  wait "$LOAD_PID"
+  stop_pid "$GW_PID"
+  saga_settle $db
+  stop_pid "$workers"
+  stop_pid "$orchestrator"
+  check saga_kill $db $((kills * 2)) auto "saga path only; workers + orchestrator killed together"
+}
+
+# --- 7. hostile HTTP: malformed input, huge bodies, slow clients, a connection flood ------------------------
+scenario_abuse() {
+  local db=f_abuse
+  echo "==> abuse: malformed requests, huge bodies, slow clients, a flood of connections"
+  new_db $db || { fail "abuse: set-up"; return; }
+  start_gateway "$RESULTS/abuse.gw" "$(gw_dsn $db)" 0 --pool 8 --request-timeout-ms 3000 || { fail "abuse: gateway"; return; }
+  "$DRIVER" abuse --port "$GW_PORT" --chest 1 --connections "$(pick 1000 3000)" --slow-clients 8 --slow-seconds 6 \
+    >"$RESULTS/abuse.json" 2>&1 || fail "abuse: $(cat "$RESULTS/abuse.json")"
+  stop_pid "$GW_PID"
+  echo "    $(json "$RESULTS/abuse.json" '{k: v for k, v in d.items() if k != "malformed"}')"
+  echo "    malformed: $(json "$RESULTS/abuse.json" 'sum(c["pass"] for c in d["malformed"])')/$(json "$RESULTS/abuse.json" 'len(d["malformed"])') cases answered as documented"
+}
+
+# vmrss PID: resident memory in KiB.
+vmrss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# --- 8. saturation, soak at ~70% and overload at 2x -----------------------------------------------------------
+scenario_soak_overload() {
+  local db=f_soak soak overload
+  soak=$(pick 30 300)
+  overload=$(pick 15 60)
+  new_db $db || { fail "soak: set-up"; return; }
+  start_gateway "$RESULTS/soak.gw" "$(gw_dsn $db)" 0 --pool 8 --threads 16 --max-queued 32 || { fail "soak: gateway"; return; }
+  echo "==> saturation: as fast as possible, 16 connections, 8 s"
+  "$DRIVER" load --url "http://127.0.0.1:$GW_PORT" --players 50000 --chests 20 --concurrency 16 --duration 8 \
+    --retry-ratio 0 --acks "$RESULTS/saturation.acks" >"$RESULTS/saturation.json"
+  local saturation
+  saturation=$(json "$RESULTS/saturation.json" 'int(d["taps"] / d["elapsed_seconds"])')
+  echo "    saturation ~ $saturation taps/s"
+  local rate=$((saturation * 7 / 10))
+  echo "==> soak: ${soak}s at $rate taps/s (70%) with 10% retried taps, duplicates and 5% bad requests"
+  local rss_start rss_max=0 rss_end
+  rss_start=$(vmrss "$GW_PID")
+  start_load soak "$GW_PORT" --players 50000 --chests 20 --retry-ratio 0.1 --bad-ratio 0.05 --concurrency 16 \
+    --rate "$rate" --duration "$soak" --interval "$(pick 10 60)"
+  while kill -0 "$LOAD_PID" 2>/dev/null; do
+    local rss
+    rss=$(vmrss "$GW_PID")
+    [ "${rss:-0}" -gt "$rss_max" ] && rss_max=$rss
+    sleep 2
+  done
+  wait "$LOAD_PID"
+  rss_end=$(vmrss "$GW_PID")
+  local p99s
+  p99s=$(json "$RESULTS/soak.json" '" ".join("%.1f" % i["p99_ms"] for i in d["intervals"])')
+  echo "    p99 per $(pick 10 60) s (ms): $p99s"
+  echo "    gateway VmRSS KiB: start $rss_start, max $rss_max, end $rss_end"
+  local retried
+  retried=$(json "$RESULTS/soak.json" 'sum(d["retried"].values())')
+  [ "$retried" = 0 ] || fail "soak: $retried requests needed a retry: $(json "$RESULTS/soak.json" 'd["retried"]')"
+  check soak $db 0 - "70% of ${saturation}/s; p99/interval ms: $p99s; VmRSS KiB $rss_start -> max $rss_max"
+
+  echo "==> overload: ${overload}s at $((saturation * 2)) taps/s (2x) over 128 connections (16 workers, 32 queued)"
+  rss_max=0
+  start_load overload "$GW_PORT" --players 50000 --chests 20 --retry-ratio 0 --concurrency 128 \
+    --rate $((saturation * 2)) --duration "$overload" --give-up 30
+  local db_ok=0 db_checks=0
+  while kill -0 "$LOAD_PID" 2>/dev/null; do
+    local rss
+    rss=$(vmrss "$GW_PID")
+    [ "${rss:-0}" -gt "$rss_max" ] && rss_max=$rss
+    db_checks=$((db_checks + 1))
+    timeout 2 psql -X -qAt -d $db -c 'SELECT 1' >/dev/null 2>&1 && db_ok=$((db_ok + 1))
+    sleep 1
+  done
+  wait "$LOAD_PID"
+  local shed
+  shed=$(curl -s "http://127.0.0.1:$GW_PORT/metrics" | awk '/^treasure_claims_total\{.*status="overloaded"/ {s += $2} END {print s + 0}')
+  echo "    shed with 503 overloaded: $shed connections; driver saw $(json "$RESULTS/overload.json" 'd["shed"]') 503s; VmRSS max $rss_max KiB; database answered $db_ok/$db_checks probes"
+  [ "${shed%.*}" -gt 0 ] || fail "overload: nothing was shed"
+  [ "$db_ok" = "$db_checks" ] || fail "overload: the database missed probes"
+  echo "==> recovery: 10 s at $((saturation / 2)) taps/s right after"
+  local t0
+  t0=$(date +%s%N)
+  start_load recovery "$GW_PORT" --players 50000 --chests 20 --retry-ratio 0.1 --concurrency 16 --rate $((saturation / 2)) \
+    --duration 10 --interval 2
+  wait "$LOAD_PID"
+  stop_pid "$GW_PID"
+  echo "    recovery p99 per 2 s (ms): $(json "$RESULTS/recovery.json" '" ".join("%.1f" % i["p99_ms"] for i in d["intervals"])')"
+  local recovered
+  recovered=$(json "$RESULTS/recovery.json" 'sum(d["retried"].values())')
+  [ "$recovered" = 0 ] || fail "recovery: requests still refused after the overload: $(json "$RESULTS/recovery.json" 'd["retried"]')"
+  # Invariants over every run against this database.
+  cat "$RESULTS"/{saturation,soak,overload,recovery}.acks >"$RESULTS/overload_recovery.acks"
+  cp "$RESULTS/overload.json" "$RESULTS/overload_recovery.json"
+  check overload_recovery $db "$(json "$RESULTS/overload.json" 'd["shed"]')" - "2x saturation; shed $shed; VmRSS max $rss_max KiB"
+}
+
+scenarios=${FAULTS_SCENARIOS:-terminate postmaster cut gateway breaker saga_kill abuse soak_overload}
+started=$SECONDS
+for scenario in $scenarios; do
+  "scenario_$scenario"
+done
+
+echo
+echo "==> figures ($RESULTS/figures.tsv)"
+column -t -s $'\t' "$FIGURES" 2>/dev/null || cat "$FIGURES"
+echo "==> faults ($MODE): $failures failure(s) in $((SECONDS - started)) s"
+[ "$failures" -eq 0 ]
