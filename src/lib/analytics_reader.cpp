@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -116,7 +115,7 @@ AnalyticsReader::AnalyticsReader(AnalyticsOptions options)
       registry_(std::make_shared<prometheus::Registry>()),
       lag_gauge_(prometheus::BuildGauge()
                      .Name("treasure_replica_lag_seconds")
-                     .Help("Time a write on the primary takes to become visible on the analytics replica (NaN: unknown)")
+                     .Help("Time a write on the primary takes to become visible on the analytics replica (-1: unknown)")
                      .Register(*registry_)
                      .Add({})),
       up_gauge_(prometheus::BuildGauge()
@@ -133,7 +132,7 @@ AnalyticsReader::AnalyticsReader(AnalyticsOptions options)
                             .Help("Analytics reads meant for the replica that went to the primary, by reason")
                             .Register(*registry_)),
       primary_(options_.primary_dsn, options_.pool_size, read_only_setup(options_.statement_timeout)) {
-    lag_gauge_.Set(std::numeric_limits<double>::quiet_NaN());
+    lag_gauge_.Set(-1.0);
     for (const char* query : {"stats", "events", "leaderboard"})
         for (auto source : {ReadSource::replica, ReadSource::primary})
             reads_family_.Add({{"query", query}, {"served_by", std::string(to_string(source))}});
@@ -145,7 +144,7 @@ AnalyticsReader::AnalyticsReader(AnalyticsOptions options)
     lag_options.replica_dsn = options_.replica_dsn;
     lag_options.refresh = options_.lag_refresh;
     lag_options.on_update = [this](const ReplicaLag& lag) {
-        lag_gauge_.Set(lag.lag_ms ? *lag.lag_ms / 1000.0 : std::numeric_limits<double>::quiet_NaN());
+        lag_gauge_.Set(lag.lag_ms ? *lag.lag_ms / 1000.0 : -1.0);
         up_gauge_.Set(lag.usable() ? 1.0 : 0.0);
     };
     monitor_ = std::make_unique<ReplicaLagMonitor>(std::move(lag_options));

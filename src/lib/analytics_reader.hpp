@@ -17,7 +17,7 @@
 //                primary, and the replica exists to absorb exactly this kind of scan.
 //
 // Metrics (own registry, appended to the gateway's /metrics):
-//   treasure_replica_lag_seconds                        gauge, refreshed by the monitor (see replica_lag.hpp)
+//   treasure_replica_lag_seconds                        gauge, refreshed by the monitor (see replica_lag.hpp); -1 unknown
 //   treasure_replica_up                                 gauge, 1 when the replica is reachable and in recovery
 //   treasure_analytics_reads_total{query,served_by}     counter, served_by = replica | primary
 //   treasure_analytics_fallbacks_total{reason}          counter, reads meant for the replica that it did not serve
