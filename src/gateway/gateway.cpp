@@ -24,6 +24,16 @@ std::unique_ptr<FeatureFlagProvider> make_flags(const std::string& file) {
         std::map<std::string, FlagRule, std::less<>>{{std::string(atomic_claims_flag), everybody}});
 }
 
+std::unique_ptr<SagaPath> make_saga_path(const GatewayConfig& config) {
+    if (config.saga == GatewayConfig::SagaMode::off) return nullptr;
+    if (!SagaPath::available(config.dsn)) {
+        if (config.saga == GatewayConfig::SagaMode::on)
+            throw std::runtime_error("--saga on: the database's treasure extension has no saga path (needs 1.1.0)");
+        return nullptr;
+    }
+    return std::make_unique<SagaPath>(SagaPathOptions{config.dsn, config.pool_size, config.saga_deadline});
+}
+
 std::unique_ptr<AnalyticsReader> make_analytics(const GatewayConfig& config) {
     AnalyticsOptions options;
     options.primary_dsn = config.dsn;
@@ -47,9 +57,10 @@ void reply_error(httplib::Response& response, int status, std::string_view error
 Gateway::Gateway(GatewayConfig config)
     : config_(std::move(config)),
       atomic_(ClientOptions{config_.dsn, config_.pool_size, config_.retry}),
+      saga_(make_saga_path(config_)),
       flags_(make_flags(config_.flags_file)),
       breaker_(config_.breaker),
-      router_(atomic_, nullptr, *flags_, breaker_, &metrics_),
+      router_(atomic_, saga_.get(), *flags_, breaker_, &metrics_),
       analytics_(make_analytics(config_)),
       server_(std::make_unique<httplib::Server>()) {
     if (config_.worker_threads == 0) throw std::invalid_argument("the gateway needs at least one worker thread");

@@ -6,6 +6,7 @@
 //                           analytics reads, from --replica-dsn while it is fresh (analytics_routes.hpp)
 //   GET  /metrics           Prometheus text format
 //   GET  /healthz           liveness, circuit state
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@
 #include "lib/analytics_reader.hpp"
 #include "lib/player_reader.hpp"
 #include "lib/router.hpp"
+#include "saga/saga_path.hpp"
 
 namespace httplib {
 class Server;
@@ -36,6 +38,10 @@ struct GatewayConfig {
     std::size_t max_body_bytes = 16 * 1024;
     RetryPolicy retry;
     CircuitBreakerOptions breaker;
+    // The saga path, where the flag's "off" and the open breaker send claims.  auto: used when the database's
+    // treasure extension has the saga functions (1.1.0+), else those claims get 503 as before.
+    enum class SagaMode { off, on, auto_detect } saga = SagaMode::auto_detect;
+    std::chrono::milliseconds saga_deadline{5000};
 };
 
 class Gateway {
@@ -56,6 +62,7 @@ public:
     CircuitBreaker& breaker() { return breaker_; }
     Router& router() { return router_; }
     AnalyticsReader& analytics() { return *analytics_; }
+    bool has_saga_path() const { return saga_ != nullptr; }
 
 private:
     void install_routes();
@@ -63,6 +70,7 @@ private:
     GatewayConfig config_;
     ClaimMetrics metrics_;
     Client atomic_;
+    std::unique_ptr<SagaPath> saga_;  // null: no fallback
     std::unique_ptr<FeatureFlagProvider> flags_;
     CircuitBreaker breaker_;
     Router router_;

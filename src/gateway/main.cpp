@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
         "/healthz.  Analytics reads go to --replica-dsn while its lag is at most --replica-max-lag-ms, else to --dsn.\n"
         "Without --flags every request takes the atomic path.  With --flags FILE, the flag atomic_claims decides\n"
         "(rules off, on, canary, percent; the file is re-read within 200 ms of a change).  Requests the flag or\n"
-        "the open circuit breaker send to the saga path get 503 until a saga path exists.\n"
+        "the open circuit breaker send to the saga path (treasure-saga must run) get 503 only with --saga off,\n"
+        "or with --saga auto (the default) when the extension has no saga functions (before 1.1.0).\n"
         "SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0.");
     app.add_option("--dsn", config.dsn, "libpq connection string of the primary")->required();
     app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free port)")->capture_default_str();
@@ -71,7 +72,19 @@ int main(int argc, char** argv) {
     app.add_option("--request-timeout-ms", request_timeout_ms, "cut a connection whose request is not read and answered in time")
         ->capture_default_str()
         ->check(CLI::Range(0LL, 3600000LL));
+    std::string saga_mode = "auto";
+    long long saga_deadline_ms = config.saga_deadline.count();
+    app.add_option("--saga", saga_mode, "saga path as fallback and flag-off target: auto (if the extension has it), on, off")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "on", "off"}));
+    app.add_option("--saga-deadline-ms", saga_deadline_ms, "longest wait for a saga's answer")
+        ->capture_default_str()
+        ->check(CLI::Range(1LL, 600000LL));
     CLI11_PARSE(app, argc, argv);
+    config.saga = saga_mode == "on"    ? treasure::GatewayConfig::SagaMode::on
+                  : saga_mode == "off" ? treasure::GatewayConfig::SagaMode::off
+                                       : treasure::GatewayConfig::SagaMode::auto_detect;
+    config.saga_deadline = std::chrono::milliseconds(saga_deadline_ms);
     config.admission.max_queue_wait = std::chrono::milliseconds(max_queue_wait_ms);
     config.admission.request_timeout = std::chrono::milliseconds(request_timeout_ms);
 
@@ -101,7 +114,8 @@ int main(int argc, char** argv) {
         });
         std::cerr << "treasure-gateway: listening on " << address.host << ":" << port << " (pool " << config.pool_size
                   << ", " << config.worker_threads << " workers, flags "
-                  << (config.flags_file.empty() ? "atomic_claims=on" : config.flags_file) << ")\n";
+                  << (config.flags_file.empty() ? "atomic_claims=on" : config.flags_file) << ", saga path "
+                  << (gateway.has_saga_path() ? "on" : "off") << ")\n";
         std::cout << "listening " << address.host << ":" << port << std::endl;
         gateway.serve();
         if (stopper.joinable()) {
