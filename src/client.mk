@@ -65,7 +65,7 @@ $(CLIENT_BUILD)/tests/treasure_db_tests: $(call client_objs,$(CLIENT_DB_SRCS) $(
 
 install-client: $(CLIENT_PROGRAMS) $(SAGA_PROGRAM)
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(CLIENT_PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(CLIENT_PROGRAMS) $(SAGA_PROGRAM) $(DESTDIR)$(PREFIX)/bin/
 
 clean-client:
 	rm -rf $(CLIENT_BUILD)
