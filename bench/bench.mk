@@ -1,7 +1,7 @@
 # Benchmarks (see bench/README.md).  Included by the top-level Makefile after src/client.mk, whose CLIENT_*
 # flags the C++ drivers reuse; explicit rules only (PGXS owns CXXFLAGS and the implicit %.o rules).
 #   make bench          the full run (<= 10 min on 2 cores): writes bench/RESULTS.md and bench/latency.png
-#   make bench-quick    the same sections, shortened (<= 1 min): build/bench/quick/RESULTS.md
+#   make bench-quick    the same sections, shortened (<= 1 min): /tmp/treasure-bench-quick/RESULTS.md (raw data beside it)
 #   make bench-programs build/bench/client_bench (Google Benchmark) and build/bench/memory_driver
 BENCH_BUILD    := $(CLIENT_BUILD)/bench
 BENCH_PROGRAMS := $(BENCH_BUILD)/client_bench $(BENCH_BUILD)/memory_driver

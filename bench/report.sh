@@ -119,7 +119,7 @@ before the run and its maximum sampled every 250 ms during it):
 MD
 awk -F"$t" '{ name = $1 == "gateway_saturation" ? "gateway, saturation" : $1 == "gateway_50" ? "gateway, 50% of its saturation" : "shim straight to PostgreSQL (--dsn), same rate"
               rss = $1 == "shim_50" ? "| – | –" : sprintf("| %s | %s", $9, $10)
-              printf "| %s | %s | %.0f | %s | %s | %s | %s | %s %s |\n", name, $2, $3, $4, $5, $6, $7, $8, rss }' "$out/gateway.tsv"
+              printf "| %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f %s |\n", name, $2, $3, $4, $5, $6, $7, $8, rss }' "$out/gateway.tsv"
 cat <<MD
 
 ## 5. Backend memory over many claims on one connection

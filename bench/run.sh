@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh quick|full: every benchmark of bench/README.md in one run on one cluster, so that the figures it
 # compares are measured side by side.  `make bench` runs `full` (<= 10 min on 2 cores) and writes bench/RESULTS.md
-# and bench/latency.png; `make bench-quick` runs `quick` (<= 1 min) into build/bench/quick/.
+# and bench/latency.png; `make bench-quick` runs `quick` (<= 1 min) into /tmp/treasure-bench-quick/.
 # Starts and removes its own cluster, unless BENCH_USE_CLUSTER=1 with PGHOST/PGPORT/PGUSER naming a running one
 # (scripts/test.d/bench.sh); then it leaves that cluster's settings alone.
 # Fails only when a benchmark is broken (a program fails, a run reports no figure), never on a number.
@@ -15,12 +15,12 @@ quick)
   seconds=2 clients_list="4" latency_seconds=3 latency_clients=4 latency_fractions="50"
   contention_seconds=2 contention_scenarios="hot_players" gbench_min_time=0.3 gateway_seconds=2
   memory_claims=${BENCH_MEMORY_CLAIMS:-50000} memory_sample=10000 cpu_claims=2000 cpu_rounds=1
-  out=build/bench/quick results=build/bench/quick/RESULTS.md plot=build/bench/quick/latency.png ;;
+  out=/tmp/treasure-bench-quick results=/tmp/treasure-bench-quick/RESULTS.md plot=/tmp/treasure-bench-quick/latency.png ;;
 full)
-  seconds=5 clients_list="1 4 8 32" latency_seconds=8 latency_clients=8 latency_fractions="50 80"
+  seconds=4 clients_list="1 4 8 32" latency_seconds=6 latency_clients=32 latency_fractions="50 80"
   contention_seconds=4 contention_scenarios="hot_players hot_chest same_claim" gbench_min_time=3 gateway_seconds=8
-  memory_claims=${BENCH_MEMORY_CLAIMS:-1000000} memory_sample=100000 cpu_claims=10000 cpu_rounds=3
-  out=build/bench/full results=bench/RESULTS.md plot=bench/latency.png ;;
+  memory_claims=${BENCH_MEMORY_CLAIMS:-1000000} memory_sample=100000 cpu_claims=5000 cpu_rounds=3
+  out=/tmp/treasure-bench-full results=bench/RESULTS.md plot=bench/latency.png ;;
 *)
   echo "usage: bench/run.sh quick|full" >&2
   exit 2 ;;
@@ -38,8 +38,15 @@ bench_settings=(
   "max_wal_size = '8GB'"
   "checkpoint_timeout = '30min'"
 )
+# The programs, copied first: build/ may be rebuilt (or cleaned) by someone else while a run is under way.
+bin=$(mktemp -d /tmp/treasure-bench-bin.XXXXXX)
+for program in build/treasure build/treasure-gateway build/bench/client_bench build/bench/memory_driver; do
+  [ -x "$program" ] || { echo "bench: $program is missing: run make bench-programs" >&2; exit 1; }
+  cp "$program" "$bin/"
+done
 gateway_pid=
 cleanup() {
+  rm -rf "$bin"
   [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null
   [ "${BENCH_USE_CLUSTER:-0}" = 1 ] || cluster_stop
 }
@@ -141,7 +148,7 @@ for round in $(seq "$cpu_rounds"); do
     sql) query=$peer_sql ;;
     esac
     cpu_base=$((cpu_base + 1000000))
-    build/bench/memory_driver "$dsn" "$cpu_claims" "$cpu_claims" "$cpu_base" 100000 1000 "$query" >"$out/cpu_$workload.txt"
+    "$bin/memory_driver" "$dsn" "$cpu_claims" "$cpu_claims" "$cpu_base" 100000 1000 "$query" >"$out/cpu_$workload.txt"
     awk -v w="$workload" -v r="$round" 'NR == 1 { c = $5 } END { printf "%s\t%s\t%.1f\n", w, r, ($5 - c) * 1000 / $1 }' \
       "$out/cpu_$workload.txt" >>"$out/cpu.tsv"
     tail -1 "$out/cpu.tsv" | sed 's/^/   /'
@@ -196,7 +203,7 @@ done
 
 # 4a. Client-side latency through the shim (Google Benchmark; every ClaimPath registered in client_bench.cpp).
 echo "[${SECONDS}s] ==> client-side latency through the shim (Google Benchmark)"
-TREASURE_BENCH_DSN="$dsn" build/bench/client_bench --benchmark_min_time=$gbench_min_time \
+TREASURE_BENCH_DSN="$dsn" "$bin/client_bench" --benchmark_min_time=$gbench_min_time \
   --benchmark_out="$out/client_bench.csv" --benchmark_out_format=csv >"$out/client_bench.txt" 2>&1 ||
   { cat "$out/client_bench.txt"; exit 1; }
 grep -E '^claim/' "$out/client_bench.txt" | sed 's/^/   /'
@@ -204,7 +211,7 @@ grep -E '^claim/' "$out/client_bench.txt" | sed 's/^/   /'
 # 4b. Tap-to-200 through the gateway with `treasure load`: first as fast as 8 clients go (its saturation), then
 #     at 50% of it; the same rate straight to the database through the shim (--dsn) for comparison.
 echo "[${SECONDS}s] ==> tap-to-200 through treasure-gateway (${gateway_seconds}s per run)"
-build/treasure-gateway --dsn "$dsn" --listen 127.0.0.1:0 --pool 8 >"$out/gateway.out" 2>"$out/gateway.err" &
+"$bin/treasure-gateway" --dsn "$dsn" --listen 127.0.0.1:0 --pool 8 >"$out/gateway.out" 2>"$out/gateway.err" &
 gateway_pid=$!
 for _ in $(seq 100); do grep -q '^listening' "$out/gateway.out" 2>/dev/null && break; sleep 0.1; done
 url="http://$(sed -n 's/^listening //p' "$out/gateway.out")"
@@ -221,7 +228,7 @@ load_run() {  # NAME TARGET-ARGS... (rate via $load_rate)
   rss_before=$(rss_kb)
   (while sleep 0.25; do rss_kb; done) >"$out/rss_$name.txt" 2>/dev/null &
   sampler=$!
-  build/treasure load "$@" --players 100000 --chests 1000 --concurrency 8 --duration "$gateway_seconds" \
+  "$bin/treasure" load "$@" --players 100000 --chests 1000 --concurrency 8 --duration "$gateway_seconds" \
     "${rate_args[@]}" --json >"$out/load_$name.json" 2>"$out/load_$name.err" || { cat "$out/load_$name.err"; kill $sampler; return 1; }
   kill $sampler
   wait $sampler 2>/dev/null || true
@@ -243,7 +250,7 @@ gateway_pid=
 
 # 5. Backend memory over many claims on one connection.
 echo "[${SECONDS}s] ==> backend memory over $memory_claims claims on one connection"
-build/bench/memory_driver "$dsn" "$memory_claims" "$memory_sample" 50000001 100000 1000 >"$out/memory.tsv"
+"$bin/memory_driver" "$dsn" "$memory_claims" "$memory_sample" 50000001 100000 1000 >"$out/memory.tsv"
 sed 's/^/   /' "$out/memory.tsv"
 
 # The plot: latency against percentile ("nines" on x) for each implementation at 50% of saturation.
@@ -261,12 +268,13 @@ set xlabel "percentile"
 set ylabel "latency (ms, log scale)"
 set logscale y
 set grid
-set key left top
+set key right bottom
+set xrange [0:4.3]
 set xtics ("p50" 0.301, "p90" 1, "p95" 1.301, "p99" 2, "p99.7" 2.523, "p99.9" 3, "p99.99" 4)
 plot '$out/plot_claim.dat' with lines lw 2 title 'claim_treasure() (pgbench)', \
      '$out/plot_sql.dat' with lines lw 2 title 'single-statement SQL peer (pgbench)', \
      '$out/plot_plpgsql.dat' with lines lw 2 title 'PL/pgSQL peer (pgbench)', \
-     '$out/plot_gateway.dat' with linespoints lw 2 pt 7 title 'tap-to-200 through treasure-gateway (treasure load)'
+     '$out/plot_gateway.dat' with linespoints lw 2 pt 7 title 'tap-to-200 through treasure-gateway at 50% of ITS saturation (treasure load)'
 GP
 fi
 
