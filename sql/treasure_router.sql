@@ -122,7 +122,18 @@ AS $$
 $$;
 COMMENT ON FUNCTION treasure.player_stats(bigint) IS 'The player''s row of treasure.player_stats, read on the owning shard';
 
+-- Every shard's disagreements (empty when every shard is consistent).
+CREATE FUNCTION treasure.reconcile()
+  RETURNS TABLE (player_id bigint, subject text, problem text, expected bigint, actual bigint)
+  LANGUAGE plproxy
+AS $$
+  CLUSTER 'treasure';
+  RUN ON ALL;
+$$;
+COMMENT ON FUNCTION treasure.reconcile() IS 'treasure.reconcile() on every shard, rows concatenated';
+
 REVOKE ALL ON FUNCTION claim_treasure(bigint, bigint, uuid, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION treasure.reconcile() FROM PUBLIC;
 REVOKE ALL ON FUNCTION treasure.put_chest(bigint, bigint, text, integer, text, timestamptz, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION treasure.put_chest_on_every_shard(bigint, bigint, text, integer, text, timestamptz, timestamptz)
   FROM PUBLIC;

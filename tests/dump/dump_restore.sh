@@ -51,5 +51,8 @@ original=$(sql -d $source_db -c "SELECT 'claimed true ' || claim_id FROM treasur
 fresh=$(sql -d $target_db -c "SELECT claim_id > (SELECT max(claim_id) FROM treasure.claims WHERE player_id <> 9) FROM claim_treasure(9, 1, '00000000-0000-0000-0000-000000000099')")
 [ "$fresh" = "t" ] || { echo "FAIL: claim_id sequence was not restored"; exit 1; }
 
+for db in $source_db $target_db; do
+  [ "$(sql -d $db -c 'SELECT count(*) FROM treasure.reconcile()')" = 0 ] || { echo "FAIL: reconcile() not empty in $db"; exit 1; }
+done
 sql -d postgres -c "DROP DATABASE $source_db" -c "DROP DATABASE $target_db"
 echo "dump/restore: data, replay and sequences survive pg_dump | pg_restore"

@@ -321,6 +321,8 @@ private:
         const int64_t events = transaction.exec1("SELECT count(*) FROM treasure.claim_events")[0].as<int64_t>();
         EXPECT_EQ(events_without_claim, 0) << "claim_events";
         EXPECT_EQ(events, static_cast<int64_t>(model_.claims.size())) << "one event per claim";
+        EXPECT_EQ(transaction.exec1("SELECT count(*) FROM treasure.reconcile()")[0].as<int64_t>(), 0)
+            << "treasure.reconcile() finds no disagreement";
     }
 
     pqxx::connection connection_;

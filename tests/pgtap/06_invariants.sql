@@ -1,7 +1,7 @@
 -- Invariants after a scripted, deterministic mix of claims, replays, duplicates, grants, redefinitions and
 -- errors by five players over twelve chests.  Every assertion is a query for disagreements that must be empty.
 BEGIN;
-SELECT plan(19);
+SELECT plan(20);
 
 DO $$
 BEGIN
@@ -217,5 +217,6 @@ SELECT is((SELECT count(*)::int FROM treasure.claims), (SELECT count(DISTINCT re
                                                           WHERE status = 'claimed' AND NOT replayed),
           'one claim per request_id that returned claimed (not replayed)');
 
+SELECT is_empty('SELECT * FROM treasure.reconcile()', 'reconcile() finds no disagreement after the whole script');
 SELECT * FROM finish();
 ROLLBACK;

@@ -52,4 +52,5 @@ rm -f /tmp/shards_owners
 for ((k = 0; k < shards; k++)); do
   psql -X -q -At -d treasure_shard_$k -c "SELECT claim_id FROM treasure.claims"
 done | sort | uniq -d | grep -q . && fail "claim_ids collide across shards"
+[ "$(router -c 'SELECT count(*) FROM treasure.reconcile()')" = 0 ] || fail "reconcile() through the router is not empty"
 echo "shards: $players players, each on exactly one of $shards shards; races through the router exact"

@@ -78,3 +78,6 @@ SELECT status FROM claim_treasure(26, 1, '00000000-0000-0000-0000-00000000b011')
 SELECT claim_treasure(26, 999, '00000000-0000-0000-0000-00000000b012');
 ROLLBACK;
 SELECT count(*) AS player_26_rows FROM treasure.claims WHERE player_id = 26;
+
+-- treasure.reconcile() agrees: no disagreement anywhere.
+SELECT * FROM treasure.reconcile();

@@ -113,3 +113,6 @@ SELECT w.player_id, w.balance, COALESCE(c.coins, 0) AS claimed_coins, s.claims, 
 SELECT count(*) AS claims_without_exactly_one_event
   FROM treasure.claims c
  WHERE (SELECT count(*) FROM treasure.claim_events e WHERE e.player_id = c.player_id AND e.claim_id = c.claim_id) <> 1;
+
+-- treasure.reconcile() agrees: no disagreement anywhere.
+SELECT * FROM treasure.reconcile();
