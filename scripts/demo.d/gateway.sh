@@ -5,8 +5,10 @@ db=treasure_gateway_demo
 dsn="host=$PGHOST port=$PGPORT user=postgres dbname=$db"
 work=$(mktemp -d /tmp/treasure-gateway-demo.XXXXXX)
 gateway_pid=
+saga_pid=
 finish() {
   [ -n "$gateway_pid" ] && kill -TERM "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null
+  [ -n "$saga_pid" ] && kill -TERM "$saga_pid" 2>/dev/null && wait "$saga_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap finish EXIT
@@ -30,6 +32,19 @@ treasure load --url "http://$address" --players 10000 --chests 50 --concurrency 
   --duplicate-ratio 0.1 2>/dev/null
 
 echo
+echo "==> the fast rollback: treasure-saga runs the legacy saga path; the flag flips to it and back under load"
+treasure-saga --dsn "$dsn" >"$work/saga.out" 2>&1 &
+saga_pid=$!
+set_flag() { echo "{\"flags\": {\"atomic_claims\": {\"rule\": \"$1\"}}}" >"$work/flags.tmp" && mv "$work/flags.tmp" "$work/flags.json"; }
+treasure load --url "http://$address" --players 10000 --chests 50 --concurrency 8 --duration 9 \
+  --duplicate-ratio 0.1 2>/dev/null >"$work/flip.txt" &
+load_pid=$!
+sleep 3; set_flag off; echo "    t=3s  atomic_claims -> off (saga path)"
+sleep 3; set_flag on;  echo "    t=6s  atomic_claims -> on (atomic path)"
+wait $load_pid
+cat "$work/flip.txt"
+
+echo
 echo "==> a few of the gateway's Prometheus metrics"
 exec 3<>"/dev/tcp/${address%:*}/${address##*:}"
 printf 'GET /metrics HTTP/1.0\r\nHost: demo\r\n\r\n' >&3
@@ -42,5 +57,6 @@ psql -X -q -d $db -P footer=off -c "
   SELECT count(*) AS claims, count(DISTINCT request_id) AS request_ids,
          (SELECT sum(balance) FROM treasure.wallets) AS coins_in_wallets,
          sum(coins_awarded) AS coins_claimed,
-         (SELECT count(*) FROM treasure.claim_events) AS analytics_events
+         (SELECT count(*) FROM treasure.claim_events) AS analytics_events,
+         (SELECT count(*) FROM treasure.reconcile()) AS disagreements
     FROM treasure.claims"
