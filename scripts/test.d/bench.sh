@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 make -s bench-programs >/dev/null
-BENCH_USE_CLUSTER=1 BENCH_MEMORY_CLAIMS=20000 bash bench/run.sh quick
+BENCH_USE_CLUSTER=1 BENCH_MEMORY_CLAIMS=10000 bash bench/run.sh quick
