@@ -102,13 +102,15 @@ touch "$work/stop"
 wait "$load_pid" || true
 sleep 0.5
 
-# report FROM_US TO_US OLD: how long after FROM the old answers stopped and the new ones began (until TO).
+# report FROM_US TO_US OLD: how long after FROM the old answers stopped and the new ones began.  Only requests
+# answered before TO (the next flip) count: a request is routed some time after it starts (curl's start-up,
+# the gateway's queue), so one that started just before TO may already see the next flip.
 report() {
   cat "$work"/probe.* | awk -v t="$1" -v until="$2" -v old="$3" '
-    $1 >= t && $1 < until && $3 == old && $1 > last_old { last_old = $1 }
-    $1 >= t && $1 < until && $3 != old && (first_start == "" || $1 < first_start) { first_start = $1 }
+    $1 >= t && $2 < until && $3 == old && $1 > last_old { last_old = $1 }
+    $1 >= t && $2 < until && $3 != old && (first_start == "" || $1 < first_start) { first_start = $1 }
     $2 >= t && $2 < until && $3 != old && (first_new == "" || $2 < first_new) { first_new = $2; new_path = $3 }
-    $1 >= t && $1 < until { n++ }
+    $1 >= t && $2 < until { n++ }
     END {
       printf "{\"last_old_start_ms\": %.1f, \"first_new_start_ms\": %.1f, \"first_new_end_ms\": %.1f, \"new_path\": \"%s\", \"probes\": %d}",
              (last_old == "" ? 0 : (last_old - t) / 1000), (first_start - t) / 1000, (first_new - t) / 1000, new_path, n
