@@ -8,6 +8,7 @@
 #include <pqxx/nontransaction>
 
 #include "lib/claim_error.hpp"
+#include "lib/claim_row.hpp"
 #include "lib/sqlstate.hpp"
 
 namespace treasure {
@@ -22,41 +23,6 @@ constexpr const char* statement_sql =
     "SELECT status, replayed, claim_id, coins_awarded, item_awarded, item_qty, key_used, balance, "
     "to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
     "FROM public.claim_treasure($1::bigint, $2::bigint, $3::uuid, $4::bigint)";
-
-template <typename T>
-std::optional<T> optional_field(const pqxx::field& field) {
-    if (field.is_null()) return std::nullopt;
-    return field.as<T>();
-}
-
-ClaimResult read_row(const pqxx::row& row) {
-    ClaimResult result;
-    const auto status_text = row[0].as<std::string>();
-    const auto status = parse_claim_status(status_text);
-    if (!status) throw ClaimError(ClaimErrorKind::internal, "claim_treasure() returned unknown status '" + status_text + "'");
-    result.status = *status;
-    result.replayed = row[1].as<bool>();
-    result.claim_id = optional_field<std::int64_t>(row[2]);
-    result.coins_awarded = optional_field<std::int64_t>(row[3]).value_or(0);
-    result.item_awarded = optional_field<std::string>(row[4]);
-    result.item_qty = optional_field<std::int32_t>(row[5]);
-    result.key_used = optional_field<std::string>(row[6]);
-    result.balance = optional_field<std::int64_t>(row[7]);
-    result.claimed_at = optional_field<std::string>(row[8]);
-    result.path = PathKind::atomic;
-    return result;
-}
-
-// libpq's "ERROR:  chest 9 does not exist\nCONTEXT: ..." reduced to "chest 9 does not exist".
-std::string primary_message(const char* what) {
-    std::string message(what);
-    for (const char* prefix : {"ERROR:  ", "FATAL:  "}) {
-        if (message.rfind(prefix, 0) == 0) message.erase(0, std::char_traits<char>::length(prefix));
-    }
-    const auto end_of_line = message.find('\n');
-    if (end_of_line != std::string::npos) message.erase(end_of_line);
-    return message;
-}
 
 // Why an attempt failed, when another attempt may succeed.
 enum class Retry { none, same_connection, new_connection };
@@ -85,7 +51,7 @@ ClaimResult Client::attempt(ConnectionPool::Lease& lease, const ClaimRequest& re
     if (rows.size() != 1)
         throw ClaimError(ClaimErrorKind::internal,
                          "claim_treasure() returned " + std::to_string(rows.size()) + " rows instead of 1");
-    return read_row(rows[0]);
+    return claim_result_from_row(rows[0], 0, PathKind::atomic);
 }
 
 ClaimResult Client::claim(const ClaimRequest& original) {
@@ -104,10 +70,10 @@ ClaimResult Client::claim(const ClaimRequest& original) {
             return attempt(lease, request);
         } catch (const pqxx::broken_connection& error) {
             retry = Retry::new_connection;
-            last_failure = "connection lost: " + primary_message(error.what());
+            last_failure = "connection lost: " + primary_error_message(error.what());
         } catch (const pqxx::in_doubt_error& error) {
             retry = Retry::new_connection;
-            last_failure = "commit in doubt: " + primary_message(error.what());
+            last_failure = "commit in doubt: " + primary_error_message(error.what());
         } catch (const pqxx::sql_error& error) {
             const std::string& sqlstate = error.sqlstate();
             switch (classify_sqlstate(sqlstate)) {
@@ -118,20 +84,20 @@ ClaimResult Client::claim(const ClaimRequest& original) {
                 retry = Retry::new_connection;
                 break;
             case SqlstateMeaning::bad_request:
-                throw ClaimError(ClaimErrorKind::bad_request, primary_message(error.what()), sqlstate);
+                throw ClaimError(ClaimErrorKind::bad_request, primary_error_message(error.what()), sqlstate);
             case SqlstateMeaning::unknown_chest:
-                throw ClaimError(ClaimErrorKind::unknown_chest, primary_message(error.what()), sqlstate);
+                throw ClaimError(ClaimErrorKind::unknown_chest, primary_error_message(error.what()), sqlstate);
             case SqlstateMeaning::request_id_conflict:
-                throw ClaimError(ClaimErrorKind::request_id_conflict, primary_message(error.what()), sqlstate);
+                throw ClaimError(ClaimErrorKind::request_id_conflict, primary_error_message(error.what()), sqlstate);
             case SqlstateMeaning::other:
                 // A server that is going away can report its last error with any SQLSTATE.
                 if (!lease.connection().is_open()) {
                     retry = Retry::new_connection;
                     break;
                 }
-                throw ClaimError(ClaimErrorKind::internal, "SQLSTATE " + sqlstate + ": " + primary_message(error.what()), sqlstate);
+                throw ClaimError(ClaimErrorKind::internal, "SQLSTATE " + sqlstate + ": " + primary_error_message(error.what()), sqlstate);
             }
-            last_failure = "SQLSTATE " + sqlstate + ": " + primary_message(error.what());
+            last_failure = "SQLSTATE " + sqlstate + ": " + primary_error_message(error.what());
         }
         if (retry == Retry::new_connection) lease.discard();
 

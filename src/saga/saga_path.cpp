@@ -11,6 +11,7 @@
 #include <pqxx/notification>
 
 #include "lib/claim_error.hpp"
+#include "lib/claim_row.hpp"
 #include "lib/sqlstate.hpp"
 
 namespace treasure {
@@ -29,42 +30,13 @@ constexpr const char* outcome_sql =
     "to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
     "FROM treasure.saga_outcome($1::bigint, $2::bigint)";
 
-template <typename T>
-std::optional<T> optional_field(const pqxx::field& field) {
-    if (field.is_null()) return std::nullopt;
-    return field.as<T>();
-}
-
 // Columns 1..9 of start_sql / outcome_sql; status is not NULL.
 ClaimResult read_result(const pqxx::row& row) {
     const auto status_text = row[1].as<std::string>();
     if (status_text == "failed")
         throw ClaimError(ClaimErrorKind::unavailable,
                          "the saga failed and was compensated; retry with the same request_id");
-    const auto status = parse_claim_status(status_text);
-    if (!status) throw ClaimError(ClaimErrorKind::internal, "saga returned unknown status '" + status_text + "'");
-    ClaimResult result;
-    result.status = *status;
-    result.replayed = row[2].as<bool>();
-    result.claim_id = optional_field<std::int64_t>(row[3]);
-    result.coins_awarded = optional_field<std::int64_t>(row[4]).value_or(0);
-    result.item_awarded = optional_field<std::string>(row[5]);
-    result.item_qty = optional_field<std::int32_t>(row[6]);
-    result.key_used = optional_field<std::string>(row[7]);
-    result.balance = optional_field<std::int64_t>(row[8]);
-    result.claimed_at = optional_field<std::string>(row[9]);
-    result.path = PathKind::saga;
-    return result;
-}
-
-std::string primary_message(const char* what) {
-    std::string message(what);
-    for (const char* prefix : {"ERROR:  ", "FATAL:  "}) {
-        if (message.rfind(prefix, 0) == 0) message.erase(0, std::char_traits<char>::length(prefix));
-    }
-    const auto end_of_line = message.find('\n');
-    if (end_of_line != std::string::npos) message.erase(end_of_line);
-    return message;
+    return claim_result_from_row(row, 1, PathKind::saga);
 }
 
 // Remembers which sagas finished since it was last cleared (payload = saga_id).
@@ -108,7 +80,7 @@ SagaPath::SagaPath(SagaPathOptions options) : options_(std::move(options)) {
         try {
             slot->open(options_.dsn);
         } catch (const std::exception& error) {
-            throw std::runtime_error(std::string("saga path: cannot connect: ") + primary_message(error.what()));
+            throw std::runtime_error(std::string("saga path: cannot connect: ") + primary_error_message(error.what()));
         }
         free_.push_back(slot.get());
         slots_.push_back(std::move(slot));
@@ -200,13 +172,13 @@ ClaimResult SagaPath::claim(const ClaimRequest& original) {
             throw;
         } catch (const pqxx::broken_connection& error) {
             retry = Retry::new_connection;
-            last_failure = "connection lost: " + primary_message(error.what());
+            last_failure = "connection lost: " + primary_error_message(error.what());
         } catch (const pqxx::in_doubt_error& error) {
             retry = Retry::new_connection;
-            last_failure = "commit in doubt: " + primary_message(error.what());
+            last_failure = "commit in doubt: " + primary_error_message(error.what());
         } catch (const pqxx::sql_error& error) {
             const std::string& sqlstate = error.sqlstate();
-            last_failure = "SQLSTATE " + sqlstate + ": " + primary_message(error.what());
+            last_failure = "SQLSTATE " + sqlstate + ": " + primary_error_message(error.what());
             ClaimErrorKind kind = ClaimErrorKind::internal;
             switch (classify_sqlstate(sqlstate)) {
             case SqlstateMeaning::retry: retry = Retry::same_connection; break;
@@ -220,7 +192,7 @@ ClaimResult SagaPath::claim(const ClaimRequest& original) {
             }
             if (retry == Retry::none) {
                 release(slot);
-                throw ClaimError(kind, kind == ClaimErrorKind::internal ? last_failure : primary_message(error.what()), sqlstate);
+                throw ClaimError(kind, kind == ClaimErrorKind::internal ? last_failure : primary_error_message(error.what()), sqlstate);
             }
         } catch (const std::exception& error) {
             // pqxx::usage_error and the like: the connection's state is unknown.
