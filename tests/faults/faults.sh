@@ -79,6 +79,16 @@ SQL
 
 gw_dsn() { echo "host=$SOCKET dbname=$1 user=treasure_gw"; }
 
+# start_saga DB: with the saga path wired, its workers run beside every gateway (the breaker's fallback must be
+# served, as in production); SAGA_PID, stopped by check() once the sagas have settled.
+SAGA_PID=
+start_saga() {
+  [ $saga_wired = 1 ] || return 0
+  "$SAGA" --dsn "$(gw_dsn "$1")" --poll 50 >>"$RESULTS/saga-$1.out" 2>&1 &
+  SAGA_PID=$!
+  started_pids+=("$SAGA_PID")
+}
+
 # start_gateway LOG DSN [PORT] [ARGS...]: sets GW_PID and GW_PORT.
 start_gateway() {
   local log=$1 dsn=$2 port=${3:-0}
@@ -123,6 +133,7 @@ check() {
   local report=$RESULTS/$name.json
   if ! json "$report" 'd["taps"]' >/dev/null 2>&1; then fail "$name: the load driver gave no report"; cat "$RESULTS/$name.load.err"; return; fi
   saga_settle "$db" || echo "    (sagas still in flight after 30 s)"
+  [ -n "$SAGA_PID" ] && { stop_pid "$SAGA_PID"; SAGA_PID=; }
   local figures
   figures=$(psql -X -qAt -F $'\t' -v ON_ERROR_STOP=1 -d "$db" <<SQL
 CREATE TEMP TABLE acks (request_id uuid, player_id bigint, chest_id bigint, coins bigint, claim_id bigint);
@@ -184,6 +195,7 @@ scenario_terminate() {
   duration=$(pick 12 40)
   echo "==> fault: pg_terminate_backend of random claim connections (${duration}s)"
   new_db $db || { fail "terminate: set-up"; return; }
+  start_saga $db
   start_gateway "$RESULTS/terminate.gw" "$(gw_dsn $db)" 0 --pool 8 || { fail "terminate: gateway"; return; }
   start_load terminate "$GW_PORT" "${load_args[@]}" --concurrency 8 --duration "$duration"
   local end=$((SECONDS + duration - 1))
@@ -204,6 +216,7 @@ scenario_postmaster() {
   kills=$(pick 2 5)
   echo "==> fault: kill -9 of the postmaster x$kills, restart with crash recovery (${duration}s)"
   new_db $db || { fail "postmaster: set-up"; return; }
+  start_saga $db
   start_gateway "$RESULTS/postmaster.gw" "$(gw_dsn $db)" 0 --pool 8 || { fail "postmaster: gateway"; return; }
   start_load postmaster "$GW_PORT" "${load_args[@]}" --concurrency 8 --duration "$duration"
   local k gap=$((duration / (kills + 1)))
@@ -253,6 +266,7 @@ scenario_gateway() {
   kills=$(pick 2 5)
   echo "==> fault: treasure-gateway kill -9 x$kills and restart (${duration}s)"
   new_db $db || { fail "gateway: set-up"; return; }
+  start_saga $db
   start_gateway "$RESULTS/gateway.gw" "$(gw_dsn $db)" 0 --pool 8 || { fail "gateway: gateway"; return; }
   port=$GW_PORT
   start_load gateway "$port" "${load_args[@]}" --concurrency 8 --duration "$duration"
@@ -347,7 +361,7 @@ scenario_saga_kill() {
   saga_settle $db
   stop_pid "$workers"
   stop_pid "$orchestrator"
-  check saga_kill $db $((kills * 2)) auto "saga path only; workers + orchestrator killed together"
+  check saga $db $((kills * 2)) auto "saga path only; workers + orchestrator killed together"
 }
 
 # --- 7. hostile HTTP: malformed input, huge bodies, slow clients, a connection flood ------------------------
@@ -355,10 +369,12 @@ scenario_abuse() {
   local db=f_abuse
   echo "==> abuse: malformed requests, huge bodies, slow clients, a flood of connections"
   new_db $db || { fail "abuse: set-up"; return; }
+  start_saga $db
   start_gateway "$RESULTS/abuse.gw" "$(gw_dsn $db)" 0 --pool 8 --request-timeout-ms 3000 || { fail "abuse: gateway"; return; }
   "$DRIVER" abuse --port "$GW_PORT" --chest 1 --connections "$(pick 1000 3000)" --slow-clients 8 --slow-seconds 6 \
     >"$RESULTS/abuse.json" 2>&1 || fail "abuse: $(cat "$RESULTS/abuse.json")"
   stop_pid "$GW_PID"
+  [ -n "$SAGA_PID" ] && { stop_pid "$SAGA_PID"; SAGA_PID=; }
   echo "    $(json "$RESULTS/abuse.json" '{k: v for k, v in d.items() if k != "malformed"}')"
   echo "    malformed: $(json "$RESULTS/abuse.json" 'sum(c["pass"] for c in d["malformed"])')/$(json "$RESULTS/abuse.json" 'len(d["malformed"])') cases answered as documented"
 }
@@ -372,6 +388,7 @@ scenario_soak_overload() {
   soak=$(pick 30 300)
   overload=$(pick 15 60)
   new_db $db || { fail "soak: set-up"; return; }
+  start_saga $db
   start_gateway "$RESULTS/soak.gw" "$(gw_dsn $db)" 0 --pool 8 --threads 16 --max-queued 32 || { fail "soak: gateway"; return; }
   echo "==> saturation: as fast as possible, 16 connections, 8 s"
   "$DRIVER" load --url "http://127.0.0.1:$GW_PORT" --players 50000 --chests 20 --concurrency 16 --duration 8 \
