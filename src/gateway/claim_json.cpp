@@ -73,14 +73,6 @@ nlohmann::ordered_json to_json(const ClaimResult& result) {
                           {"path", to_string(result.path)}};
 }
 
-nlohmann::ordered_json to_json(const PlayerSummary& summary) {
-    return nlohmann::ordered_json{{"player_id", summary.player_id},
-                          {"balance", summary.balance},
-                          {"claims", summary.claims},
-                          {"coins_awarded", summary.coins_awarded},
-                          {"last_claim_at", nullable(summary.last_claim_at)}};
-}
-
 nlohmann::ordered_json error_json(std::string_view error, std::string_view message) {
     return nlohmann::ordered_json{{"error", error}, {"message", message}};
 }

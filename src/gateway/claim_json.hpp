@@ -8,7 +8,6 @@
 
 #include "lib/claim.hpp"
 #include "lib/claim_error.hpp"
-#include "lib/player_reader.hpp"
 
 namespace treasure {
 
@@ -16,7 +15,6 @@ namespace treasure {
 ClaimRequest parse_claim_request(std::string_view body, std::string_view idempotency_key);
 
 nlohmann::ordered_json to_json(const ClaimResult& result);
-nlohmann::ordered_json to_json(const PlayerSummary& summary);
 nlohmann::ordered_json error_json(std::string_view error, std::string_view message);
 
 }  // namespace treasure

@@ -17,7 +17,6 @@
 #include "lib/client.hpp"
 #include "lib/feature_flags.hpp"
 #include "lib/analytics_reader.hpp"
-#include "lib/player_reader.hpp"
 #include "lib/router.hpp"
 #include "saga/saga_path.hpp"
 

@@ -37,7 +37,7 @@
 #include <prometheus/registry.h>
 
 #include "lib/connection_pool.hpp"
-#include "lib/player_reader.hpp"
+#include "lib/player_summary.hpp"
 #include "lib/replica_lag.hpp"
 
 namespace treasure {
