@@ -8,11 +8,12 @@ export PG_CONFIG=$PG_BIN/pg_config
 # Debian packages and why: the server and its headers (the extension), pgTAP and pg_prove (SQL tests),
 # libpqxx (client shim), cpp-httplib + nlohmann-json + CLI11 (gateway and CLI), prometheus-cpp (metrics),
 # GoogleTest + Google Benchmark (client tests and benchmarks), PL/Proxy (the shard router),
-# libipc-run-perl (pg_prove's TAP helpers).
+# libipc-run-perl (pg_prove's TAP helpers), python3 (JSON checks in the fault suite and flag-flip.sh),
+# gnuplot-nox (the benchmark's latency plot).
 TREASURE_PACKAGES=(
   postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap pgtap libpq-dev libpqxx-dev
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev prometheus-cpp-dev libgtest-dev libbenchmark-dev
-  postgresql-15-plproxy libipc-run-perl make g++ pkg-config
+  postgresql-15-plproxy libipc-run-perl python3 gnuplot-nox make g++ pkg-config
 )
 
 as_root() {
