@@ -74,6 +74,13 @@ Gateway::Gateway(GatewayConfig config)
     server_->set_keep_alive_max_count(1000);
     server_->set_keep_alive_timeout(2);
     server_->set_tcp_nodelay(true);
+    // httplib listens with a backlog of 5: a burst of clients (re)connecting overflows it, and every SYN dropped
+    // there is retransmitted by the client only after 1 s -- the 1 s outliers of the load tests.  Remember the
+    // listening socket so that bind() can give it a real backlog.
+    server_->set_socket_options([this](socket_t socket) {
+        httplib::default_socket_options(socket);
+        listening_socket_ = socket;
+    });
     install_routes();
 }
 
@@ -137,15 +144,18 @@ void Gateway::install_routes() {
 }
 
 int Gateway::bind(const std::string& host, int port) {
+    int bound = port;
     if (port == 0) {
-        const int bound = server_->bind_to_any_port(host);
+        bound = server_->bind_to_any_port(host);
         if (bound < 0) throw std::runtime_error("cannot listen on " + host + ": no free port");
-        return bound;
-    }
-    if (!server_->bind_to_port(host, port))
+    } else if (!server_->bind_to_port(host, port)) {
         throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
                                  " (address in use, or not a local address?)");
-    return port;
+    }
+    // listen(2) again on a listening socket only changes its backlog (SOMAXCONN, capped by net.core.somaxconn).
+    if (listening_socket_ >= 0 && ::listen(listening_socket_, SOMAXCONN) != 0)
+        throw std::runtime_error("cannot raise the listen backlog on " + host);
+    return bound;
 }
 
 void Gateway::serve() { server_->listen_after_bind(); }

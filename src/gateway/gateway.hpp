@@ -75,6 +75,7 @@ private:
     Router router_;
     std::unique_ptr<AnalyticsReader> analytics_;
     std::unique_ptr<httplib::Server> server_;
+    int listening_socket_ = -1;
 };
 
 }  // namespace treasure
