@@ -417,6 +417,8 @@ scenario_soak_overload() {
   local retried
   retried=$(json "$RESULTS/soak.json" 'sum(d["retried"].values())')
   [ "$retried" = 0 ] || fail "soak: $retried requests needed a retry: $(json "$RESULTS/soak.json" 'd["retried"]')"
+  # The soak runs in the saturation run's database: its acknowledged claims belong to the same ledger.
+  cat "$RESULTS/saturation.acks" >>"$RESULTS/soak.acks"
   check soak $db 0 - "70% of ${saturation}/s; p99/interval ms: $p99s; VmRSS KiB $rss_start -> max $rss_max"
 
   echo "==> overload: ${overload}s at $((saturation * 2)) taps/s (2x) over 128 connections (16 workers, 32 queued)"
