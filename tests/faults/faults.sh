@@ -131,13 +131,16 @@ saga_settle() {
 check() {
   local name=$1 db=$2 faults=$3 recovery=$4 notes=$5
   local report=$RESULTS/$name.json
+  # Every claim acknowledged in this database so far: this run's, plus earlier runs' named in $PRIOR_ACKS.
+  local ledger=$RESULTS/$name.ledger
+  cat ${PRIOR_ACKS:-} "$RESULTS/$name.acks" >"$ledger"
   if ! json "$report" 'd["taps"]' >/dev/null 2>&1; then fail "$name: the load driver gave no report"; cat "$RESULTS/$name.load.err"; return; fi
   saga_settle "$db" || echo "    (sagas still in flight after 30 s)"
   [ -n "$SAGA_PID" ] && { stop_pid "$SAGA_PID"; SAGA_PID=; }
   local figures
   figures=$(psql -X -qAt -F $'\t' -v ON_ERROR_STOP=1 -d "$db" <<SQL
 CREATE TEMP TABLE acks (request_id uuid, player_id bigint, chest_id bigint, coins bigint, claim_id bigint);
-\copy acks FROM '$RESULTS/$name.acks'
+\copy acks FROM '$ledger'
 SELECT
   (SELECT count(*) FROM acks a WHERE NOT EXISTS (SELECT FROM treasure.claims c WHERE c.request_id = a.request_id
       AND c.player_id = a.player_id AND c.chest_id = a.chest_id AND c.coins_awarded = a.coins
@@ -418,8 +421,7 @@ scenario_soak_overload() {
   retried=$(json "$RESULTS/soak.json" 'sum(d["retried"].values())')
   [ "$retried" = 0 ] || fail "soak: $retried requests needed a retry: $(json "$RESULTS/soak.json" 'd["retried"]')"
   # The soak runs in the saturation run's database: its acknowledged claims belong to the same ledger.
-  cat "$RESULTS/saturation.acks" >>"$RESULTS/soak.acks"
-  check soak $db 0 - "70% of ${saturation}/s; p99/interval ms: $p99s; VmRSS KiB $rss_start -> max $rss_max"
+  PRIOR_ACKS="$RESULTS/saturation.acks" check soak $db 0 - "70% of ${saturation}/s; p99/interval ms: $p99s; VmRSS KiB $rss_start -> max $rss_max"
 
   echo "==> overload: ${overload}s at $((saturation * 2)) taps/s (2x) over 128 connections (16 workers, 32 queued)"
   rss_max=0
