@@ -38,18 +38,7 @@ SELECT count(*) FROM (
     FROM generate_series(1, 6) p, (VALUES (1), (2), (3)) AS chests (c) ORDER BY p, c) AS taps;
 SQL
 
-fingerprint() {
-  sql -d "$1" <<'SQL'
-SELECT 'chests '       || md5(string_agg(t::text, ',' ORDER BY chest_id)) FROM treasure.chests t;
-SELECT 'wallets '      || md5(string_agg(t::text, ',' ORDER BY player_id)) FROM treasure.wallets t;
-SELECT 'inventories '  || md5(string_agg(t::text, ',' ORDER BY player_id, item)) FROM treasure.inventories t;
-SELECT 'claims '       || md5(string_agg(t::text, ',' ORDER BY claim_id)) FROM treasure.claims t;
-SELECT 'claim_events ' || md5(string_agg(t::text, ',' ORDER BY event_id)) FROM treasure.claim_events t;
-SELECT 'player_stats ' || md5(string_agg(t::text, ',' ORDER BY player_id)) FROM treasure.player_stats t;
-SELECT 'item_grants '  || md5(string_agg(t::text, ',' ORDER BY grant_id)) FROM treasure.item_grants t;
-SELECT 'rows '         || (SELECT count(*) FROM treasure.claims) || ' claims';
-SQL
-}
+fingerprint() { sql -d "$1" -f tests/dump/data_fingerprint.sql; }
 # The README's invariants, written without reconcile() so that they also run on 1.0.0.
 invariants() {
   sql -d "$1" <<'SQL'
