@@ -44,12 +44,32 @@ as_cluster_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# new_server_dir NAME: a temporary directory with a socket/ subdirectory, owned by the cluster owner.
+new_server_dir() {
+  local dir
+  dir=$(mktemp -d "/tmp/treasure-$1.XXXXXX")
+  chmod 755 "$dir"
+  mkdir -p "$dir/socket"
+  [ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
+  echo "$dir"
+}
+
+# start_server DIR: pg_ctl start of DIR/data, logging to DIR/server.log (shown when the start fails).
+start_server() {
+  as_cluster_owner "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t "${2:-60}" start >/dev/null \
+    || { cat "$1/server.log"; return 1; }
+}
+
+# remove_server DIR: stop the server of DIR (immediately, if it runs) and delete DIR.
+remove_server() {
+  [ -n "${1:-}" ] && [ -d "$1" ] || return 0
+  as_cluster_owner "$PG_BIN/pg_ctl" -D "$1/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$1"
+}
+
 # cluster_start NAME: initdb + start in a new temporary directory; exports PGHOST/PGPORT/PGUSER for clients.
 cluster_start() {
-  CLUSTER_DIR=$(mktemp -d "/tmp/treasure-$1.XXXXXX")
-  chmod 755 "$CLUSTER_DIR"
-  mkdir -p "$CLUSTER_DIR/socket"
-  [ "$(id -u)" -eq 0 ] && chown -R postgres: "$CLUSTER_DIR"
+  CLUSTER_DIR=$(new_server_dir "$1")
   as_cluster_owner "$PG_BIN/initdb" -D "$CLUSTER_DIR/data" -U postgres -A trust --no-sync -E UTF8 \
     --locale=C.UTF-8 >"$CLUSTER_DIR/initdb.log" 2>&1 || { cat "$CLUSTER_DIR/initdb.log"; return 1; }
   cat >>"$CLUSTER_DIR/data/postgresql.conf" <<CONF
@@ -60,27 +80,21 @@ max_connections = 120
 shared_buffers = 256MB
 max_prepared_transactions = 10
 CONF
-  as_cluster_owner "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w -t 60 start >/dev/null \
-    || { cat "$CLUSTER_DIR/server.log"; return 1; }
+  start_server "$CLUSTER_DIR" || return 1
   export PGHOST="$CLUSTER_DIR/socket" PGPORT=5432 PGUSER=postgres
   export TREASURE_TEST_DSN="host=$PGHOST port=$PGPORT user=postgres dbname=treasure_test"
   echo "==> cluster running in $CLUSTER_DIR (socket $PGHOST)"
 }
 
 cluster_stop() {
-  [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR" ] || return 0
-  as_cluster_owner "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
-  rm -rf "$CLUSTER_DIR"
+  remove_server "${CLUSTER_DIR:-}"
   CLUSTER_DIR=
 }
 
 # replica_start NAME: a streaming standby of the running cluster (pg_basebackup -R), in its own temporary
 # directory and socket.  Exports REPLICA_DIR and REPLICA_HOST; stop it with replica_stop.
 replica_start() {
-  REPLICA_DIR=$(mktemp -d "/tmp/treasure-$1.XXXXXX")
-  chmod 755 "$REPLICA_DIR"
-  mkdir -p "$REPLICA_DIR/socket"
-  [ "$(id -u)" -eq 0 ] && chown -R postgres: "$REPLICA_DIR"
+  REPLICA_DIR=$(new_server_dir "$1")
   as_cluster_owner "$PG_BIN/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U postgres -D "$REPLICA_DIR/data" \
     -R -X stream -c fast >"$REPLICA_DIR/basebackup.log" 2>&1 || { cat "$REPLICA_DIR/basebackup.log"; return 1; }
   cat >>"$REPLICA_DIR/data/postgresql.conf" <<CONF
@@ -88,15 +102,12 @@ unix_socket_directories = '$REPLICA_DIR/socket'
 hot_standby = on
 hot_standby_feedback = on
 CONF
-  as_cluster_owner "$PG_BIN/pg_ctl" -D "$REPLICA_DIR/data" -l "$REPLICA_DIR/server.log" -w -t 60 start >/dev/null \
-    || { cat "$REPLICA_DIR/server.log"; return 1; }
+  start_server "$REPLICA_DIR" || return 1
   export REPLICA_HOST="$REPLICA_DIR/socket"
   echo "==> streaming replica running in $REPLICA_DIR (socket $REPLICA_HOST)"
 }
 
 replica_stop() {
-  [ -n "${REPLICA_DIR:-}" ] && [ -d "$REPLICA_DIR" ] || return 0
-  as_cluster_owner "$PG_BIN/pg_ctl" -D "$REPLICA_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
-  rm -rf "$REPLICA_DIR"
+  remove_server "${REPLICA_DIR:-}"
   REPLICA_DIR=
 }

@@ -13,10 +13,7 @@ sessions=2
 
 restored_dir=
 cleanup() {
-  if [ -n "$restored_dir" ] && [ -d "$restored_dir" ]; then
-    as_cluster_owner "$PG_BIN/pg_ctl" -D "$restored_dir/data" -m immediate -w stop >/dev/null 2>&1 || true
-    rm -rf "$restored_dir"
-  fi
+  remove_server "$restored_dir"
   cluster_stop
 }
 trap cleanup EXIT
@@ -54,16 +51,14 @@ as_cluster_owner "$PG_BIN/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U postgres -
 backup_seconds=$(seconds_since "$started")
 
 echo "==> restore into a fresh data directory and start it"
-restored_dir=$(mktemp -d /tmp/treasure-restored.XXXXXX)
-mkdir -p "$restored_dir/socket"
-chown -R postgres: "$restored_dir" 2>/dev/null || true
+restored_dir=$(new_server_dir restored)
 started=$(date +%s.%N)
 as_cluster_owner cp -a "$backup_dir/data" "$restored_dir/data"
 rm -rf "$backup_dir"
 echo "unix_socket_directories = '$restored_dir/socket'" >>"$restored_dir/data/postgresql.conf"
 copy_seconds=$(seconds_since "$started")
 started=$(date +%s.%N)
-as_cluster_owner "$PG_BIN/pg_ctl" -D "$restored_dir/data" -l "$restored_dir/server.log" -w -t 600 start >/dev/null
+start_server "$restored_dir" 600
 start_seconds=$(seconds_since "$started")
 
 echo "==> verify the restored cluster"
