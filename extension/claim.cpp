@@ -74,7 +74,18 @@ struct ClaimArgs {
 struct ChestState {
     bool is_open;
     bool needs_key;
+    bool gives_item;
 };
+
+// What a claim statement needs to know about a chest: which CTEs it must run.
+enum class ChestShape : uint8 { unknown, coins_only, gives_item, needs_key };
+
+ChestShape shape_of(const ChestState &chest)
+{
+    if (chest.needs_key)
+        return ChestShape::needs_key;
+    return chest.gives_item ? ChestShape::gives_item : ChestShape::coins_only;
+}
 
 enum class Attempt { unknown_chest, claimed, not_claimed };
 
@@ -92,18 +103,20 @@ bool column_is_null(HeapTuple tuple, TupleDesc desc, int column)
     return isnull;
 }
 
-Attempt run_claim_statement(const ClaimArgs &args, bool player_locked, ChestState &chest, ResultRow &row)
+Attempt run_claim_statement(SavedStatement &statement, const ClaimArgs &args, bool player_locked, ChestState &chest,
+                            ResultRow &row)
 {
     Datum values[] = {args.player_id, args.chest_id, args.request_id, args.session_id,
                       BoolGetDatum(player_locked)};
     const char nulls[] = {' ', ' ', ' ', args.session_id_is_null ? 'n' : ' ', ' '};
-    if (execute_saved_statement(claim_statement, values, nulls) == 0)
+    if (execute_saved_statement(statement, values, nulls) == 0)
         return Attempt::unknown_chest;
 
     HeapTuple tuple = SPI_tuptable->vals[0];
     TupleDesc desc = SPI_tuptable->tupdesc;
     chest.is_open = column_bool(tuple, desc, claim_col_is_open);
     chest.needs_key = !column_is_null(tuple, desc, claim_col_key_item);
+    chest.gives_item = column_bool(tuple, desc, claim_col_gives_item);
     if (column_is_null(tuple, desc, claim_col_claim_id))
         return Attempt::not_claimed;
 
@@ -182,33 +195,34 @@ void resolve_unclaimed(const ClaimArgs &args, const ChestState &chest, bool key_
     }
 }
 
-// Which chests needed a key when this backend last claimed them: a hint that never decides an outcome.
-// Without it a chest that needs a key costs the claim statement twice (the first attempt, without the
-// player's lock, may not spend a key) plus the lock; with it the claim locks the player first and runs the
-// statement once.  A stale hint is harmless: locking the player is always allowed (it is exactly what the
-// second attempt does), and a chest that no longer needs a key is claimed by the locked attempt all the same;
-// a chest that newly needs one takes the two-attempt path and corrects the hint.  Plain static data, so
-// nothing here owns memory across SPI calls.
-struct KeyHint {
+// The shape of the chests this backend claimed lately: a hint that chooses a statement and never decides an
+// outcome.  A coins-only chest or one that gives an item without a key is claimed by a narrower statement
+// with fewer CTEs.  A chest that needs a key would cost the general statement twice (the first attempt,
+// without the player's lock, may not spend a key) plus the lock; with the hint the claim locks the player
+// first and runs the statement once.  A stale hint is harmless: a narrow statement refuses a chest of
+// another shape (writing nothing) and the general protocol follows; locking the player is always allowed
+// (it is exactly what the second attempt does), and a chest that no longer needs a key is claimed by the
+// locked attempt all the same.  Plain static data, so nothing here owns memory across SPI calls.
+struct ChestHint {
     int64 chest_id;  // 0: empty slot (chest ids are positive)
-    bool needs_key;
+    ChestShape shape;
 };
-constexpr int key_hint_slots = 4096;
-KeyHint key_hints[key_hint_slots];
+constexpr int chest_hint_slots = 4096;
+ChestHint chest_hints[chest_hint_slots];
 
-KeyHint &key_hint_slot(int64 chest_id) { return key_hints[static_cast<uint64>(chest_id) % key_hint_slots]; }
+ChestHint &chest_hint_slot(int64 chest_id) { return chest_hints[static_cast<uint64>(chest_id) % chest_hint_slots]; }
 
-bool hinted_needs_key(int64 chest_id)
+ChestShape hinted_shape(int64 chest_id)
 {
-    const KeyHint &hint = key_hint_slot(chest_id);
-    return hint.chest_id == chest_id && hint.needs_key;
+    const ChestHint &hint = chest_hint_slot(chest_id);
+    return hint.chest_id == chest_id ? hint.shape : ChestShape::unknown;
 }
 
-void remember_needs_key(int64 chest_id, bool needs_key)
+void remember_shape(int64 chest_id, ChestShape shape)
 {
-    KeyHint &hint = key_hint_slot(chest_id);
+    ChestHint &hint = chest_hint_slot(chest_id);
     hint.chest_id = chest_id;
-    hint.needs_key = needs_key;
+    hint.shape = shape;
 }
 
 void claim_error_context(void *arg)
@@ -262,24 +276,35 @@ TREASURE_SQL_FUNCTION(claim_treasure)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("treasure: SPI_connect failed")));
 
     ResultRow row(Status::claimed);
-    ChestState chest = {false, false};
+    ChestState chest = {false, false, false};
     const int64 chest_id = DatumGetInt64(args.chest_id);
-    Attempt attempt;
+    ChestShape shape = hinted_shape(chest_id);
+    Attempt attempt = Attempt::not_claimed;
     bool key_checked = false;
-    if (hinted_needs_key(chest_id)) {
+    bool settled = false;
+    if (shape == ChestShape::coins_only || shape == ChestShape::gives_item) {
+        SavedStatement &narrow = shape == ChestShape::coins_only ? coins_claim_statement : item_claim_statement;
+        attempt = run_claim_statement(narrow, args, false, chest, row);
+        // Refused for being of another shape: the general protocol below, knowing the real shape.
+        settled = attempt != Attempt::not_claimed || shape_of(chest) == shape;
+        shape = shape_of(chest);
+    }
+    if (settled) {
+        // Claimed, an unknown chest, or refused for a reason resolve_unclaimed() reports.
+    } else if (shape == ChestShape::needs_key) {
         // Lock first; a player without a wallet holds no key, and the unlocked statement then reports why.
         key_checked = true;
-        attempt = run_claim_statement(args, lock_player(args), chest, row);
+        attempt = run_claim_statement(general_claim_statement, args, lock_player(args), chest, row);
     } else {
-        attempt = run_claim_statement(args, false, chest, row);
+        attempt = run_claim_statement(general_claim_statement, args, false, chest, row);
         if (attempt == Attempt::not_claimed && chest.is_open && chest.needs_key) {
             key_checked = true;
             if (lock_player(args))
-                attempt = run_claim_statement(args, true, chest, row);
+                attempt = run_claim_statement(general_claim_statement, args, true, chest, row);
         }
     }
     if (attempt != Attempt::unknown_chest)
-        remember_needs_key(chest_id, chest.needs_key);
+        remember_shape(chest_id, shape_of(chest));
     if (attempt == Attempt::unknown_chest)
         ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
                         errmsg("chest " INT64_FORMAT " does not exist", DatumGetInt64(args.chest_id))));

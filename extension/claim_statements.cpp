@@ -1,15 +1,15 @@
 // How a claim stays correct under READ COMMITTED with as few statements as possible.
 //
-// claim_statement does the whole claim in one statement: the INSERT into claims is the guard (primary key
+// A claim statement does the whole claim in one statement: the INSERT into claims is the guard (primary key
 // (player_id, chest_id) and UNIQUE request_id, ON CONFLICT DO NOTHING), and every other write reads from
 // the guard's RETURNING, so when the guard inserts nothing, nothing at all is written.  A fresh claim on a
 // chest without a key is therefore a single statement.
 //
 // A key cannot be gated that way: two claims of one player on two chests needing the same last key would
 // both see it in their snapshots.  So key-consuming claims serialise on the player's wallet row:
-// lock_player_statement locks it, and claim_statement then runs again with player_locked = true; its new
-// snapshot sees every key consumed by the player's earlier claims, since all of them held that lock.  A
-// player without a wallet holds no item (grant_item() opens the wallet), hence no key.
+// lock_player_statement locks it, and general_claim_statement then runs again with player_locked = true;
+// its new snapshot sees every key consumed by the player's earlier claims, since all of them held that
+// lock.  A player without a wallet holds no item (grant_item() opens the wallet), hence no key.
 //
 // Lock order within a player is always wallet, then inventory rows, then stats: the inventory, event and
 // stats writes select FROM wallet, so they cannot run before the wallet row is locked.  No deadlock.
@@ -19,11 +19,17 @@
 // request_id bound elsewhere.
 #include "claim_statements.hpp"
 
-namespace treasure {
+#include <string>
 
-SavedStatement claim_statement = {
-    "claim",
-    R"SQL(
+namespace treasure {
+namespace {
+
+// The claim statements are assembled from these parts when the library is loaded.  general_claim_statement
+// serves any chest; the two narrower ones leave out the CTEs that a chest without a key (and without an item)
+// never needs, which spares their executor start-up on most taps.  Their guard refuses a chest of another shape, and then, as for
+// any refused claim, nothing is written: the caller sees the chest's real shape in the result and runs
+// the general protocol.
+const std::string claim_head = R"SQL(
 WITH chest AS (
     SELECT c.coins, c.item, c.item_qty, c.key_item,
            (c.opens_at IS NULL OR c.opens_at <= pg_catalog.now())
@@ -38,9 +44,9 @@ WITH chest AS (
            CASE WHEN chest.item IS NOT NULL THEN chest.item_qty END, chest.key_item, pg_catalog.now()
       FROM chest
      WHERE chest.is_open
-       AND (chest.key_item IS NULL
-            OR ($5 AND EXISTS (SELECT FROM treasure.inventories i
-                                WHERE i.player_id = $1 AND i.item = chest.key_item AND i.qty > 0)))
+)SQL";
+
+const std::string guard_and_wallet = R"SQL(
     ON CONFLICT DO NOTHING
     RETURNING k.claim_id, k.coins_awarded, k.item_awarded, k.item_qty, k.key_used, k.claimed_at
 ), wallet AS (
@@ -48,19 +54,25 @@ WITH chest AS (
     SELECT $1, claim.coins_awarded FROM claim
     ON CONFLICT (player_id) DO UPDATE SET balance = w.balance + EXCLUDED.balance
     RETURNING w.balance
-), key_taken AS (
+))SQL";
+
+const std::string key_taken = R"SQL(, key_taken AS (
     -- The key as an InitPlan rather than a join: with a join the planner probes the player's inventory for
     -- every claim (its estimate of claim is one row); this way a claim without a key compares with NULL and
     -- the index scan stops before reading a page.  The wallet is still locked first.
     UPDATE treasure.inventories i SET qty = i.qty - 1
      WHERE i.player_id = $1 AND i.item = (SELECT claim.key_used FROM claim, wallet)
     RETURNING 1
-), item_given AS (
+))SQL";
+
+const std::string item_given = R"SQL(, item_given AS (
     INSERT INTO treasure.inventories AS i (player_id, item, qty)
     SELECT $1, claim.item_awarded, claim.item_qty FROM claim, wallet WHERE claim.item_awarded IS NOT NULL
     ON CONFLICT (player_id, item) DO UPDATE SET qty = i.qty + EXCLUDED.qty
     RETURNING 1
-), event AS (
+))SQL";
+
+const std::string event_and_stats = R"SQL(, event AS (
     INSERT INTO treasure.claim_events (player_id, claim_id, chest_id, coins_awarded, balance_after, occurred_at)
     SELECT $1, claim.claim_id, $2, claim.coins_awarded, wallet.balance, claim.claimed_at FROM claim, wallet
     RETURNING 1
@@ -72,10 +84,45 @@ WITH chest AS (
            last_claim_at = GREATEST(s.last_claim_at, EXCLUDED.last_claim_at)
     RETURNING 1
 )
-SELECT chest.is_open, chest.key_item, claim.claim_id, claim.coins_awarded, claim.item_awarded, claim.item_qty,
-       claim.key_used, wallet.balance, claim.claimed_at, EXISTS (SELECT FROM key_taken)
+SELECT chest.is_open, chest.key_item, chest.item IS NOT NULL, claim.claim_id, claim.coins_awarded,
+       claim.item_awarded, claim.item_qty, claim.key_used, wallet.balance, claim.claimed_at, )SQL";
+
+const std::string claim_tail = R"SQL(
   FROM chest LEFT JOIN claim ON true LEFT JOIN wallet ON true
-)SQL",
+)SQL";
+
+const std::string general_claim_sql = claim_head + R"SQL(
+       AND (chest.key_item IS NULL
+            OR ($5 AND EXISTS (SELECT FROM treasure.inventories i
+                                WHERE i.player_id = $1 AND i.item = chest.key_item AND i.qty > 0))))SQL" +
+                                      guard_and_wallet + key_taken + item_given + event_and_stats +
+                                      "EXISTS (SELECT FROM key_taken)" + claim_tail;
+const std::string item_claim_sql = claim_head + " AND chest.key_item IS NULL" + guard_and_wallet + item_given +
+                                   event_and_stats + "false" + claim_tail;
+const std::string coins_claim_sql = claim_head + " AND chest.key_item IS NULL AND chest.item IS NULL" +
+                                    guard_and_wallet + event_and_stats + "false" + claim_tail;
+
+}  // namespace
+
+SavedStatement general_claim_statement = {
+    "claim",
+    general_claim_sql.c_str(),
+    5,
+    {INT8OID, INT8OID, UUIDOID, INT8OID, BOOLOID},
+    nullptr,
+};
+
+SavedStatement item_claim_statement = {
+    "claim (chest without a key)",
+    item_claim_sql.c_str(),
+    5,
+    {INT8OID, INT8OID, UUIDOID, INT8OID, BOOLOID},
+    nullptr,
+};
+
+SavedStatement coins_claim_statement = {
+    "claim (chest of coins only)",
+    coins_claim_sql.c_str(),
     5,
     {INT8OID, INT8OID, UUIDOID, INT8OID, BOOLOID},
     nullptr,

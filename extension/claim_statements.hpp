@@ -1,4 +1,4 @@
-// The three statements claim_treasure() is made of.  Their SQL and the protocol that strings them
+// The statements claim_treasure() is made of.  Their SQL and the protocol that strings them
 // together are described in claim_statements.cpp.
 #pragma once
 
@@ -6,10 +6,11 @@
 
 namespace treasure {
 
-// Result columns of claim_statement (1-based, as SPI_getbinval numbers them).
+// Result columns of the claim statements (1-based, as SPI_getbinval numbers them).
 enum ClaimColumn {
     claim_col_is_open = 1,
     claim_col_key_item,
+    claim_col_gives_item,
     claim_col_claim_id,
     claim_col_coins_awarded,
     claim_col_item_awarded,
@@ -35,7 +36,11 @@ enum LookupColumn {
 };
 
 // ($1 player_id, $2 chest_id, $3 request_id, $4 session_id, $5 player_locked) -> one row per known chest.
-extern SavedStatement claim_statement;
+// general_claim_statement claims any chest; item_claim_statement only a chest that needs no key and
+// coins_claim_statement only one that needs no key and gives no item (both ignore $5).
+extern SavedStatement general_claim_statement;
+extern SavedStatement item_claim_statement;
+extern SavedStatement coins_claim_statement;
 // ($1 player_id) -> one row if the player has a wallet, which is now locked.
 extern SavedStatement lock_player_statement;
 // ($1 player_id, $2 chest_id, $3 request_id) -> claims bound to this request or to this player and chest.
