@@ -2,16 +2,19 @@
 # flags the C++ drivers reuse; explicit rules only (PGXS owns CXXFLAGS and the implicit %.o rules).
 #   make bench          the full run (<= 10 min on 2 cores): writes bench/RESULTS.md and bench/latency.png
 #   make bench-quick    the same sections, shortened (<= 1 min): /tmp/treasure-bench-quick/RESULTS.md (raw data beside it)
-#   make bench-programs build/bench/client_bench (Google Benchmark) and build/bench/memory_driver
+#   make bench-programs build/bench/client_bench (Google Benchmark; the atomic and the saga path),
+#                       build/bench/memory_driver, and the programs the runs start (treasure, treasure-gateway,
+#                       treasure-saga)
 BENCH_BUILD    := $(CLIENT_BUILD)/bench
 BENCH_PROGRAMS := $(BENCH_BUILD)/client_bench $(BENCH_BUILD)/memory_driver
 
 .PHONY: bench bench-quick bench-programs
-bench-programs: $(BENCH_PROGRAMS) $(CLIENT_PROGRAMS)
+bench-programs: $(BENCH_PROGRAMS) $(CLIENT_PROGRAMS) $(SAGA_PROGRAM)
 
-$(BENCH_BUILD)/client_bench: bench/client_bench.cpp $(CLIENT_LIB)
+# SagaPath lives in $(SAGA_LIB), which needs $(CLIENT_LIB) after it (the link order of static libraries).
+$(BENCH_BUILD)/client_bench: bench/client_bench.cpp $(SAGA_LIB) $(CLIENT_LIB)
 	@mkdir -p $(dir $@)
-	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) $(CLIENT_CPPFLAGS) -o $@ $< $(CLIENT_LIB) $(CLIENT_LDLIBS) -lbenchmark -pthread
+	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) $(CLIENT_CPPFLAGS) -o $@ $< $(SAGA_LIB) $(CLIENT_LIB) $(CLIENT_LDLIBS) -lbenchmark -pthread
 
 $(BENCH_BUILD)/memory_driver: bench/memory_driver.cpp
 	@mkdir -p $(dir $@)

@@ -1,14 +1,19 @@
 // Client-side latency of one tap through the shim (Google Benchmark).  Every path that implements
 // treasure::ClaimPath is measured the same way, side by side: a tap by a random player of a random chest with
-// a fresh request_id, timed from the call to the returned ClaimResult.  Besides Google Benchmark's mean, each
-// benchmark reports the nearest-rank p50/p95/p99/p99.7 of its iterations as counters (microseconds).
+// a fresh request_id, timed from the call to the returned ClaimResult (or ClaimError).  Besides Google
+// Benchmark's mean, each benchmark reports the nearest-rank p50/p95/p99/p99.7 of its iterations as counters
+// (microseconds), and the taps that failed (ClaimError, e.g. a saga that missed its deadline; their time
+// counts in the percentiles).  A benchmark none of whose taps succeeded is reported as an error.
 //
-// The atomic path (treasure::Client, claim_treasure() in one round trip) is registered below.  The saga path
-// arrives with a later issue: add one entry to paths() that builds it, and it is measured next to the atomic
-// path with the same taps, threads and percentiles.
+// Registered paths (paths() below), each with 1 and 4 threads sharing one path object:
+//   atomic  treasure::Client: claim_treasure() in one round trip, a pool of one connection per thread;
+//   saga    treasure::SagaPath: treasure.saga_claim(), then waiting (LISTEN treasure_saga_done) for the
+//           saga's answer, a pool of one connection per thread, a 5 s deadline.  Needs treasure-saga's
+//           workers running against the same database (bench/run.sh starts them), or every tap times out.
 //
 // Environment: TREASURE_BENCH_DSN (libpq connection string of a database loaded with bench/setup.sql),
-// TREASURE_BENCH_PLAYERS (default 100000), TREASURE_BENCH_CHESTS (default 1000).
+// TREASURE_BENCH_PLAYERS (default 100000), TREASURE_BENCH_CHESTS (default 1000), TREASURE_BENCH_SAGA_MIN_TIME
+// (seconds: Google Benchmark's minimum time for the saga benchmarks only; default --benchmark_min_time).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -22,9 +27,11 @@
 
 #include <benchmark/benchmark.h>
 
+#include "lib/claim_error.hpp"
 #include "lib/claim_path.hpp"
 #include "lib/client.hpp"
 #include "lib/uuid.hpp"
+#include "saga/saga_path.hpp"
 
 namespace {
 
@@ -36,15 +43,23 @@ std::string env_or(const char* name, const char* fallback) {
 struct PathFactory {
     const char* name;
     std::function<std::unique_ptr<treasure::ClaimPath>(const std::string& dsn, std::size_t connections)> make;
+    // An environment variable with this path's own Google Benchmark minimum time (seconds), or nullptr.
+    const char* min_time_variable = nullptr;
 };
 
-// The paths under test.  The saga path plugs in here.
+// The paths under test.
 const std::vector<PathFactory>& paths() {
     static const std::vector<PathFactory> all = {
         {"atomic",
          [](const std::string& dsn, std::size_t connections) -> std::unique_ptr<treasure::ClaimPath> {
              return std::make_unique<treasure::Client>(treasure::ClientOptions{dsn, connections, treasure::RetryPolicy{}});
          }},
+        {"saga",
+         [](const std::string& dsn, std::size_t connections) -> std::unique_ptr<treasure::ClaimPath> {
+             return std::make_unique<treasure::SagaPath>(
+                 treasure::SagaPathOptions{dsn, connections, std::chrono::milliseconds(5000)});
+         },
+         "TREASURE_BENCH_SAGA_MIN_TIME"},
     };
     return all;
 }
@@ -71,7 +86,8 @@ void claim_benchmark(benchmark::State& state, const PathFactory& factory, Shared
     std::mt19937_64 random{std::random_device{}()};
     std::uniform_int_distribution<std::int64_t> player(1, players), chest(1, chests);
     std::vector<std::int64_t> nanoseconds;
-    std::int64_t claimed = 0;
+    std::int64_t claimed = 0, failed = 0;
+    std::string first_error;
     for (auto _ : state) {
         treasure::ClaimRequest request;
         request.player_id = player(random);
@@ -79,16 +95,23 @@ void claim_benchmark(benchmark::State& state, const PathFactory& factory, Shared
         request.request_id = treasure::random_uuid_v4();
         request.session_id = request.player_id;
         const auto started = std::chrono::steady_clock::now();
-        const treasure::ClaimResult result = shared.path->claim(request);
+        try {
+            const treasure::ClaimResult result = shared.path->claim(request);
+            claimed += result.status == treasure::ClaimStatus::claimed;
+        } catch (const treasure::ClaimError& error) {
+            if (failed++ == 0) first_error = error.what();
+        }
         const auto elapsed = std::chrono::steady_clock::now() - started;
         nanoseconds.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
-        claimed += result.status == treasure::ClaimStatus::claimed;
     }
+    if (failed > 0 && failed == static_cast<std::int64_t>(nanoseconds.size()))
+        state.SkipWithError(("every tap failed, the first with: " + first_error).c_str());
     std::sort(nanoseconds.begin(), nanoseconds.end());
     // Percentiles of each thread's own taps, averaged over the threads (kAvgThreads).
     for (const auto& [name, p] : {std::pair{"p50_us", 50.0}, {"p95_us", 95.0}, {"p99_us", 99.0}, {"p99.7_us", 99.7}})
         state.counters[name] = benchmark::Counter(percentile_us(nanoseconds, p), benchmark::Counter::kAvgThreads);
     state.counters["claimed"] = benchmark::Counter(static_cast<double>(claimed), benchmark::Counter::kAvgIterations);
+    state.counters["failed"] = benchmark::Counter(static_cast<double>(failed));
     state.counters["taps_per_s"] = benchmark::Counter(static_cast<double>(nanoseconds.size()), benchmark::Counter::kIsRate);
 }
 
@@ -101,11 +124,16 @@ int main(int argc, char** argv) {
         for (int threads : {1, 4}) {
             shared.push_back(std::make_unique<Shared>());
             Shared* paths_state = shared.back().get();
-            benchmark::RegisterBenchmark((std::string("claim/") + factory.name).c_str(),
-                                         [&factory, paths_state](benchmark::State& s) { claim_benchmark(s, factory, *paths_state); })
-                ->Threads(threads)
-                ->UseRealTime()
-                ->Unit(benchmark::kMicrosecond);
+            benchmark::internal::Benchmark* registered =
+                benchmark::RegisterBenchmark((std::string("claim/") + factory.name).c_str(),
+                                             [&factory, paths_state](benchmark::State& s) { claim_benchmark(s, factory, *paths_state); })
+                    ->Threads(threads)
+                    ->UseRealTime()
+                    ->Unit(benchmark::kMicrosecond);
+            if (factory.min_time_variable != nullptr) {
+                const std::string min_time = env_or(factory.min_time_variable, "");
+                if (!min_time.empty()) registered->MinTime(std::stod(min_time));
+            }
         }
     }
     benchmark::RunSpecifiedBenchmarks();

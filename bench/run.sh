@@ -40,13 +40,18 @@ bench_settings=(
 )
 # The programs, copied first: build/ may be rebuilt (or cleaned) by someone else while a run is under way.
 bin=$(mktemp -d /tmp/treasure-bench-bin.XXXXXX)
-for program in build/treasure build/treasure-gateway build/bench/client_bench build/bench/memory_driver; do
+for program in build/treasure build/treasure-gateway build/treasure-saga build/bench/client_bench build/bench/memory_driver; do
   [ -x "$program" ] || { echo "bench: $program is missing: run make bench-programs" >&2; exit 1; }
   cp "$program" "$bin/"
 done
 gateway_pid=
+saga_pid=
 cleanup() {
   rm -rf "$bin"
+  if [ -n "$saga_pid" ]; then
+    kill "$saga_pid" 2>/dev/null || true
+    wait "$saga_pid" 2>/dev/null || true
+  fi
   [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null
   [ "${BENCH_USE_CLUSTER:-0}" = 1 ] || cluster_stop
 }
@@ -201,12 +206,37 @@ for scenario in $contention_scenarios; do
   done
 done
 
-# 4a. Client-side latency through the shim (Google Benchmark; every ClaimPath registered in client_bench.cpp).
-echo "[${SECONDS}s] ==> client-side latency through the shim (Google Benchmark)"
-TREASURE_BENCH_DSN="$dsn" "$bin/client_bench" --benchmark_min_time=$gbench_min_time \
-  --benchmark_out="$out/client_bench.csv" --benchmark_out_format=csv >"$out/client_bench.txt" 2>&1 ||
-  { cat "$out/client_bench.txt"; exit 1; }
+# 4a. Client-side latency through the shim (Google Benchmark; every ClaimPath registered in client_bench.cpp):
+#     the atomic path and the saga path with the same taps and threads.  The saga path needs treasure-saga's
+#     workers (every role, 2 threads each), which run during this section only.  In the full run the saga
+#     benchmarks get at least 5 s each (a saga tap is several times slower than an atomic one: >= 50 iterations
+#     even at 100 ms a tap); the quick run gives them --benchmark_min_time like the rest.
+echo "[${SECONDS}s] ==> client-side latency through the shim (Google Benchmark: atomic and saga path)"
+saga_min_time=$([ "$mode" = full ] && echo 5 || true)
+"$bin/treasure-saga" --dsn "$dsn" --threads 2 >"$out/saga.out" 2>"$out/saga.err" &
+saga_pid=$!
+for _ in $(seq 100); do grep -q '^treasure-saga: running' "$out/saga.out" 2>/dev/null && break; sleep 0.1; done
+grep -q '^treasure-saga: running' "$out/saga.out" || { cat "$out/saga.out" "$out/saga.err"; exit 1; }
+TREASURE_BENCH_DSN="$dsn" TREASURE_BENCH_SAGA_MIN_TIME=$saga_min_time "$bin/client_bench" \
+  --benchmark_min_time=$gbench_min_time --benchmark_out="$out/client_bench.csv" --benchmark_out_format=csv \
+  >"$out/client_bench.txt" 2>&1 || { cat "$out/client_bench.txt" "$out/saga.err"; exit 1; }
+# The sagas' steps after their answer (give_item, count) drain before the workers stop (bounded: 5 s).
+for _ in $(seq 50); do
+  [ "$(sql -d $db -c 'SELECT count(*) FROM treasure.saga_messages')" = 0 ] && break
+  sleep 0.1
+done
+kill "$saga_pid" && wait "$saga_pid" 2>/dev/null || true
+saga_pid=
 grep -E '^claim/' "$out/client_bench.txt" | sed 's/^/   /'
+for path in atomic saga; do
+  grep -q "^\"claim/$path/" "$out/client_bench.csv" ||
+    { cat "$out/client_bench.txt" "$out/saga.err"; echo "bench: client_bench reported no claim/$path figure" >&2; exit 1; }
+done
+if grep -q 'ERROR OCCURRED' "$out/client_bench.txt"; then
+  cat "$out/client_bench.txt" "$out/saga.err"
+  echo "bench: a client_bench benchmark failed" >&2
+  exit 1
+fi
 
 # 4b. Tap-to-200 through the gateway with `treasure load`: first as fast as 8 clients go (its saturation), then
 #     at 50% of it; the same rate straight to the database through the shim (--dsn) for comparison.
