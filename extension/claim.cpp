@@ -275,6 +275,7 @@ TREASURE_SQL_FUNCTION(claim_treasure)
     if (SPI_connect() != SPI_OK_CONNECT)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("treasure: SPI_connect failed")));
 
+    ClaimStatements &statements = claim_statements(lock_installed_schema());
     ResultRow row(Status::claimed);
     ChestState chest = {false, false, false};
     const int64 chest_id = DatumGetInt64(args.chest_id);
@@ -283,7 +284,7 @@ TREASURE_SQL_FUNCTION(claim_treasure)
     bool key_checked = false;
     bool settled = false;
     if (shape == ChestShape::coins_only || shape == ChestShape::gives_item) {
-        SavedStatement &narrow = shape == ChestShape::coins_only ? coins_claim_statement : item_claim_statement;
+        SavedStatement &narrow = shape == ChestShape::coins_only ? statements.coins_only : statements.without_key;
         attempt = run_claim_statement(narrow, args, false, chest, row);
         // Refused for being of another shape: the general protocol below, knowing the real shape.
         settled = attempt != Attempt::not_claimed || shape_of(chest) == shape;
@@ -294,13 +295,13 @@ TREASURE_SQL_FUNCTION(claim_treasure)
     } else if (shape == ChestShape::needs_key) {
         // Lock first; a player without a wallet holds no key, and the unlocked statement then reports why.
         key_checked = true;
-        attempt = run_claim_statement(general_claim_statement, args, lock_player(args), chest, row);
+        attempt = run_claim_statement(statements.general, args, lock_player(args), chest, row);
     } else {
-        attempt = run_claim_statement(general_claim_statement, args, false, chest, row);
+        attempt = run_claim_statement(statements.general, args, false, chest, row);
         if (attempt == Attempt::not_claimed && chest.is_open && chest.needs_key) {
             key_checked = true;
             if (lock_player(args))
-                attempt = run_claim_statement(general_claim_statement, args, true, chest, row);
+                attempt = run_claim_statement(statements.general, args, true, chest, row);
         }
     }
     if (attempt != Attempt::unknown_chest)

@@ -11,24 +11,24 @@
 // its new snapshot sees every key consumed by the player's earlier claims, since all of them held that
 // lock.  A player without a wallet holds no item (grant_item() opens the wallet), hence no key.
 //
-// Lock order within a player is always wallet, then inventory rows, then stats: the inventory, event and
-// stats writes select FROM wallet, so they cannot run before the wallet row is locked.  No deadlock.
+// Lock order within a player is always wallet, then inventory rows (then, before 1.2.0, the stats row): the
+// inventory, event and stats writes select FROM wallet, so they cannot run before the wallet row is locked.
+// No deadlock.
 //
 // When the guard inserted nothing, lookup_statement (a new snapshot, which sees the conflicting claim
 // because ON CONFLICT waited for it to commit) tells a replay from an already claimed chest from a
 // request_id bound elsewhere.
 #include "claim_statements.hpp"
 
-#include <string>
-
 namespace treasure {
 namespace {
 
-// The claim statements are assembled from these parts when the library is loaded.  general_claim_statement
-// serves any chest; the two narrower ones leave out the CTEs that a chest without a key (and without an item)
-// never needs, which spares their executor start-up on most taps.  Their guard refuses a chest of another shape, and then, as for
-// any refused claim, nothing is written: the caller sees the chest's real shape in the result and runs
-// the general protocol.
+// The claim statements are assembled from these parts when the library is loaded.  The general statement
+// serves any chest; the two narrower ones leave out the CTEs that a chest without a key (and without an
+// item) never needs, which spares their executor start-up on most taps.  Their guard refuses a chest of
+// another shape, and then, as for any refused claim, nothing is written: the caller sees the chest's real
+// shape in the result and runs the general protocol.  Each exists for both places the analytics counters
+// have lived: the wallet row (1.2.0) and the player_stats table (1.0.0, 1.1.0).
 const std::string claim_head = R"SQL(
 WITH chest AS (
     SELECT c.coins, c.item, c.item_qty, c.key_item,
@@ -46,10 +46,30 @@ WITH chest AS (
      WHERE chest.is_open
 )SQL";
 
-const std::string guard_and_wallet = R"SQL(
+const std::string any_chest = R"SQL(
+       AND (chest.key_item IS NULL
+            OR ($5 AND EXISTS (SELECT FROM treasure.inventories i
+                                WHERE i.player_id = $1 AND i.item = chest.key_item AND i.qty > 0))))SQL";
+const std::string chest_without_key = " AND chest.key_item IS NULL";
+const std::string chest_of_coins_only = " AND chest.key_item IS NULL AND chest.item IS NULL";
+
+const std::string guard = R"SQL(
     ON CONFLICT DO NOTHING
     RETURNING k.claim_id, k.coins_awarded, k.item_awarded, k.item_qty, k.key_used, k.claimed_at
-), wallet AS (
+))SQL";
+
+// One row, one HOT update: the balance and the analytics counters.
+const std::string wallet_with_counters = R"SQL(, wallet AS (
+    INSERT INTO treasure.wallets AS w (player_id, balance, claims, coins_awarded, last_claim_at)
+    SELECT $1, claim.coins_awarded, 1, claim.coins_awarded, claim.claimed_at FROM claim
+    ON CONFLICT (player_id) DO UPDATE
+       SET balance = w.balance + EXCLUDED.balance, claims = w.claims + 1,
+           coins_awarded = w.coins_awarded + EXCLUDED.coins_awarded,
+           last_claim_at = GREATEST(w.last_claim_at, EXCLUDED.last_claim_at)
+    RETURNING w.balance
+))SQL";
+
+const std::string wallet_balance_only = R"SQL(, wallet AS (
     INSERT INTO treasure.wallets AS w (player_id, balance)
     SELECT $1, claim.coins_awarded FROM claim
     ON CONFLICT (player_id) DO UPDATE SET balance = w.balance + EXCLUDED.balance
@@ -72,61 +92,74 @@ const std::string item_given = R"SQL(, item_given AS (
     RETURNING 1
 ))SQL";
 
-const std::string event_and_stats = R"SQL(, event AS (
+const std::string event = R"SQL(, event AS (
     INSERT INTO treasure.claim_events (player_id, claim_id, chest_id, coins_awarded, balance_after, occurred_at)
     SELECT $1, claim.claim_id, $2, claim.coins_awarded, wallet.balance, claim.claimed_at FROM claim, wallet
     RETURNING 1
-), stats AS (
+))SQL";
+
+const std::string stats_table = R"SQL(, stats AS (
     INSERT INTO treasure.player_stats AS s (player_id, claims, coins_awarded, last_claim_at)
     SELECT $1, 1, claim.coins_awarded, claim.claimed_at FROM claim, wallet
     ON CONFLICT (player_id) DO UPDATE
        SET claims = s.claims + 1, coins_awarded = s.coins_awarded + EXCLUDED.coins_awarded,
            last_claim_at = GREATEST(s.last_claim_at, EXCLUDED.last_claim_at)
     RETURNING 1
-)
+))SQL";
+
+std::string claim_result(const char *key_taken_column)
+{
+    return std::string(R"SQL(
 SELECT chest.is_open, chest.key_item, chest.item IS NOT NULL, claim.claim_id, claim.coins_awarded,
-       claim.item_awarded, claim.item_qty, claim.key_used, wallet.balance, claim.claimed_at, )SQL";
+       claim.item_awarded, claim.item_qty, claim.key_used, wallet.balance, claim.claimed_at, )SQL") +
+           key_taken_column + "\n  FROM chest LEFT JOIN claim ON true LEFT JOIN wallet ON true\n";
+}
 
-const std::string claim_tail = R"SQL(
-  FROM chest LEFT JOIN claim ON true LEFT JOIN wallet ON true
-)SQL";
+// wallet_and_analytics: the wallet CTE, followed by the stats CTE where the counters have their own table.
+std::string general_claim_sql(const std::string &wallet_and_analytics)
+{
+    return claim_head + any_chest + guard + wallet_and_analytics + key_taken + item_given + event +
+           claim_result("EXISTS (SELECT FROM key_taken)");
+}
+std::string item_claim_sql(const std::string &wallet_and_analytics)
+{
+    return claim_head + chest_without_key + guard + wallet_and_analytics + item_given + event + claim_result("false");
+}
+std::string coins_claim_sql(const std::string &wallet_and_analytics)
+{
+    return claim_head + chest_of_coins_only + guard + wallet_and_analytics + event + claim_result("false");
+}
 
-const std::string general_claim_sql = claim_head + R"SQL(
-       AND (chest.key_item IS NULL
-            OR ($5 AND EXISTS (SELECT FROM treasure.inventories i
-                                WHERE i.player_id = $1 AND i.item = chest.key_item AND i.qty > 0))))SQL" +
-                                      guard_and_wallet + key_taken + item_given + event_and_stats +
-                                      "EXISTS (SELECT FROM key_taken)" + claim_tail;
-const std::string item_claim_sql = claim_head + " AND chest.key_item IS NULL" + guard_and_wallet + item_given +
-                                   event_and_stats + "false" + claim_tail;
-const std::string coins_claim_sql = claim_head + " AND chest.key_item IS NULL AND chest.item IS NULL" +
-                                    guard_and_wallet + event_and_stats + "false" + claim_tail;
+const std::string counters_on_wallet = wallet_with_counters;
+const std::string counters_in_table = wallet_balance_only + stats_table;
+const std::string sql_texts[2][3] = {
+    {general_claim_sql(counters_on_wallet), item_claim_sql(counters_on_wallet), coins_claim_sql(counters_on_wallet)},
+    {general_claim_sql(counters_in_table), item_claim_sql(counters_in_table), coins_claim_sql(counters_in_table)},
+};
+
+constexpr Oid claim_argtypes[max_statement_args] = {INT8OID, INT8OID, UUIDOID, INT8OID, BOOLOID};
+
+ClaimStatements claim_statements_for(const std::string (&sql)[3])
+{
+    ClaimStatements statements = {
+        {"claim", sql[0].c_str(), 5, {}, nullptr},
+        {"claim (chest without a key)", sql[1].c_str(), 5, {}, nullptr},
+        {"claim (chest of coins only)", sql[2].c_str(), 5, {}, nullptr},
+    };
+    for (SavedStatement *statement : {&statements.general, &statements.without_key, &statements.coins_only})
+        std::copy(std::begin(claim_argtypes), std::end(claim_argtypes), statement->argtypes);
+    return statements;
+}
+
+ClaimStatements counters_on_wallet_statements = claim_statements_for(sql_texts[0]);
+ClaimStatements counters_in_table_statements = claim_statements_for(sql_texts[1]);
 
 }  // namespace
 
-SavedStatement general_claim_statement = {
-    "claim",
-    general_claim_sql.c_str(),
-    5,
-    {INT8OID, INT8OID, UUIDOID, INT8OID, BOOLOID},
-    nullptr,
-};
-
-SavedStatement item_claim_statement = {
-    "claim (chest without a key)",
-    item_claim_sql.c_str(),
-    5,
-    {INT8OID, INT8OID, UUIDOID, INT8OID, BOOLOID},
-    nullptr,
-};
-
-SavedStatement coins_claim_statement = {
-    "claim (chest of coins only)",
-    coins_claim_sql.c_str(),
-    5,
-    {INT8OID, INT8OID, UUIDOID, INT8OID, BOOLOID},
-    nullptr,
-};
+ClaimStatements &claim_statements(AnalyticsStorage storage)
+{
+    return storage == AnalyticsStorage::wallet_row ? counters_on_wallet_statements : counters_in_table_statements;
+}
 
 SavedStatement lock_player_statement = {
     "lock player",

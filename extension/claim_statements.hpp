@@ -2,6 +2,7 @@
 // together are described in claim_statements.cpp.
 #pragma once
 
+#include "installed_schema.hpp"
 #include "saved_statement.hpp"
 
 namespace treasure {
@@ -35,12 +36,17 @@ enum LookupColumn {
     lookup_col_claimed_at,
 };
 
-// ($1 player_id, $2 chest_id, $3 request_id, $4 session_id, $5 player_locked) -> one row per known chest.
-// general_claim_statement claims any chest; item_claim_statement only a chest that needs no key and
-// coins_claim_statement only one that needs no key and gives no item (both ignore $5).
-extern SavedStatement general_claim_statement;
-extern SavedStatement item_claim_statement;
-extern SavedStatement coins_claim_statement;
+// The claim statements for one schema: ($1 player_id, $2 chest_id, $3 request_id, $4 session_id,
+// $5 player_locked) -> one row per known chest.  general claims any chest; without_key only a chest that
+// needs no key and coins_only only one that needs no key and gives no item (both ignore $5).
+struct ClaimStatements {
+    SavedStatement general;
+    SavedStatement without_key;
+    SavedStatement coins_only;
+};
+// The statements written for the schema that stores the analytics counters in `storage`.
+ClaimStatements &claim_statements(AnalyticsStorage storage);
+
 // ($1 player_id) -> one row if the player has a wallet, which is now locked.
 extern SavedStatement lock_player_statement;
 // ($1 player_id, $2 chest_id, $3 request_id) -> claims bound to this request or to this player and chest.

@@ -23,12 +23,20 @@ COMMENT ON TABLE treasure.chests IS
 
 -- Every player-owned table leads its primary key with player_id, so a shard owns all of a player's rows.
 -- The per-player rows that every claim updates leave room on their pages for HOT updates.
+-- The player's analytics counters live on the wallet row (since 1.2.0): a claim updates one row, not two;
+-- treasure.player_stats is the view that reads them.
 CREATE TABLE treasure.wallets (
-  player_id bigint PRIMARY KEY CHECK (player_id > 0),
-  balance   bigint NOT NULL DEFAULT 0 CHECK (balance >= 0)
+  player_id     bigint PRIMARY KEY CHECK (player_id > 0),
+  balance       bigint NOT NULL DEFAULT 0 CHECK (balance >= 0),
+  claims        bigint NOT NULL DEFAULT 0,
+  coins_awarded bigint NOT NULL DEFAULT 0,
+  last_claim_at timestamptz
 ) WITH (fillfactor = 70);
 COMMENT ON TABLE treasure.wallets IS
-  'One coin balance per player, opened by the player''s first claim or grant';
+  'One row per player, opened by the player''s first claim or grant: the coin balance, and the analytics counters of treasure.player_stats';
+COMMENT ON COLUMN treasure.wallets.claims IS 'Analytics: claims counted for the player (see treasure.player_stats)';
+COMMENT ON COLUMN treasure.wallets.coins_awarded IS 'Analytics: coins awarded by the counted claims (see treasure.player_stats)';
+COMMENT ON COLUMN treasure.wallets.last_claim_at IS 'Analytics: time of the latest counted claim (see treasure.player_stats)';
 
 CREATE TABLE treasure.inventories (
   player_id bigint NOT NULL CHECK (player_id > 0),
@@ -80,13 +88,12 @@ ALTER SEQUENCE treasure.event_id_seq OWNED BY treasure.claim_events.event_id;
 COMMENT ON TABLE treasure.claim_events IS
   'Analytics ledger: exactly one event per claim, written in the claim''s own transaction; balance_after lets a replay return the original balance';
 
-CREATE TABLE treasure.player_stats (
-  player_id     bigint PRIMARY KEY,
-  claims        bigint NOT NULL,
-  coins_awarded bigint NOT NULL,
-  last_claim_at timestamptz NOT NULL
-) WITH (fillfactor = 70);
-COMMENT ON TABLE treasure.player_stats IS 'Analytics counters per player, updated by every claim';
+CREATE VIEW treasure.player_stats AS
+  SELECT w.player_id, w.claims, w.coins_awarded, w.last_claim_at
+    FROM treasure.wallets w
+   WHERE w.claims > 0;
+COMMENT ON VIEW treasure.player_stats IS
+  'Analytics counters per player who has claimed, updated by every claim (stored on the wallet row since 1.2.0)';
 
 CREATE SEQUENCE treasure.grant_id_seq CACHE 32;
 COMMENT ON SEQUENCE treasure.grant_id_seq IS 'Source of item_grants.grant_id';
@@ -110,7 +117,6 @@ SELECT pg_catalog.pg_extension_config_dump('treasure.claims', '');
 SELECT pg_catalog.pg_extension_config_dump('treasure.claim_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('treasure.claim_events', '');
 SELECT pg_catalog.pg_extension_config_dump('treasure.event_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('treasure.player_stats', '');
 SELECT pg_catalog.pg_extension_config_dump('treasure.item_grants', '');
 SELECT pg_catalog.pg_extension_config_dump('treasure.grant_id_seq', '');
 
@@ -726,12 +732,12 @@ BEGIN
       PERFORM treasure.saga_advance(s, 'give_item');
       result_text := 'applied';
     ELSIF m.step = 'count' THEN
-      INSERT INTO treasure.player_stats AS ps (player_id, claims, coins_awarded, last_claim_at)
-      SELECT s.player_id, 1, s.coins, ck.claimed_at FROM treasure.claims ck
+      INSERT INTO treasure.wallets AS w (player_id, balance, claims, coins_awarded, last_claim_at)
+      SELECT s.player_id, 0, 1, s.coins, ck.claimed_at FROM treasure.claims ck
        WHERE ck.player_id = s.player_id AND ck.chest_id = s.chest_id
       ON CONFLICT (player_id) DO UPDATE
-         SET claims = ps.claims + 1, coins_awarded = ps.coins_awarded + EXCLUDED.coins_awarded,
-             last_claim_at = GREATEST(ps.last_claim_at, EXCLUDED.last_claim_at);
+         SET claims = w.claims + 1, coins_awarded = w.coins_awarded + EXCLUDED.coins_awarded,
+             last_claim_at = GREATEST(w.last_claim_at, EXCLUDED.last_claim_at);
       UPDATE treasure.sagas g SET counted = true WHERE g.player_id = s.player_id AND g.saga_id = s.saga_id;
       PERFORM treasure.saga_advance(s, 'count');
       result_text := 'applied';

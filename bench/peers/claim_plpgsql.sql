@@ -1,6 +1,6 @@
 -- Peer 1: the SAME claim as claim_treasure(), written the way a careful team writes it in PL/pgSQL: one
 -- statement per step, the player's wallet locked first so keys cannot be spent twice, the same statuses,
--- SQLSTATEs and rows written (claims, claim_events, wallets, player_stats, inventories).  SECURITY DEFINER
+-- SQLSTATEs and rows written (claims, claim_events, wallets with their analytics counters, inventories).  SECURITY DEFINER
 -- with a pinned search_path like the extension's function, so both pay the same call overhead.
 CREATE SCHEMA IF NOT EXISTS bench_peers;
 CREATE OR REPLACE FUNCTION bench_peers.claim_plpgsql(p_player bigint, p_chest bigint, p_request uuid,
@@ -78,16 +78,15 @@ BEGIN
     INSERT INTO treasure.inventories AS i (player_id, item, qty) VALUES (p_player, c.item, c.item_qty)
     ON CONFLICT (player_id, item) DO UPDATE SET qty = i.qty + EXCLUDED.qty;
   END IF;
-  INSERT INTO treasure.wallets AS w (player_id, balance) VALUES (p_player, c.coins)
-  ON CONFLICT (player_id) DO UPDATE SET balance = w.balance + EXCLUDED.balance
+  INSERT INTO treasure.wallets AS w (player_id, balance, claims, coins_awarded, last_claim_at)
+  VALUES (p_player, c.coins, 1, c.coins, v_now)
+  ON CONFLICT (player_id) DO UPDATE
+     SET balance = w.balance + EXCLUDED.balance, claims = w.claims + 1,
+         coins_awarded = w.coins_awarded + EXCLUDED.coins_awarded,
+         last_claim_at = GREATEST(w.last_claim_at, EXCLUDED.last_claim_at)
   RETURNING w.balance INTO v_balance;
   INSERT INTO treasure.claim_events (player_id, claim_id, chest_id, coins_awarded, balance_after, occurred_at)
   VALUES (p_player, k.claim_id, p_chest, c.coins, v_balance, v_now);
-  INSERT INTO treasure.player_stats AS s (player_id, claims, coins_awarded, last_claim_at)
-  VALUES (p_player, 1, c.coins, v_now)
-  ON CONFLICT (player_id) DO UPDATE
-     SET claims = s.claims + 1, coins_awarded = s.coins_awarded + EXCLUDED.coins_awarded,
-         last_claim_at = GREATEST(s.last_claim_at, EXCLUDED.last_claim_at);
   RETURN QUERY SELECT 'claimed', false, k.claim_id, k.coins_awarded, k.item_awarded, k.item_qty, k.key_used,
                       v_balance, k.claimed_at;
 END

@@ -10,7 +10,7 @@
 // replica answers anyway and says how stale it is.  Every answer carries its ReadOrigin.
 //
 // Queries (and the indexes they use; claim_events has only its primary key (player_id, claim_id)):
-//   stats        wallets PK + player_stats PK, one row each.
+//   stats        the wallet row by its PK (player_stats is a view of it since 1.2.0; a table before).
 //   events       claim_events PK prefix player_id: a player's events (at most one per chest), top-N sort.
 //   leaderboard  claim_events filtered on occurred_at, hash aggregate by player, top-N heapsort: a sequential
 //                scan, on purpose: an index on occurred_at would cost every claim one more index insert on the

@@ -110,11 +110,12 @@ SELECT has_table('treasure', 'wallets', 'table treasure.wallets exists');
 SELECT has_table('treasure', 'inventories', 'table treasure.inventories exists');
 SELECT has_table('treasure', 'claims', 'table treasure.claims exists');
 SELECT has_table('treasure', 'claim_events', 'table treasure.claim_events exists');
-SELECT has_table('treasure', 'player_stats', 'table treasure.player_stats exists');
+SELECT has_view('treasure', 'player_stats', 'view treasure.player_stats exists (a table until 1.1.0)');
 SELECT has_table('treasure', 'chests', 'table treasure.chests exists');
 SELECT has_table('treasure', 'item_grants', 'table treasure.item_grants exists');
 
-SELECT columns_are('treasure', 'wallets', ARRAY['player_id', 'balance'], 'treasure.wallets columns');
+SELECT columns_are('treasure', 'wallets', ARRAY['player_id', 'balance', 'claims', 'coins_awarded', 'last_claim_at'],
+                   'treasure.wallets columns (the analytics counters since 1.2.0)');
 SELECT columns_are('treasure', 'inventories', ARRAY['player_id', 'item', 'qty'], 'treasure.inventories columns');
 SELECT columns_are('treasure', 'claims',
                    ARRAY['claim_id', 'player_id', 'chest_id', 'request_id', 'session_id', 'coins_awarded',
@@ -158,7 +159,7 @@ SELECT col_is_pk('treasure', 'inventories', ARRAY['player_id', 'item'], 'invento
 SELECT col_is_pk('treasure', 'claims', ARRAY['player_id', 'chest_id'], 'claims: primary key (player_id, chest_id)');
 SELECT col_is_pk('treasure', 'claim_events', ARRAY['player_id', 'claim_id'],
                  'claim_events: primary key (player_id, claim_id)');
-SELECT col_is_pk('treasure', 'player_stats', ARRAY['player_id'], 'player_stats: primary key (player_id)');
+SELECT col_not_null('treasure', 'wallets', 'claims', 'wallets.claims is NOT NULL');
 SELECT col_is_pk('treasure', 'item_grants', ARRAY['player_id', 'grant_id'],
                  'item_grants: primary key (player_id, grant_id)');
 SELECT col_is_pk('treasure', 'chests', ARRAY['chest_id'], 'chests: primary key (chest_id)');
@@ -172,7 +173,7 @@ SELECT results_eq($$
 $$, $$
   VALUES ('treasure.claim_events', 'player_id'), ('treasure.claims', 'player_id'),
          ('treasure.inventories', 'player_id'), ('treasure.item_grants', 'player_id'),
-         ('treasure.player_stats', 'player_id'), ('treasure.saga_messages', 'player_id'),
+         ('treasure.saga_messages', 'player_id'),
          ('treasure.saga_steps', 'player_id'), ('treasure.sagas', 'player_id'), ('treasure.wallets', 'player_id')
 $$, 'every player-owned table leads its primary key with player_id');
 SELECT col_is_unique('treasure', 'claims', ARRAY['request_id'], 'claims.request_id is UNIQUE on its own');
@@ -225,8 +226,8 @@ $$, 'pg_extension.extconfig lists every table and sequence of schema treasure, s
 SELECT ok((SELECT bool_and(cond = '') FROM pg_catalog.pg_extension e, unnest(e.extcondition) cond
             WHERE e.extname = 'treasure'),
           'every configuration table is dumped whole (no WHERE condition)');
-SELECT is((SELECT cardinality(e.extconfig) FROM pg_catalog.pg_extension e WHERE e.extname = 'treasure'), 15,
-          'extconfig holds the 10 tables and 5 sequences (1.1.0: sagas, saga_steps, saga_messages and 2 sequences)');
+SELECT is((SELECT cardinality(e.extconfig) FROM pg_catalog.pg_extension e WHERE e.extname = 'treasure'), 14,
+          'extconfig holds the 9 tables and 5 sequences (1.1.0: sagas, saga_steps, saga_messages and 2 sequences; 1.2.0: player_stats is a view)');
 SELECT is_empty($$
   SELECT c.oid::regclass::text FROM pg_catalog.pg_class c
    WHERE c.relnamespace = 'treasure'::regnamespace AND c.relkind IN ('r', 'S')

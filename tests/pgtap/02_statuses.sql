@@ -50,7 +50,7 @@ SELECT results_eq(
            (109, 0, NULL, 1, NULL, NULL, NULL),
            (110, 1, NULL, 1, 'bronze_key', now() + interval '1 hour', NULL)$$,
   'put_chest stored every chest as given (item_qty defaults to 1)');
-SELECT is_empty('SELECT * FROM treasure.wallets UNION ALL SELECT player_id, 0 FROM treasure.claims', 'no wallet or claim before the first claim');
+SELECT is_empty('SELECT player_id, balance FROM treasure.wallets UNION ALL SELECT player_id, 0 FROM treasure.claims', 'no wallet or claim before the first claim');
 TRUNCATE snap; INSERT INTO snap SELECT * FROM state;
 
 -- s01: a coins-only chest, session_id omitted

@@ -128,7 +128,7 @@ SELECT throws_ok('SELECT * FROM treasure.claim_events FOR UPDATE', '42501', NULL
 SELECT throws_ok('INSERT INTO treasure.player_stats (player_id, claims, coins_awarded, last_claim_at) VALUES (42, 1, 5, now())', '42501', NULL, 'app: cannot insert into treasure.player_stats');
 SELECT throws_ok('UPDATE treasure.player_stats SET claims = 0', '42501', NULL, 'app: cannot update treasure.player_stats');
 SELECT throws_ok('DELETE FROM treasure.player_stats', '42501', NULL, 'app: cannot delete from treasure.player_stats');
-SELECT throws_ok('TRUNCATE treasure.player_stats', '42501', NULL, 'app: cannot truncate treasure.player_stats');
+SELECT throws_ok('TRUNCATE treasure.player_stats', '42809', NULL, 'app: cannot truncate treasure.player_stats (a view)');
 SELECT throws_ok('SELECT * FROM treasure.player_stats FOR UPDATE', '42501', NULL, 'app: cannot lock rows of treasure.player_stats');
 SELECT throws_ok('SELECT * FROM treasure.chests', '42501', NULL, 'app: cannot read treasure.chests');
 SELECT throws_ok('INSERT INTO treasure.chests (chest_id, coins) VALUES (42, 1000000)', '42501', NULL, 'app: cannot insert into treasure.chests');

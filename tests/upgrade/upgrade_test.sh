@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Extension upgrade and downgrade, rehearsed: install 1.0.0, load claims, ALTER EXTENSION UPDATE TO '1.1.0',
-# check the data, the contract (replays, new claims on both paths) and reconcile(); downgrade to 1.0.0 and
-# check again; and check that an upgraded install and a fresh CREATE EXTENSION have one and the same schema
-# (both ways: 1.0.0 -> 1.1.0 = fresh 1.1.0, and 1.1.0 -> 1.0.0 = fresh 1.0.0).
+# Extension upgrades and downgrades, rehearsed along the whole chain 1.0.0 -> 1.1.0 -> 1.2.0 and back:
+# install 1.0.0 and load claims; at every step check the data (unchanged), the schema (the same as a fresh
+# CREATE EXTENSION of that version, catalog line by line), the contract (replays, new claims on the atomic
+# path and, from 1.1.0, the saga path) and reconcile(); a backend that claimed before an upgrade or
+# downgrade claims again after it (claim_treasure() follows the installed schema); the downgrade to 1.0.0
+# refuses while a saga runs; and up again leaves nothing behind.
 # Needs PGHOST/PGPORT/PGUSER of a running cluster with the extension installed (scripts/test.sh provides them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-old=1.0.0
-new=1.1.0
+versions=(1.0.0 1.1.0 1.2.0)
+latest=${versions[-1]}
 db=treasure_upgrade
-fresh_new=treasure_upgrade_fresh_new
-fresh_old=treasure_upgrade_fresh_old
 work=$(mktemp -d /tmp/treasure-upgrade.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 sql() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
@@ -19,15 +19,22 @@ check() {  # check NAME EXPECTED ACTUAL
   [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
   echo "ok - $1"
 }
+fresh_db() { echo "treasure_upgrade_fresh_${1//./_}"; }
+has_sagas() { [ "$1" != 1.0.0 ]; }
 
-for d in $db $fresh_new $fresh_old; do sql -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d" -c "CREATE DATABASE $d"; done
-sql -d $fresh_new -c "CREATE EXTENSION treasure"
-sql -d $fresh_old -c "CREATE EXTENSION treasure VERSION '$old'"
-check "fresh install is $new" "$new" "$(sql -d $fresh_new -c "SELECT extversion FROM pg_extension WHERE extname = 'treasure'")"
+for d in $db $(for v in "${versions[@]}"; do fresh_db $v; done); do
+  sql -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d" -c "CREATE DATABASE $d"
+done
+for v in "${versions[@]}"; do
+  sql -d "$(fresh_db $v)" -c "CREATE EXTENSION treasure VERSION '$v'"
+  sql -d "$(fresh_db $v)" -f tests/upgrade/schema_fingerprint.sql >"$work/fresh_$v.schema"
+done
+check "a plain CREATE EXTENSION installs $latest" "$latest" \
+  "$(sql -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'treasure'")"
 
 # Version 1.0.0 with data: coins-only, key-giving and key-consuming chests, grants, replays.
 sql -d $db >/dev/null <<SQL
-CREATE EXTENSION treasure VERSION '$old';
+CREATE EXTENSION treasure VERSION '${versions[0]}';
 SELECT treasure.put_chest(1, 100);
 SELECT treasure.put_chest(2, 50, 'golden_key');
 SELECT treasure.put_chest(3, 500, 'crown', 2, 'golden_key');
@@ -46,9 +53,13 @@ SELECT count(*) FROM (
   SELECT w.player_id FROM treasure.wallets w
    WHERE w.balance <> COALESCE((SELECT sum(k.coins_awarded) FROM treasure.claims k WHERE k.player_id = w.player_id), 0)
   UNION ALL
+  SELECT k.player_id FROM treasure.claims k
+   WHERE NOT EXISTS (SELECT FROM treasure.player_stats s WHERE s.player_id = k.player_id)
+  UNION ALL
   SELECT s.player_id FROM treasure.player_stats s
    WHERE s.claims <> (SELECT count(*) FROM treasure.claims k WHERE k.player_id = s.player_id)
       OR s.coins_awarded <> (SELECT sum(k.coins_awarded) FROM treasure.claims k WHERE k.player_id = s.player_id)
+      OR s.last_claim_at <> (SELECT max(k.claimed_at) FROM treasure.claims k WHERE k.player_id = s.player_id)
   UNION ALL
   SELECT k.player_id FROM treasure.claims k
    WHERE NOT EXISTS (SELECT FROM treasure.claim_events e WHERE e.player_id = k.player_id AND e.claim_id = k.claim_id)
@@ -72,64 +83,82 @@ drain_sagas() {
   done
   fail "sagas did not drain"
 }
-schema() { sql -d "$1" -f tests/upgrade/schema_fingerprint.sql; }
+uuid() { printf '00000000-0000-0000-0000-%012d' "$1"; }
+player=100  # every step claims with players of its own
 
+# ALTER EXTENSION UPDATE from the installed version to $1, run while another backend that has already
+# claimed (so its library has looked up the schema and saved its plans) stays connected and claims again
+# afterwards.  Then checks data, schema, replays, new claims on both paths and the invariants.
+move_to() {
+  local from to=$1 replay_before out
+  from=$(sql -d $db -c "SELECT extversion FROM pg_extension WHERE extname = 'treasure'")
+  replay_before=$(sql -d $db -c "SELECT row(c.*)::text FROM claim_treasure(1, 3, '$(uuid 13)') c")
+  player=$((player + 10))
+  out=$(sql -d $db <<SQL
+SELECT status FROM claim_treasure($player, 1, '$(uuid $player)');
+\! psql -X -q -v ON_ERROR_STOP=1 -d $db -c "ALTER EXTENSION treasure UPDATE TO '$to'" >/dev/null
+SELECT status, coins_awarded FROM claim_treasure($player, 4, '$(uuid $((player + 1)))');
+SELECT claims, coins_awarded FROM treasure.player_stats WHERE player_id = $player;
+SQL
+  )
+  check "$from -> $to: a backend that claimed before it claims after it" "claimed claimed|7 2|107" "$(echo $out)"
+  check "$from -> $to: now $to" "$to" "$(sql -d $db -c "SELECT extversion FROM pg_extension WHERE extname = 'treasure'")"
+  sql -d $db -f tests/upgrade/schema_fingerprint.sql >"$work/moved.schema"
+  diff -u "$work/fresh_$to.schema" "$work/moved.schema" || fail "$from -> $to differs from a fresh $to install"
+  echo "ok - $from -> $to has the same schema as CREATE EXTENSION treasure VERSION '$to' ($(wc -l <"$work/moved.schema") catalog lines)"
+  # The data, less the two claims of the live backend.
+  sql -d $db -c "SELECT count(*) FROM treasure.claims WHERE player_id = $player" | grep -qx 2 || fail "live backend's claims"
+  check "$from -> $to: a claim made before replays after" "$replay_before" \
+    "$(sql -d $db -c "SELECT row(c.*)::text FROM claim_treasure(1, 3, '$(uuid 13)') c")"
+  sql -d $db -c "SELECT treasure.grant_item($((player + 2)), 'golden_key', 1)" >/dev/null
+  check "$from -> $to: a new claim that spends a key" "claimed 500 crown golden_key" \
+    "$(sql -d $db -F ' ' -c "SELECT status, balance, item_awarded, key_used FROM claim_treasure($((player + 2)), 3, '$(uuid $((player + 3)))')")"
+  if has_sagas "$to"; then
+    local saga
+    saga=$(sql -d $db -c "SELECT saga_id FROM treasure.saga_claim($((player + 5)), 4, '$(uuid $((player + 5)))')")
+    [ -n "$saga" ] || fail "saga_claim did not start a saga"
+    drain_sagas $db
+    check "$from -> $to: a new saga claim" "claimed f 7 map" \
+      "$(sql -d $db -F ' ' -c "SELECT status, replayed, coins_awarded, item_awarded FROM treasure.saga_outcome($((player + 5)), $saga)")"
+    check "$from -> $to: reconcile() empty" "" "$(sql -d $db -c 'SELECT * FROM treasure.reconcile()')"
+  fi
+  check "$from -> $to: invariants hold" 0 "$(invariants $db)"
+}
+
+check "${versions[0]} invariants hold" 0 "$(invariants $db)"
 before=$(fingerprint $db)
-check "1.0.0 invariants hold" 0 "$(invariants $db)"
-replay_before=$(sql -d $db -c "SELECT row(c.*)::text FROM claim_treasure(1, 3, '00000000-0000-0000-0000-000000000013') c")
+sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '1.1.0'"
+check "1.0.0 -> 1.1.0 leaves the data unchanged" "$before" "$(fingerprint $db)"
+before=$(fingerprint $db)
+sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '1.2.0'"
+check "1.1.0 -> 1.2.0 leaves the data unchanged (player_stats moved onto the wallet rows)" "$before" "$(fingerprint $db)"
+before=$(fingerprint $db)
+sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '1.1.0'"
+check "1.2.0 -> 1.1.0 leaves the data unchanged (player_stats a table again)" "$before" "$(fingerprint $db)"
+before=$(fingerprint $db)
+sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '1.0.0'"
+check "1.1.0 -> 1.0.0 leaves the data unchanged" "$before" "$(fingerprint $db)"
 
-# Upgrade ----------------------------------------------------------------------------------------------
-sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '$new'"
-check "upgraded to $new" "$new" "$(sql -d $db -c "SELECT extversion FROM pg_extension WHERE extname = 'treasure'")"
-check "data unchanged by the upgrade" "$before" "$(fingerprint $db)"
-check "reconcile() empty after the upgrade" "" "$(sql -d $db -c 'SELECT * FROM treasure.reconcile()')"
-schema $db >"$work/upgraded.schema"
-schema $fresh_new >"$work/fresh.schema"
-diff -u "$work/fresh.schema" "$work/upgraded.schema" || fail "1.0.0 upgraded to 1.1.0 differs from a fresh 1.1.0 install"
-echo "ok - 1.0.0 -> 1.1.0 has the same schema as CREATE EXTENSION treasure ($(wc -l <"$work/fresh.schema") catalog lines)"
+# The same steps again, now each with a live backend across it and the contract checked after it.
+move_to 1.1.0
+move_to 1.2.0
+move_to 1.1.0
 
-check "a 1.0.0 claim replays after the upgrade" "$replay_before" \
-  "$(sql -d $db -c "SELECT row(c.*)::text FROM claim_treasure(1, 3, '00000000-0000-0000-0000-000000000013') c")"
-check "the same claim replays through the saga path" "$replay_before" \
-  "$(sql -d $db -c "SELECT row(c.status, c.replayed, c.claim_id, c.coins_awarded, c.item_awarded, c.item_qty, c.key_used, c.balance, c.claimed_at)::text
-                     FROM treasure.saga_claim(1, 3, '00000000-0000-0000-0000-000000000013') c")"
-check "a new atomic claim" "claimed" "$(sql -d $db -c "SELECT status FROM claim_treasure(7, 1, '00000000-0000-0000-0000-0000000000f1')")"
-saga=$(sql -d $db -c "SELECT saga_id FROM treasure.saga_claim(7, 4, '00000000-0000-0000-0000-0000000000f2')")
-[ -n "$saga" ] || fail "saga_claim did not start a saga"
-drain_sagas $db
-check "a new saga claim" "claimed f 7 map" \
-  "$(sql -d $db -F ' ' -c "SELECT status, replayed, coins_awarded, item_awarded FROM treasure.saga_outcome(7, $saga)")"
-check "reconcile() empty after new claims" "" "$(sql -d $db -c 'SELECT * FROM treasure.reconcile()')"
-
-# Downgrade --------------------------------------------------------------------------------------------
-# Not while a saga runs: its credit would be left in the wallet with nobody to finish or undo it.
-running=$(sql -d $db -c "SELECT saga_id FROM treasure.saga_claim(8, 1, '00000000-0000-0000-0000-0000000000f3')")
+# Not to 1.0.0 while a saga runs: its credit would be left in the wallet with nobody to finish or undo it.
+running=$(sql -d $db -c "SELECT saga_id FROM treasure.saga_claim(8, 1, '$(uuid 9001)')")
 sql -d $db -c "SELECT treasure.saga_work('wallet')" >/dev/null
-if out=$(sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '$old'" 2>&1); then fail "downgrade ran with saga $running in flight"; fi
+if out=$(sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '1.0.0'" 2>&1); then fail "downgrade ran with saga $running in flight"; fi
 echo "$out" | grep -q 'still running' || fail "unexpected downgrade error: $out"
-echo "ok - downgrade refused while a saga is in flight"
+echo "ok - downgrade to 1.0.0 refused while a saga is in flight"
 drain_sagas $db
 check "the in-flight saga finished" "claimed" "$(sql -d $db -c "SELECT status FROM treasure.saga_outcome(8, $running)")"
-check "reconcile() empty before the downgrade" "" "$(sql -d $db -c 'SELECT * FROM treasure.reconcile()')"
 
-before=$(fingerprint $db)
-sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '$old'"
-check "downgraded to $old" "$old" "$(sql -d $db -c "SELECT extversion FROM pg_extension WHERE extname = 'treasure'")"
-check "data unchanged by the downgrade (saga claims included)" "$before" "$(fingerprint $db)"
-check "1.0.0 invariants hold after the downgrade" 0 "$(invariants $db)"
-schema $db >"$work/downgraded.schema"
-schema $fresh_old >"$work/fresh_old.schema"
-diff -u "$work/fresh_old.schema" "$work/downgraded.schema" || fail "1.1.0 downgraded to 1.0.0 differs from a fresh 1.0.0 install"
-echo "ok - 1.1.0 -> 1.0.0 has the same schema as CREATE EXTENSION treasure VERSION '1.0.0'"
-check "a saga-made claim replays on 1.0.0" "claimed t 7" \
-  "$(sql -d $db -F ' ' -c "SELECT status, replayed, coins_awarded FROM claim_treasure(7, 4, '00000000-0000-0000-0000-0000000000f2')")"
-check "a new claim on 1.0.0" "claimed" "$(sql -d $db -c "SELECT status FROM claim_treasure(9, 1, '00000000-0000-0000-0000-0000000000f4')")"
+move_to 1.0.0
+check "a saga-made claim replays on 1.0.0" "claimed t 100" \
+  "$(sql -d $db -F ' ' -c "SELECT status, replayed, coins_awarded FROM claim_treasure(8, 1, '$(uuid 9001)')")"
 
-# And up again: the round trip leaves nothing behind.
-sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '$new'"
-schema $db >"$work/again.schema"
-diff -u "$work/fresh.schema" "$work/again.schema" || fail "second upgrade differs from a fresh install"
-check "reconcile() empty after downgrade and upgrade again" "" "$(sql -d $db -c 'SELECT * FROM treasure.reconcile()')"
+# And straight up to the latest again (two scripts in one ALTER): the round trip leaves nothing behind.
+move_to "$latest"
 
-for d in $db $fresh_new $fresh_old; do sql -d postgres -c "DROP DATABASE $d"; done
-echo "upgrade: 1.0.0 -> 1.1.0 -> 1.0.0 -> 1.1.0 keeps data, contract and schema"
+for d in $db $(for v in "${versions[@]}"; do fresh_db $v; done); do sql -d postgres -c "DROP DATABASE $d"; done
+echo "upgrade: ${versions[*]} and back, with data, live backends, contract and schema checked at every step"

@@ -2,7 +2,7 @@
 \pset null '(null)'
 -- Suites share one database: start from empty tables and fresh sequences.
 TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events,
-         treasure.player_stats, treasure.item_grants RESTART IDENTITY;
+         treasure.item_grants RESTART IDENTITY;
 
 CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text
 LANGUAGE plpgsql AS $$

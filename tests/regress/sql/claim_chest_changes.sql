@@ -4,7 +4,7 @@
 -- NOW, and a refusal must write nothing.
 \pset null '(null)'
 TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events,
-         treasure.player_stats, treasure.item_grants RESTART IDENTITY;
+         treasure.item_grants RESTART IDENTITY;
 
 CREATE FUNCTION pg_temp.ledger() RETURNS text LANGUAGE sql AS $$
   SELECT format('wallets=%s coins=%s items=%s claims=%s events=%s stats=%s',

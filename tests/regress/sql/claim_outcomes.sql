@@ -3,7 +3,7 @@
 \pset null '(null)'
 -- Suites share one database: start from empty tables and fresh sequences.
 TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events,
-         treasure.player_stats, treasure.item_grants RESTART IDENTITY;
+         treasure.item_grants RESTART IDENTITY;
 
 -- Totals over every table a claim touches: a call that must write nothing leaves this unchanged.
 CREATE FUNCTION pg_temp.ledger() RETURNS TABLE (
@@ -27,7 +27,7 @@ SELECT treasure.put_chest(6, 0, 'map');                              -- an item 
 -- claimed: coins only.  The wallet, the claim, its event and the stats appear together.
 SELECT status, replayed, claim_id, coins_awarded, item_awarded, item_qty, key_used, balance, claimed_at = now() AS now
   FROM claim_treasure(10, 1, '00000000-0000-0000-0000-00000000a001', 7);
-SELECT * FROM treasure.wallets ORDER BY player_id;
+SELECT player_id, balance FROM treasure.wallets ORDER BY player_id;
 SELECT player_id, chest_id, claim_id, request_id, session_id, coins_awarded, item_awarded, item_qty, key_used
   FROM treasure.claims ORDER BY claim_id;
 SELECT player_id, claim_id, event_id, chest_id, coins_awarded, balance_after, occurred_at = now() AS now
@@ -82,12 +82,12 @@ SELECT status, replayed, coins_awarded, balance FROM claim_treasure(10, 1, '0000
 -- An item with no coins; a first claim opens the wallet at 0.
 SELECT status, coins_awarded, item_awarded, item_qty, balance
   FROM claim_treasure(12, 6, '00000000-0000-0000-0000-00000000a009');
-SELECT * FROM treasure.wallets WHERE player_id = 12;
+SELECT player_id, balance FROM treasure.wallets WHERE player_id = 12;
 
 -- Granted keys open key chests; grant_item returns the new quantity and opens the wallet.
 SELECT treasure.grant_item(13, 'golden_key', 2);
 SELECT treasure.grant_item(13, 'golden_key', 1);
-SELECT * FROM treasure.wallets WHERE player_id = 13;
+SELECT player_id, balance FROM treasure.wallets WHERE player_id = 13;
 SELECT status, item_awarded, key_used, balance FROM claim_treasure(13, 3, '00000000-0000-0000-0000-00000000a010');
 SELECT status, item_awarded, key_used, balance FROM claim_treasure(13, 7, '00000000-0000-0000-0000-00000000a011');
 SELECT * FROM treasure.inventories WHERE player_id = 13 ORDER BY item;
