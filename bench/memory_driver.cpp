@@ -9,6 +9,8 @@
 //   memory_driver DSN CLAIMS SAMPLE [FIRST_PLAYER PLAYERS CHESTS [SQL]]
 // SQL (default: claim_treasure()) takes $1 player_id, $2 chest_id, $3 request_id (uuid text), $4 session_id.
 // Player p of FIRST_PLAYER..FIRST_PLAYER+PLAYERS-1 claims chests 1..CHESTS in turn, so every claim is fresh.
+// With MEMORY_DRIVER_CONTEXTS=FILE it also writes the backend's memory contexts, summed by name, at the first
+// sample and after the last claim ("first sample|NAME|BYTES", "after|NAME|BYTES"), to show where growth sits.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -96,6 +98,19 @@ int main(int argc, char** argv) {
                     cpu_ms(pid));
         std::fflush(stdout);
     };
+    const char* contexts_file = std::getenv("MEMORY_DRIVER_CONTEXTS");
+    std::ofstream contexts;
+    if (contexts_file != nullptr && *contexts_file != '\0') contexts.open(contexts_file);
+    auto dump_contexts = [&](const char* when) {
+        if (!contexts.is_open()) return;
+        PGresult* result = PQexec(connection,
+                                  "SELECT name, sum(total_bytes)::bigint FROM pg_catalog.pg_backend_memory_contexts "
+                                  "GROUP BY name ORDER BY name");
+        if (PQresultStatus(result) != PGRES_TUPLES_OK) die("memory contexts", connection);
+        for (int row = 0; row < PQntuples(result); ++row)
+            contexts << when << '|' << PQgetvalue(result, row, 0) << '|' << PQgetvalue(result, row, 1) << '\n';
+        PQclear(result);
+    };
     report(0);
 
     std::mt19937_64 random{std::random_device{}() ^ static_cast<unsigned long long>(getpid())};
@@ -127,8 +142,12 @@ int main(int argc, char** argv) {
         if (PQexitPipelineMode(connection) != 1) die("exit pipeline", connection);
         const long long before = sent;
         sent += n;
-        if (sent / sample != before / sample || sent == claims) report(sent);
+        if (sent / sample != before / sample || sent == claims) {
+            report(sent);
+            if (before < sample) dump_contexts("first sample");
+        }
     }
+    dump_contexts("after");
     PQfinish(connection);
     if (failures > 0) {
         std::fprintf(stderr, "memory_driver: %lld claims failed\n", failures);

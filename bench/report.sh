@@ -71,12 +71,14 @@ cat <<MD
 ## 2. Latency at a fixed arrival rate (pgbench -R, per-transaction logs)
 
 Measured from each transaction's scheduled start (a late start counts against the system). Rate = the given
-percentage of claim_treasure()'s best TPS in section 1 with the same commit mode; the peers get the same rate.
+percentage of claim_treasure()'s best TPS in section 1 with the same commit mode; the peers get the same rate,
+and so does the bare single-row UPDATE: the floor that this machine's commit (WAL flush) and client round trip
+set for any durable transaction.
 
 | implementation | synchronous_commit | load | rate (TPS) | p50 ms | p95 ms | p99 ms | p99.7 ms | max ms | transactions |
 |---|---|---|---|---|---|---|---|---|---|
 MD
-awk -F"$t" '{ printf "| %s | %s | %s%% | %s | %s | %s | %s | %s | %s | %s |\n", $1 == "claim" ? "claim_treasure()" : $1 == "sql" ? "single-statement SQL peer" : "PL/pgSQL peer", $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$out/latency.tsv"
+awk -F"$t" '{ printf "| %s | %s | %s%% | %s | %s | %s | %s | %s | %s | %s |\n", $1 == "claim" ? "claim_treasure()" : $1 == "sql" ? "single-statement SQL peer" : $1 == "update" ? "bare UPDATE (floor)" : "PL/pgSQL peer", $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$out/latency.tsv"
 cat <<MD
 
 ![latency distributions]($(basename "$plot"))
@@ -154,6 +156,20 @@ buffers the backend touched, which is not a leak).
 MD
 awk '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$out/memory.tsv"
 awk 'NR == 2 { c = $2; a = $3; n = $1 } END { printf "\nFrom %s claims to %s: memory contexts %+d bytes, RssAnon %+d KiB.\n", n, $1, $2 - c, $3 - a }' "$out/memory.tsv"
+if [ -s "$out/memory_contexts.txt" ]; then
+  cat <<MD
+
+The memory contexts whose size changed between the first sample and the last claim (summed by name):
+
+| context | bytes at the first sample | bytes after the last claim | change |
+|---|---|---|---|
+MD
+  awk -F'|' '$1 == "first sample" { a[$2] = $3; seen[$2] = 1 } $1 == "after" { b[$2] = $3; seen[$2] = 1 }
+    END { for (n in seen) if (a[n] != b[n]) printf "| %s | %d | %d | %+d |\n", n, a[n], b[n], b[n] - a[n] }' \
+    "$out/memory_contexts.txt" | sort -t'|' -k5 -g -r
+  awk -F'|' '$1 == "first sample" { a[$2] = $3 } $1 == "after" { b[$2] = $3 } END { for (n in b) if (a[n] != b[n]) c++
+    if (!c) print "| (none) | | | |" }' "$out/memory_contexts.txt"
+fi
 echo
 [ -f bench/FINDINGS.md ] && cat bench/FINDINGS.md
 true

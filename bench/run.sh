@@ -12,12 +12,12 @@ mode=${1:-quick}
 
 case $mode in
 quick)
-  seconds=2 clients_list="4" latency_seconds=3 latency_clients=4 latency_fractions="50"
+  seconds=2 clients_list="4" latency_seconds=2 latency_clients=4 latency_fractions="50"
   contention_seconds=2 contention_scenarios="hot_players" gbench_min_time=0.3 gateway_seconds=2
-  memory_claims=${BENCH_MEMORY_CLAIMS:-50000} memory_sample=10000 cpu_claims=2000 cpu_rounds=1
+  memory_claims=${BENCH_MEMORY_CLAIMS:-20000} memory_sample=5000 cpu_claims=2000 cpu_rounds=1
   out=/tmp/treasure-bench-quick results=/tmp/treasure-bench-quick/RESULTS.md plot=/tmp/treasure-bench-quick/latency.png ;;
 full)
-  seconds=4 clients_list="1 4 8 32" latency_seconds=6 latency_clients=32 latency_fractions="50 80"
+  seconds=4 clients_list="1 4 8 32" latency_seconds=6 latency_clients=8 latency_fractions="50 80"
   contention_seconds=4 contention_scenarios="hot_players hot_chest same_claim" gbench_min_time=3 gateway_seconds=8
   memory_claims=${BENCH_MEMORY_CLAIMS:-1000000} memory_sample=100000 cpu_claims=5000 cpu_rounds=3
   out=/tmp/treasure-bench-full results=bench/RESULTS.md plot=bench/latency.png ;;
@@ -161,7 +161,9 @@ for round in $(seq "$cpu_rounds"); do
 done
 
 # 2. Latency at a fixed arrival rate: 50% (and 80%) of claim_treasure()'s saturation with durable commits, the
-#    same rate for the peers; plus 50% of the asynchronous-commit saturation in the full run.
+#    same rate for the peers and for the bare UPDATE (the floor this machine's commit and round trip set);
+#    plus 50% of the asynchronous-commit saturation in the full run.  $latency_clients connections: the
+#    gateway's pool size (8), enough for the rate; more connections on 2 cores only add scheduling delay.
 echo "[${SECONDS}s] ==> latency at a fixed arrival rate (${latency_seconds}s per run)"
 : >"$out/latency.tsv"
 latency_cells=()
@@ -170,7 +172,7 @@ for fraction in $latency_fractions; do latency_cells+=("on:$fraction"); done
 for cell in "${latency_cells[@]}"; do
   sync=${cell%%:*} fraction=${cell#*:}
   rate=$(awk -v t="$(max_tps claim $sync)" -v f="$fraction" 'BEGIN { printf "%d", t * f / 100 }')
-  for workload in claim plpgsql sql; do
+  for workload in claim plpgsql sql update; do
     prefix="$out/lat_${workload}_${sync}_${fraction}"
     pgbench_run "$workload" $sync "$latency_clients" "$latency_seconds" "$prefix" 0 100000 0 1000 -R "$rate" >/dev/null
     result=$(percentiles_of "$prefix")
@@ -280,30 +282,40 @@ gateway_pid=
 
 # 5. Backend memory over many claims on one connection.
 echo "[${SECONDS}s] ==> backend memory over $memory_claims claims on one connection"
-"$bin/memory_driver" "$dsn" "$memory_claims" "$memory_sample" 50000001 100000 1000 >"$out/memory.tsv"
+MEMORY_DRIVER_CONTEXTS="$out/memory_contexts.txt" \
+  "$bin/memory_driver" "$dsn" "$memory_claims" "$memory_sample" 50000001 100000 1000 >"$out/memory.tsv"
 sed 's/^/   /' "$out/memory.tsv"
 
 # The plot: latency against percentile ("nines" on x) for each implementation at 50% of saturation.
 if command -v gnuplot >/dev/null; then
-  for workload in claim plpgsql sql; do
+  for workload in claim plpgsql sql update; do
     awk '{ v[NR] = $1 } END { for (k = 0; k <= 1000; k++) { p = 1 - 10 ^ (-k / 100); r = int(p * NR + 0.999999)
            if (r < 1) r = 1; if (r > NR) break; print k / 100, v[r] } }' "$out/lat_${workload}_on_50.sorted" >"$out/plot_$workload.dat"
   done
   awk -F'\t' '$1 == "gateway_50" { print 0.301, $4; print 1.301, $5; print 2, $6; print 2.523, $7 }' "$out/gateway.tsv" >"$out/plot_gateway.dat"
+  # The shim's paths, 4 threads tapping back to back (Google Benchmark, section 4a): p50, p95, p99, p99.7.
+  for path in atomic saga; do
+    awk -F, -v path="$path" '$1 ~ "^\"claim/" path "/.*threads:4\"$" {
+           print 0.301, $13 / 1000; print 1.301, $14 / 1000; print 2, $16 / 1000; print 2.523, $15 / 1000 }' \
+      "$out/client_bench.csv" >"$out/plot_shim_$path.dat"
+  done
   gnuplot <<GP
-set terminal pngcairo size 1000,600 noenhanced
+set terminal pngcairo size 1000,720 noenhanced
 set output '$plot'
 set title "Latency at 50% of claim_treasure() saturation (durable commits), $mode run $started_at"
 set xlabel "percentile"
 set ylabel "latency (ms, log scale)"
 set logscale y
 set grid
-set key right bottom
+set key below font ",9"
 set xrange [0:4.3]
 set xtics ("p50" 0.301, "p90" 1, "p95" 1.301, "p99" 2, "p99.7" 2.523, "p99.9" 3, "p99.99" 4)
 plot '$out/plot_claim.dat' with lines lw 2 title 'claim_treasure() (pgbench)', \
      '$out/plot_sql.dat' with lines lw 2 title 'single-statement SQL peer (pgbench)', \
      '$out/plot_plpgsql.dat' with lines lw 2 title 'PL/pgSQL peer (pgbench)', \
+     '$out/plot_update.dat' with lines lw 1 dt 2 title 'bare UPDATE, the floor (pgbench)', \
+     '$out/plot_shim_atomic.dat' with linespoints lw 2 pt 5 title 'atomic path through the shim, 4 threads back to back (Google Benchmark)', \
+     '$out/plot_shim_saga.dat' with linespoints lw 2 pt 9 title 'saga path through the shim, 4 threads back to back (Google Benchmark)', \
      '$out/plot_gateway.dat' with linespoints lw 2 pt 7 title 'tap-to-200 through treasure-gateway at 50% of ITS saturation (treasure load)'
 GP
 fi
