@@ -9,6 +9,8 @@
 //   memory_driver DSN CLAIMS SAMPLE [FIRST_PLAYER PLAYERS CHESTS [SQL]]
 // SQL (default: claim_treasure()) takes $1 player_id, $2 chest_id, $3 request_id (uuid text), $4 session_id.
 // Player p of FIRST_PLAYER..FIRST_PLAYER+PLAYERS-1 claims chests 1..CHESTS in turn, so every claim is fresh.
+// With MEMORY_DRIVER_SPREAD_CHESTS=1 each player claims the chests one after the other instead (every kind
+// of chest, hence every statement the claim uses, within the first CHESTS claims).
 // With MEMORY_DRIVER_CONTEXTS=FILE it also writes the backend's memory contexts, summed by name, at the first
 // sample and after the last claim ("first sample|NAME|BYTES", "after|NAME|BYTES"), to show where growth sits.
 #include <cstdio>
@@ -98,6 +100,8 @@ int main(int argc, char** argv) {
                     cpu_ms(pid));
         std::fflush(stdout);
     };
+    const char* spread = std::getenv("MEMORY_DRIVER_SPREAD_CHESTS");
+    const bool spread_chests = spread != nullptr && std::string(spread) == "1";
     const char* contexts_file = std::getenv("MEMORY_DRIVER_CONTEXTS");
     std::ofstream contexts;
     if (contexts_file != nullptr && *contexts_file != '\0') contexts.open(contexts_file);
@@ -121,8 +125,10 @@ int main(int argc, char** argv) {
         const long long n = std::min(batch, claims - sent);
         for (long long i = 0; i < n; ++i) {
             const long long k = sent + i;
-            const std::string player = std::to_string(first_player + k % players);
-            const std::string chest = std::to_string(1 + (k / players) % chests);
+            const long long player_index = spread_chests ? (k / chests) % players : k % players;
+            const long long chest_index = spread_chests ? k % chests : (k / players) % chests;
+            const std::string player = std::to_string(first_player + player_index);
+            const std::string chest = std::to_string(1 + chest_index);
             const std::string request = uuid(random);
             const char* values[] = {player.c_str(), chest.c_str(), request.c_str(), player.c_str()};
             if (PQsendQueryPrepared(connection, "claim", 4, values, nullptr, nullptr, 0) != 1) die("send", connection);

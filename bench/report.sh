@@ -70,7 +70,8 @@ cat <<MD
 
 ## 2. Latency at a fixed arrival rate (pgbench -R, per-transaction logs)
 
-Measured from each transaction's scheduled start (a late start counts against the system). Rate = the given
+Measured from each transaction's scheduled start (a late start counts against the system); the first
+${latency_warmup:-1} s of each run are a warm-up and not counted (new connections preparing their statements). Rate = the given
 percentage of claim_treasure()'s best TPS in section 1 with the same commit mode; the peers get the same rate,
 and so does the bare single-row UPDATE: the floor that this machine's commit (WAL flush) and client round trip
 set for any durable transaction.
@@ -78,7 +79,8 @@ set for any durable transaction.
 | implementation | synchronous_commit | load | rate (TPS) | p50 ms | p95 ms | p99 ms | p99.7 ms | max ms | transactions |
 |---|---|---|---|---|---|---|---|---|---|
 MD
-awk -F"$t" '{ printf "| %s | %s | %s%% | %s | %s | %s | %s | %s | %s | %s |\n", $1 == "claim" ? "claim_treasure()" : $1 == "sql" ? "single-statement SQL peer" : $1 == "update" ? "bare UPDATE (floor)" : "PL/pgSQL peer", $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$out/latency.tsv"
+awk -F"$t" '{ printf "| %s | %s | %s%% | %s | %s | %s | %s | %s | %s | %s |\n", $1 == "claim" ? "claim_treasure()" : $1 == "sql" ? "single-statement SQL peer" : $1 == "update" ? "bare UPDATE (floor)" : "PL/pgSQL peer", $2, $3, $4, $5, $6, $7, $8, $9, $10 }' <(awk -F"$t" -v OFS="$t" '{ print $2, $3, ($1 == "claim" ? 1 : $1 == "plpgsql" ? 2 : $1 == "sql" ? 3 : 4), $0 }' "$out/latency.tsv" |
+    sort -t"$t" -k1,1r -k2,2n -k3,3n | cut -f4-)
 cat <<MD
 
 ![latency distributions]($(basename "$plot"))

@@ -12,12 +12,12 @@ mode=${1:-quick}
 
 case $mode in
 quick)
-  seconds=2 clients_list="4" latency_seconds=2 latency_clients=4 latency_fractions="50"
+  seconds=2 clients_list="4" latency_seconds=2 latency_warmup=0.5 latency_clients=4 latency_fractions="50"
   contention_seconds=2 contention_scenarios="hot_players" gbench_min_time=0.3 gateway_seconds=2
   memory_claims=${BENCH_MEMORY_CLAIMS:-20000} memory_sample=5000 cpu_claims=2000 cpu_rounds=1
   out=/tmp/treasure-bench-quick results=/tmp/treasure-bench-quick/RESULTS.md plot=/tmp/treasure-bench-quick/latency.png ;;
 full)
-  seconds=4 clients_list="1 4 8 32" latency_seconds=6 latency_clients=8 latency_fractions="50 80"
+  seconds=4 clients_list="1 4 8 32" latency_seconds=7 latency_warmup=1 latency_clients=8 latency_fractions="50 80"
   contention_seconds=4 contention_scenarios="hot_players hot_chest same_claim" gbench_min_time=3 gateway_seconds=8
   memory_claims=${BENCH_MEMORY_CLAIMS:-1000000} memory_sample=100000 cpu_claims=5000 cpu_rounds=3
   out=/tmp/treasure-bench-full results=bench/RESULTS.md plot=bench/latency.png ;;
@@ -37,6 +37,7 @@ SECONDS=0
 bench_settings=(
   "max_wal_size = '8GB'"
   "checkpoint_timeout = '30min'"
+  "autovacuum = off"
 )
 # The programs, copied first: build/ may be rebuilt (or cleaned) by someone else while a run is under way.
 bin=$(mktemp -d /tmp/treasure-bench-bin.XXXXXX)
@@ -68,6 +69,11 @@ else
 fi
 
 sql() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+# Autovacuum is off during the run (bench_settings): a vacuum of the multi-million-row claims tables takes one
+# of the 2 cores for seconds and lands in whichever measurement happens to run.  Instead every section starts
+# from the same state: its predecessor's rows vacuumed and analyzed, then (in pgbench_run) a CHECKPOINT.
+# (Not in the quick run, which only has to prove that every benchmark still works.)
+settle() { [ "$mode" = quick ] || [ "${BENCH_USE_CLUSTER:-0}" = 1 ] || sql -d $db -c "VACUUM (ANALYZE)"; }
 sql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 echo "==> loading the hunt (bench/setup.sql)"
 sql -d $db -f bench/setup.sql >/dev/null
@@ -107,9 +113,14 @@ pgbench_run() {
 }
 # Nearest-rank percentiles (ms) of pgbench per-transaction logs (column 3: latency in us, from the scheduled
 # start with -R, so a stall counts against the system).  Also writes the sorted latencies for the plot.
+# The first $latency_warmup s of each run are a warm-up, left out: pgbench opens new connections for every
+# run, and a new connection's first claims prepare their statements (the very first one 5-8 ms), which a
+# pooled connection pays once in its life; the same cut for every implementation.
 percentiles_of() {
-  local prefix=$1
-  cat "$prefix".* | awk '{ print $3 / 1000 }' | sort -g >"$prefix.sorted"
+  local prefix=$1 t0
+  t0=$(cat "$prefix".* | awk 'NR == 1 || $5 + $6 / 1e6 < m { m = $5 + $6 / 1e6 } END { printf "%.6f", m }')
+  cat "$prefix".* | awk -v t0="$t0" -v warmup="$latency_warmup" '$5 + $6 / 1e6 >= t0 + warmup { print $3 / 1000 }' |
+    sort -g >"$prefix.sorted"
   awk '{ v[NR] = $1 } END {
          if (NR == 0) exit 1
          n = split("50 95 99 99.7", p, " ")
@@ -140,6 +151,7 @@ max_tps() { awk -F'\t' -v w="$1" -v s="$2" '$1 == w && $2 == s && $4 > m { m = $
 
 # 1b. Server CPU per claim: one connection, pipelined claims (no client wait), the backend's user+system CPU
 #     time per claim from /proc.  Other processes' load barely moves it, unlike TPS on a shared machine.
+settle
 echo "[${SECONDS}s] ==> server CPU per claim ($cpu_rounds x $cpu_claims claims each)"
 peer_sql=$(grep -v '^\\set\|^--' bench/peers/claim_sql.pgb | sed -e 's/:player::bigint/$1::bigint/g; s/:chest::bigint/$2::bigint/g' \
   -e 's/:session::bigint/$4::bigint/g; s/pg_catalog.gen_random_uuid()/$3::uuid/; s/;$//')
@@ -164,15 +176,20 @@ done
 #    same rate for the peers and for the bare UPDATE (the floor this machine's commit and round trip set);
 #    plus 50% of the asynchronous-commit saturation in the full run.  $latency_clients connections: the
 #    gateway's pool size (8), enough for the rate; more connections on 2 cores only add scheduling delay.
+settle
 echo "[${SECONDS}s] ==> latency at a fixed arrival rate (${latency_seconds}s per run)"
 : >"$out/latency.tsv"
 latency_cells=()
 for fraction in $latency_fractions; do latency_cells+=("on:$fraction"); done
 [ "$mode" = full ] && latency_cells+=("off:50")
+latency_rotation=0  # the order rotates from cell to cell, so that no implementation always runs first
 for cell in "${latency_cells[@]}"; do
   sync=${cell%%:*} fraction=${cell#*:}
+  latency_rotation=$((latency_rotation + 1))
   rate=$(awk -v t="$(max_tps claim $sync)" -v f="$fraction" 'BEGIN { printf "%d", t * f / 100 }')
-  for workload in claim plpgsql sql update; do
+  latency_workloads=(claim plpgsql sql update)
+  for i in "${!latency_workloads[@]}"; do
+    workload=${latency_workloads[$(((i + latency_rotation) % ${#latency_workloads[@]}))]}
     prefix="$out/lat_${workload}_${sync}_${fraction}"
     pgbench_run "$workload" $sync "$latency_clients" "$latency_seconds" "$prefix" 0 100000 0 1000 -R "$rate" >/dev/null
     result=$(percentiles_of "$prefix")
@@ -189,6 +206,7 @@ done
 #    hot_players: 8 players, any chest (row locks on the same wallets and stats);
 #    hot_chest:   any player, one chest (the chest row every claim reads);
 #    same_claim:  4 players x 4 chests (the guard: after the first claim of a pair, already_claimed).
+settle
 echo "[${SECONDS}s] ==> contention (${contention_seconds}s per run)"
 : >"$out/contention.tsv"
 base=10000000
@@ -213,6 +231,7 @@ done
 #     workers (every role, 2 threads each), which run during this section only.  In the full run the saga
 #     benchmarks get at least 5 s each (a saga tap is several times slower than an atomic one: >= 50 iterations
 #     even at 100 ms a tap); the quick run gives them --benchmark_min_time like the rest.
+settle
 echo "[${SECONDS}s] ==> client-side latency through the shim (Google Benchmark: atomic and saga path)"
 saga_min_time=$([ "$mode" = full ] && echo 5 || true)
 "$bin/treasure-saga" --dsn "$dsn" --threads 2 >"$out/saga.out" 2>"$out/saga.err" &
@@ -242,6 +261,7 @@ fi
 
 # 4b. Tap-to-200 through the gateway with `treasure load`: first as fast as 8 clients go (its saturation), then
 #     at 50% of it; the same rate straight to the database through the shim (--dsn) for comparison.
+settle
 echo "[${SECONDS}s] ==> tap-to-200 through treasure-gateway (${gateway_seconds}s per run)"
 "$bin/treasure-gateway" --dsn "$dsn" --listen 127.0.0.1:0 --pool 8 >"$out/gateway.out" 2>"$out/gateway.err" &
 gateway_pid=$!
@@ -282,7 +302,8 @@ gateway_pid=
 
 # 5. Backend memory over many claims on one connection.
 echo "[${SECONDS}s] ==> backend memory over $memory_claims claims on one connection"
-MEMORY_DRIVER_CONTEXTS="$out/memory_contexts.txt" \
+settle
+MEMORY_DRIVER_SPREAD_CHESTS=1 MEMORY_DRIVER_CONTEXTS="$out/memory_contexts.txt" \
   "$bin/memory_driver" "$dsn" "$memory_claims" "$memory_sample" 50000001 100000 1000 >"$out/memory.tsv"
 sed 's/^/   /' "$out/memory.tsv"
 
@@ -321,5 +342,5 @@ GP
 fi
 
 elapsed=$SECONDS
-bash bench/report.sh "$mode" "$out" "$started_at" "$elapsed" "$plot" "${bench_settings[@]}" >"$results"
+latency_warmup=$latency_warmup bash bench/report.sh "$mode" "$out" "$started_at" "$elapsed" "$plot" "${bench_settings[@]}" >"$results"
 echo "==> bench $mode done in ${elapsed}s: $results, $plot"
