@@ -225,6 +225,35 @@ void remember_shape(int64 chest_id, ChestShape shape)
     hint.shape = shape;
 }
 
+// Runs the statements a chest of this shape needs: the hinted shape only chooses where to start.
+// key_checked tells resolve_unclaimed() whether the player's keys were looked at under the lock.
+Attempt claim_chest(ClaimStatements &statements, const ClaimArgs &args, ChestShape hinted, ChestState &chest,
+                    bool &key_checked, ResultRow &row)
+{
+    ChestShape shape = hinted;
+    if (shape == ChestShape::coins_only || shape == ChestShape::gives_item) {
+        SavedStatement &narrow = shape == ChestShape::coins_only ? statements.coins_only : statements.without_key;
+        Attempt attempt = run_claim_statement(narrow, args, false, chest, row);
+        // Claimed, an unknown chest, or refused for a reason resolve_unclaimed() reports.
+        if (attempt != Attempt::not_claimed || shape_of(chest) == shape)
+            return attempt;
+        // Refused for being of another shape: the general protocol, knowing the real shape.
+        shape = shape_of(chest);
+    }
+    if (shape == ChestShape::needs_key) {
+        // Lock first; a player without a wallet holds no key, and the unlocked statement then reports why.
+        key_checked = true;
+        return run_claim_statement(statements.general, args, lock_player(args), chest, row);
+    }
+    Attempt attempt = run_claim_statement(statements.general, args, false, chest, row);
+    if (attempt == Attempt::not_claimed && chest.is_open && chest.needs_key) {
+        key_checked = true;
+        if (lock_player(args))
+            attempt = run_claim_statement(statements.general, args, true, chest, row);
+    }
+    return attempt;
+}
+
 void claim_error_context(void *arg)
 {
     const ClaimArgs *args = static_cast<const ClaimArgs *>(arg);
@@ -261,6 +290,9 @@ TREASURE_SQL_FUNCTION(claim_treasure)
     ClaimArgs args = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
                       PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3), PG_ARGISNULL(3)};
 
+    // Before anything that would need undoing: the first call builds the statements, which may throw.
+    ClaimStatements &statements = claim_statements(lock_installed_schema());
+
     ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     InitMaterializedSRF(fcinfo, (rsinfo != nullptr && rsinfo->expectedDesc != nullptr)
                                     ? MAT_SRF_USE_EXPECTED_DESC
@@ -275,40 +307,14 @@ TREASURE_SQL_FUNCTION(claim_treasure)
     if (SPI_connect() != SPI_OK_CONNECT)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("treasure: SPI_connect failed")));
 
-    ClaimStatements &statements = claim_statements(lock_installed_schema());
     ResultRow row(Status::claimed);
     ChestState chest = {false, false, false};
-    const int64 chest_id = DatumGetInt64(args.chest_id);
-    ChestShape shape = hinted_shape(chest_id);
-    Attempt attempt = Attempt::not_claimed;
     bool key_checked = false;
-    bool settled = false;
-    if (shape == ChestShape::coins_only || shape == ChestShape::gives_item) {
-        SavedStatement &narrow = shape == ChestShape::coins_only ? statements.coins_only : statements.without_key;
-        attempt = run_claim_statement(narrow, args, false, chest, row);
-        // Refused for being of another shape: the general protocol below, knowing the real shape.
-        settled = attempt != Attempt::not_claimed || shape_of(chest) == shape;
-        shape = shape_of(chest);
-    }
-    if (settled) {
-        // Claimed, an unknown chest, or refused for a reason resolve_unclaimed() reports.
-    } else if (shape == ChestShape::needs_key) {
-        // Lock first; a player without a wallet holds no key, and the unlocked statement then reports why.
-        key_checked = true;
-        attempt = run_claim_statement(statements.general, args, lock_player(args), chest, row);
-    } else {
-        attempt = run_claim_statement(statements.general, args, false, chest, row);
-        if (attempt == Attempt::not_claimed && chest.is_open && chest.needs_key) {
-            key_checked = true;
-            if (lock_player(args))
-                attempt = run_claim_statement(statements.general, args, true, chest, row);
-        }
-    }
-    if (attempt != Attempt::unknown_chest)
-        remember_shape(chest_id, shape_of(chest));
+    const int64 chest_id = DatumGetInt64(args.chest_id);
+    Attempt attempt = claim_chest(statements, args, hinted_shape(chest_id), chest, key_checked, row);
     if (attempt == Attempt::unknown_chest)
-        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
-                        errmsg("chest " INT64_FORMAT " does not exist", DatumGetInt64(args.chest_id))));
+        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("chest " INT64_FORMAT " does not exist", chest_id)));
+    remember_shape(chest_id, shape_of(chest));
     if (attempt == Attempt::not_claimed)
         resolve_unclaimed(args, chest, key_checked, row);
 

@@ -23,13 +23,13 @@
 namespace treasure {
 namespace {
 
-// The claim statements are assembled from these parts when the library is loaded.  The general statement
+// The claim statements are assembled from these parts on a backend's first claim.  The general statement
 // serves any chest; the two narrower ones leave out the CTEs that a chest without a key (and without an
 // item) never needs, which spares their executor start-up on most taps.  Their guard refuses a chest of
 // another shape, and then, as for any refused claim, nothing is written: the caller sees the chest's real
 // shape in the result and runs the general protocol.  Each exists for both places the analytics counters
 // have lived: the wallet row (1.2.0) and the player_stats table (1.0.0, 1.1.0).
-const std::string claim_head = R"SQL(
+constexpr char claim_head[] = R"SQL(
 WITH chest AS (
     SELECT c.coins, c.item, c.item_qty, c.key_item,
            (c.opens_at IS NULL OR c.opens_at <= pg_catalog.now())
@@ -46,20 +46,20 @@ WITH chest AS (
      WHERE chest.is_open
 )SQL";
 
-const std::string any_chest = R"SQL(
+constexpr char any_chest[] = R"SQL(
        AND (chest.key_item IS NULL
             OR ($5 AND EXISTS (SELECT FROM treasure.inventories i
                                 WHERE i.player_id = $1 AND i.item = chest.key_item AND i.qty > 0))))SQL";
-const std::string chest_without_key = " AND chest.key_item IS NULL";
-const std::string chest_of_coins_only = " AND chest.key_item IS NULL AND chest.item IS NULL";
+constexpr char chest_without_key[] = " AND chest.key_item IS NULL";
+constexpr char chest_of_coins_only[] = " AND chest.key_item IS NULL AND chest.item IS NULL";
 
-const std::string guard = R"SQL(
+constexpr char guard[] = R"SQL(
     ON CONFLICT DO NOTHING
     RETURNING k.claim_id, k.coins_awarded, k.item_awarded, k.item_qty, k.key_used, k.claimed_at
 ))SQL";
 
 // One row, one HOT update: the balance and the analytics counters.
-const std::string wallet_with_counters = R"SQL(, wallet AS (
+constexpr char wallet_with_counters[] = R"SQL(, wallet AS (
     INSERT INTO treasure.wallets AS w (player_id, balance, claims, coins_awarded, last_claim_at)
     SELECT $1, claim.coins_awarded, 1, claim.coins_awarded, claim.claimed_at FROM claim
     ON CONFLICT (player_id) DO UPDATE
@@ -69,14 +69,14 @@ const std::string wallet_with_counters = R"SQL(, wallet AS (
     RETURNING w.balance
 ))SQL";
 
-const std::string wallet_balance_only = R"SQL(, wallet AS (
+constexpr char wallet_balance_only[] = R"SQL(, wallet AS (
     INSERT INTO treasure.wallets AS w (player_id, balance)
     SELECT $1, claim.coins_awarded FROM claim
     ON CONFLICT (player_id) DO UPDATE SET balance = w.balance + EXCLUDED.balance
     RETURNING w.balance
 ))SQL";
 
-const std::string key_taken = R"SQL(, key_taken AS (
+constexpr char key_taken[] = R"SQL(, key_taken AS (
     -- The key as an InitPlan rather than a join: with a join the planner probes the player's inventory for
     -- every claim (its estimate of claim is one row); this way a claim without a key compares with NULL and
     -- the index scan stops before reading a page.  The wallet is still locked first.
@@ -85,20 +85,20 @@ const std::string key_taken = R"SQL(, key_taken AS (
     RETURNING 1
 ))SQL";
 
-const std::string item_given = R"SQL(, item_given AS (
+constexpr char item_given[] = R"SQL(, item_given AS (
     INSERT INTO treasure.inventories AS i (player_id, item, qty)
     SELECT $1, claim.item_awarded, claim.item_qty FROM claim, wallet WHERE claim.item_awarded IS NOT NULL
     ON CONFLICT (player_id, item) DO UPDATE SET qty = i.qty + EXCLUDED.qty
     RETURNING 1
 ))SQL";
 
-const std::string event = R"SQL(, event AS (
+constexpr char event[] = R"SQL(, event AS (
     INSERT INTO treasure.claim_events (player_id, claim_id, chest_id, coins_awarded, balance_after, occurred_at)
     SELECT $1, claim.claim_id, $2, claim.coins_awarded, wallet.balance, claim.claimed_at FROM claim, wallet
     RETURNING 1
 ))SQL";
 
-const std::string stats_table = R"SQL(, stats AS (
+constexpr char stats_table[] = R"SQL(, stats AS (
     INSERT INTO treasure.player_stats AS s (player_id, claims, coins_awarded, last_claim_at)
     SELECT $1, 1, claim.coins_awarded, claim.claimed_at FROM claim, wallet
     ON CONFLICT (player_id) DO UPDATE
@@ -107,58 +107,50 @@ const std::string stats_table = R"SQL(, stats AS (
     RETURNING 1
 ))SQL";
 
-std::string claim_result(const char *key_taken_column)
-{
-    return std::string(R"SQL(
+constexpr char result_columns[] = R"SQL(
 SELECT chest.is_open, chest.key_item, chest.item IS NOT NULL, claim.claim_id, claim.coins_awarded,
-       claim.item_awarded, claim.item_qty, claim.key_used, wallet.balance, claim.claimed_at, )SQL") +
-           key_taken_column + "\n  FROM chest LEFT JOIN claim ON true LEFT JOIN wallet ON true\n";
+       claim.item_awarded, claim.item_qty, claim.key_used, wallet.balance, claim.claimed_at, )SQL";
+constexpr char result_from[] = "\n  FROM chest LEFT JOIN claim ON true LEFT JOIN wallet ON true\n";
+
+SavedStatement claim_statement(const char *name, const std::string &sql)
+{
+    return {name, sql.c_str(), 5, {INT8OID, INT8OID, UUIDOID, INT8OID, BOOLOID}, nullptr};
 }
 
-// wallet_and_analytics: the wallet CTE, followed by the stats CTE where the counters have their own table.
-std::string general_claim_sql(const std::string &wallet_and_analytics)
-{
-    return claim_head + any_chest + guard + wallet_and_analytics + key_taken + item_given + event +
-           claim_result("EXISTS (SELECT FROM key_taken)");
-}
-std::string item_claim_sql(const std::string &wallet_and_analytics)
-{
-    return claim_head + chest_without_key + guard + wallet_and_analytics + item_given + event + claim_result("false");
-}
-std::string coins_claim_sql(const std::string &wallet_and_analytics)
-{
-    return claim_head + chest_of_coins_only + guard + wallet_and_analytics + event + claim_result("false");
-}
+// The three claim statements for one place of the analytics counters: their texts and, pointing into
+// them, the statements with their saved plans.  Never copied (the statements point into the texts).
+struct ClaimStatementSet {
+    const std::string general_sql;
+    const std::string without_key_sql;
+    const std::string coins_only_sql;
+    ClaimStatements statements;
 
-const std::string counters_on_wallet = wallet_with_counters;
-const std::string counters_in_table = wallet_balance_only + stats_table;
-const std::string sql_texts[2][3] = {
-    {general_claim_sql(counters_on_wallet), item_claim_sql(counters_on_wallet), coins_claim_sql(counters_on_wallet)},
-    {general_claim_sql(counters_in_table), item_claim_sql(counters_in_table), coins_claim_sql(counters_in_table)},
+    // wallet_and_counters: the wallet CTE, followed by the stats CTE where the counters have their own table.
+    explicit ClaimStatementSet(const std::string &wallet_and_counters)
+        : general_sql(claim_head + std::string(any_chest) + guard + wallet_and_counters + key_taken + item_given +
+                      event + result_columns + "EXISTS (SELECT FROM key_taken)" + result_from),
+          without_key_sql(claim_head + std::string(chest_without_key) + guard + wallet_and_counters + item_given +
+                          event + result_columns + "false" + result_from),
+          coins_only_sql(claim_head + std::string(chest_of_coins_only) + guard + wallet_and_counters + event +
+                         result_columns + "false" + result_from),
+          statements{claim_statement("claim", general_sql),
+                     claim_statement("claim (chest without a key)", without_key_sql),
+                     claim_statement("claim (chest of coins only)", coins_only_sql)}
+    {
+    }
+    ClaimStatementSet(const ClaimStatementSet &) = delete;
+    ClaimStatementSet &operator=(const ClaimStatementSet &) = delete;
 };
-
-constexpr Oid claim_argtypes[max_statement_args] = {INT8OID, INT8OID, UUIDOID, INT8OID, BOOLOID};
-
-ClaimStatements claim_statements_for(const std::string (&sql)[3])
-{
-    ClaimStatements statements = {
-        {"claim", sql[0].c_str(), 5, {}, nullptr},
-        {"claim (chest without a key)", sql[1].c_str(), 5, {}, nullptr},
-        {"claim (chest of coins only)", sql[2].c_str(), 5, {}, nullptr},
-    };
-    for (SavedStatement *statement : {&statements.general, &statements.without_key, &statements.coins_only})
-        std::copy(std::begin(claim_argtypes), std::end(claim_argtypes), statement->argtypes);
-    return statements;
-}
-
-ClaimStatements counters_on_wallet_statements = claim_statements_for(sql_texts[0]);
-ClaimStatements counters_in_table_statements = claim_statements_for(sql_texts[1]);
 
 }  // namespace
 
 ClaimStatements &claim_statements(AnalyticsStorage storage)
 {
-    return storage == AnalyticsStorage::wallet_row ? counters_on_wallet_statements : counters_in_table_statements;
+    // Built on the first claim (inside the SQL function's wall: building allocates and could throw) and kept,
+    // with the plans saved in them, for the backend's life.
+    static ClaimStatementSet counters_on_wallet(wallet_with_counters);
+    static ClaimStatementSet counters_in_table(std::string(wallet_balance_only) + stats_table);
+    return storage == AnalyticsStorage::wallet_row ? counters_on_wallet.statements : counters_in_table.statements;
 }
 
 SavedStatement lock_player_statement = {

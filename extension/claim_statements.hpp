@@ -44,7 +44,8 @@ struct ClaimStatements {
     SavedStatement without_key;
     SavedStatement coins_only;
 };
-// The statements written for the schema that stores the analytics counters in `storage`.
+// The statements written for the schema that stores the analytics counters in `storage`.  The first call
+// builds them and may throw std::bad_alloc: call it where the SQL function's wall can catch that.
 ClaimStatements &claim_statements(AnalyticsStorage storage);
 
 // ($1 player_id) -> one row if the player has a wallet, which is now locked.

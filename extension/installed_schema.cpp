@@ -13,7 +13,6 @@ namespace {
 
 // Plain static data, reset by the invalidation callback.
 bool schema_known = false;
-bool callback_registered = false;
 Oid wallets_relid = InvalidOid;
 AnalyticsStorage analytics_storage = AnalyticsStorage::wallet_row;
 
@@ -37,10 +36,6 @@ void look_up_schema()
 
 AnalyticsStorage lock_installed_schema()
 {
-    if (!callback_registered) {
-        CacheRegisterRelcacheCallback(forget_schema, (Datum) 0);
-        callback_registered = true;
-    }
     // Taking the lock processes pending invalidations: if an upgrade committed while this claim waited for
     // it, the callback has run and the schema is looked up again (and the new wallets table locked).
     do {
@@ -54,3 +49,9 @@ AnalyticsStorage lock_installed_schema()
 }
 
 }  // namespace treasure
+
+// Once per process that loads the library (a backend, or the postmaster with shared_preload_libraries).
+extern "C" void _PG_init(void)
+{
+    CacheRegisterRelcacheCallback(treasure::forget_schema, (Datum) 0);
+}

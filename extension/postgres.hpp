@@ -3,12 +3,10 @@
 // elog.h defines ERROR and friends, so nothing may include <cstdio> and friends after this file.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <exception>
-#include <iterator>
 #include <new>
 #include <string>
 

@@ -5,6 +5,8 @@
 // `name` around a body written as a plain C++ function:
 //   * any C++ exception is caught, its text copied into a fixed buffer, the handler left, and only then
 //     turned into ereport(ERROR): longjmp never leaves a catch block, so the C++ runtime's state stays sane;
+//     error context callbacks the body pushed lived in its (now unwound) frame, so the stack of them is
+//     reset to what it was on entry first;
 //   * PostgreSQL errors raised inside the body (SPI, palloc, casts) pass through untouched with their
 //     SQLSTATE, which is why bodies keep only plain data (no object that owns memory) on the stack.
 #pragma once
@@ -30,6 +32,7 @@ void report_caught_exception(const CaughtException &caught) pg_attribute_noretur
     Datum name(PG_FUNCTION_ARGS)                                                      \
     {                                                                                 \
         treasure::CaughtException caught;                                            \
+        ErrorContextCallback *const entry_error_context = error_context_stack;        \
         try {                                                                         \
             return name##_body(fcinfo);                                               \
         } catch (const std::bad_alloc &) {                                            \
@@ -42,6 +45,7 @@ void report_caught_exception(const CaughtException &caught) pg_attribute_noretur
             caught.sqlstate = ERRCODE_INTERNAL_ERROR;                                 \
             strlcpy(caught.message, "unknown C++ exception in " #name, sizeof caught.message); \
         }                                                                             \
+        error_context_stack = entry_error_context;                                    \
         treasure::report_caught_exception(caught);                                    \
     }                                                                                 \
     }                                                                                 \
