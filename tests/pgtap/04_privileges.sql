@@ -10,14 +10,7 @@
 BEGIN;
 SELECT plan(77);
 
-CREATE TEMP VIEW state AS
-  SELECT 'chests' AS tbl, c::text AS row_text FROM treasure.chests c
-  UNION ALL SELECT 'wallets', x::text FROM treasure.wallets x
-  UNION ALL SELECT 'inventories', x::text FROM treasure.inventories x
-  UNION ALL SELECT 'claims', x::text FROM treasure.claims x
-  UNION ALL SELECT 'claim_events', x::text FROM treasure.claim_events x
-  UNION ALL SELECT 'player_stats', x::text FROM treasure.player_stats x
-  UNION ALL SELECT 'item_grants', x::text FROM treasure.item_grants x;
+\ir include/table_state.psql
 
 -- Nothing for PUBLIC ---------------------------------------------------------------------------------------
 SELECT is_empty($$
