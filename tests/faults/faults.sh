@@ -44,8 +44,7 @@ json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval
 
 echo "==> faults ($MODE): building the suite's programs"
 [ "${FAULTS_INSTALL:-0}" = 1 ] && { install_packages && build_and_install || exit 1; }
-make -s -j2 client fault-programs >/dev/null || exit 1
-[ -x "$SAGA" ] || make -s saga >/dev/null 2>&1 || true
+make -s -j2 client fault-programs >/dev/null || exit 1  # client builds treasure-saga too
 
 echo "==> fuzz: seeded random requests into the gateway's parser"
 TREASURE_FUZZ_ITERATIONS=$(pick 20000 300000) build/tests/treasure_fuzz_tests --gtest_brief=1 || fail "parser fuzz test"
@@ -177,6 +176,16 @@ SQL
 
 load_args=(--players 3000 --chests 20 --retry-ratio 0.1 --give-up 60)
 
+# start_under_load NAME DB DURATION: a scenario's usual start: its database, the saga workers, a gateway
+# (pool 8) and the load (8 clients) for DURATION seconds.  Fails (counted) when the set-up or gateway does.
+start_under_load() {
+  local name=$1 db=$2 duration=$3
+  new_db "$db" || { fail "$name: set-up"; return 1; }
+  start_saga "$db"
+  start_gateway "$RESULTS/$name.gw" "$(gw_dsn "$db")" 0 --pool 8 || { fail "$name: gateway"; return 1; }
+  start_load "$name" "$GW_PORT" "${load_args[@]}" --concurrency 8 --duration "$duration"
+}
+
 kill_postmaster_and_restart() {
   local pid
   pid=$(head -1 "$PGDATA_DIR/postmaster.pid")
@@ -186,7 +195,7 @@ kill_postmaster_and_restart() {
   local i
   for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   for i in $(seq 1 60); do
-    as_cluster_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$CLUSTER_DIR/server.log" -w -t 30 start >/dev/null 2>&1 && break
+    start_server "$CLUSTER_DIR" 30 >/dev/null 2>&1 && break
     sleep 0.5
   done
   echo $((($(date +%s%N) - t0) / 1000000))
@@ -197,10 +206,7 @@ scenario_terminate() {
   local db=f_terminate duration kills=0
   duration=$(pick 12 40)
   echo "==> fault: pg_terminate_backend of random claim connections (${duration}s)"
-  new_db $db || { fail "terminate: set-up"; return; }
-  start_saga $db
-  start_gateway "$RESULTS/terminate.gw" "$(gw_dsn $db)" 0 --pool 8 || { fail "terminate: gateway"; return; }
-  start_load terminate "$GW_PORT" "${load_args[@]}" --concurrency 8 --duration "$duration"
+  start_under_load terminate $db "$duration" || return
   local end=$((SECONDS + duration - 1))
   while [ $SECONDS -lt $end ]; do
     sleep 0.3
@@ -218,10 +224,7 @@ scenario_postmaster() {
   duration=$(pick 24 60)
   kills=$(pick 2 5)
   echo "==> fault: kill -9 of the postmaster x$kills, restart with crash recovery (${duration}s)"
-  new_db $db || { fail "postmaster: set-up"; return; }
-  start_saga $db
-  start_gateway "$RESULTS/postmaster.gw" "$(gw_dsn $db)" 0 --pool 8 || { fail "postmaster: gateway"; return; }
-  start_load postmaster "$GW_PORT" "${load_args[@]}" --concurrency 8 --duration "$duration"
+  start_under_load postmaster $db "$duration" || return
   local k gap=$((duration / (kills + 1)))
   for k in $(seq 1 "$kills"); do
     sleep "$gap"
@@ -268,11 +271,8 @@ scenario_gateway() {
   duration=$(pick 16 50)
   kills=$(pick 2 5)
   echo "==> fault: treasure-gateway kill -9 x$kills and restart (${duration}s)"
-  new_db $db || { fail "gateway: set-up"; return; }
-  start_saga $db
-  start_gateway "$RESULTS/gateway.gw" "$(gw_dsn $db)" 0 --pool 8 || { fail "gateway: gateway"; return; }
+  start_under_load gateway $db "$duration" || return
   port=$GW_PORT
-  start_load gateway "$port" "${load_args[@]}" --concurrency 8 --duration "$duration"
   local k gap=$((duration / (kills + 1))) worst=0
   for k in $(seq 1 "$kills"); do
     sleep "$gap"
@@ -292,15 +292,11 @@ scenario_gateway() {
 
 # --- 5. the atomic path fails (EXECUTE revoked): the breaker trips to the saga path and recovers ---------------
 scenario_breaker() {
-  local db=f_breaker duration saga_pid= t_grant
+  local db=f_breaker duration t_grant
   duration=$(pick 20 45)
   echo "==> fault: claim_treasure() revoked from the gateway's role: breaker opens (saga wired: $saga_wired), then granted back (${duration}s)"
   new_db $db || { fail "breaker: set-up"; return; }
-  if [ $saga_wired = 1 ]; then
-    "$SAGA" --dsn "$(gw_dsn $db)" --poll 50 >"$RESULTS/breaker.saga.out" 2>&1 &
-    saga_pid=$!
-    started_pids+=("$saga_pid")
-  fi
+  start_saga $db
   start_gateway "$RESULTS/breaker.gw" "$(gw_dsn $db)" 0 --pool 8 --breaker-min-calls 50 --breaker-open-seconds 2 \
     --breaker-window 5 --breaker-probes 3 || { fail "breaker: gateway"; return; }
   start_load breaker "$GW_PORT" "${load_args[@]}" --concurrency 8 --duration "$duration"
@@ -325,7 +321,6 @@ scenario_breaker() {
   wait "$LOAD_PID"
   curl -s "http://127.0.0.1:$GW_PORT/metrics" | grep '^treasure_circuit_transitions_total' >"$RESULTS/breaker.transitions"
   stop_pid "$GW_PID"
-  [ -n "$saga_pid" ] && { saga_settle $db; stop_pid "$saga_pid"; }
   [ $opened = 1 ] || fail "breaker: the circuit never opened"
   [ $closed_ms -ge 0 ] || fail "breaker: the circuit did not close within 10 s of the grant"
   check breaker $db 1 "$closed_ms" "breaker $(tr '\n' ' ' <"$RESULTS/breaker.transitions" | sed 's/treasure_circuit_transitions_total//g'); recovery = grant -> closed"

@@ -49,6 +49,8 @@ wait_for() {
   done
   fail "timed out waiting for: $1"
 }
+# wait_state SAGA STATE [DESCRIPTION]: until the saga is in STATE.
+wait_state() { wait_for "saga $1 ${3:-$2}" "SELECT state = '$2' FROM treasure.sagas WHERE saga_id = $1"; }
 uuid() { printf '00000000-0000-0000-0000-%012d' "$1"; }
 start() { sql -c "SELECT saga_id FROM treasure.saga_claim($1, $2, '$(uuid "$3")')"; }
 state() { sql -c "SELECT state FROM treasure.sagas WHERE player_id = $1 AND saga_id = $2"; }
@@ -61,6 +63,18 @@ holdings() {
       'claims ' || (SELECT count(*) FROM treasure.claims WHERE player_id = $1),
       'events ' || (SELECT count(*) FROM treasure.claim_events WHERE player_id = $1),
       'stats ' || COALESCE((SELECT claims || '/' || coins_awarded FROM treasure.player_stats WHERE player_id = $1), 'none'))"
+}
+# What a player holds after a crown claim paid exactly once.
+paid_once="wallet 500 | items crown=2,golden_key=0 | claims 1 | events 1 | stats 1/500"
+# The next player ($player), holding one golden key.
+next_player_with_key() {
+  player=$((player + 1))
+  sql -c "SELECT treasure.grant_item($player, 'golden_key', 1)" >/dev/null
+}
+# Analytics over all players: events and their coins, stats claims and their coins.
+analytics() {
+  sql -c "SELECT (SELECT count(*) || ' ' || COALESCE(sum(coins_awarded), 0) FROM treasure.claim_events) || ' ' ||
+                 (SELECT COALESCE(sum(claims), 0) || ' ' || COALESCE(sum(coins_awarded), 0) FROM treasure.player_stats)"
 }
 
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
@@ -76,9 +90,9 @@ sql -c "SELECT treasure.grant_item(10, 'golden_key', 1)" >/dev/null
 start_workers all
 all=$started
 saga=$(start 10 3 1001)
-wait_for "saga $saga completed" "SELECT state = 'completed' FROM treasure.sagas WHERE saga_id = $saga"
+wait_state $saga completed
 check "happy path: claimed with everything" "claimed f t 500 crown 500" "$(outcome 10 "$saga")"
-check "happy path: what the player holds" "wallet 500 | items crown=2,golden_key=0 | claims 1 | events 1 | stats 1/500" "$(holdings 10)"
+check "happy path: what the player holds" "$paid_once" "$(holdings 10)"
 check "happy path: steps in order" "take_key credit commit give_item count" \
   "$(sql -c "SELECT string_agg(step, ' ' ORDER BY decided_at) FROM treasure.saga_steps WHERE saga_id = $saga")"
 check "happy path: a retry replays" "claimed t t 500 crown 500" \
@@ -89,12 +103,11 @@ stop_workers $all
 echo "# each step before the point of no return failing: full compensation"
 player=20
 for step in take_key credit commit; do
-  player=$((player + 1))
-  sql -c "SELECT treasure.grant_item($player, 'golden_key', 1)" >/dev/null
+  next_player_with_key
   before=$(holdings $player)
   start_workers "fail_$step" --fail-step $step
   saga=$(start $player 3 $((2000 + player)))
-  wait_for "saga $saga aborted" "SELECT state = 'aborted' FROM treasure.sagas WHERE saga_id = $saga"
+  wait_state $saga aborted
   check "$step fails: answered failed (retry)" "failed f f 0  0" "$(outcome $player "$saga")"
   check "$step fails: key back, no coins, no claim" "$before" "$(holdings $player)"
   reconciled "$step fails"
@@ -103,8 +116,7 @@ done
 
 echo "# each step after the point of no return failing: retried until it succeeds"
 for step in give_item count; do
-  player=$((player + 1))
-  sql -c "SELECT treasure.grant_item($player, 'golden_key', 1)" >/dev/null
+  next_player_with_key
   start_workers "fail_$step" --fail-step $step
   saga=$(start $player 3 $((2000 + player)))
   wait_for "saga $saga retrying $step" \
@@ -113,92 +125,82 @@ for step in give_item count; do
   reconciled "$step fails (in flight)"
   stop_workers $started
   start_workers "after_$step"
-  wait_for "saga $saga completed" "SELECT state = 'completed' FROM treasure.sagas WHERE saga_id = $saga"
+  wait_state $saga completed
   check "$step fails then recovers: everything applied once" \
-    "wallet 500 | items crown=2,golden_key=0 | claims 1 | events 1 | stats 1/500" "$(holdings $player)"
+    "$paid_once" "$(holdings $player)"
   reconciled "$step recovered"
   stop_workers $started
 done
 
 echo "# compensation failing: retried with back-off until it succeeds"
-player=$((player + 1))
-sql -c "SELECT treasure.grant_item($player, 'golden_key', 1)" >/dev/null
+next_player_with_key
 before=$(holdings $player)
 start_workers refund_blocked --workers inventory,wallet --fail-step refund
 saga=$(start $player 3 $((2000 + player)))
-wait_for "saga $saga at commit" "SELECT state = 'commit' FROM treasure.sagas WHERE saga_id = $saga"
+wait_state $saga commit "at commit"
 sql -c "SELECT treasure.saga_expire('0')" >/dev/null
 wait_for "refund retried" "SELECT error LIKE 'refund: injected%' FROM treasure.sagas WHERE saga_id = $saga"
 reconciled "refund failing (in flight)"
 stop_workers $started
 start_workers all
-wait_for "saga $saga aborted" "SELECT state = 'aborted' FROM treasure.sagas WHERE saga_id = $saga"
+wait_state $saga aborted
 check "refund recovered: fully compensated" "$before" "$(holdings $player)"
 reconciled "refund recovered"
 stop_workers $started
 
 echo "# killed between steps, restarted before the deadline: the saga completes"
-player=$((player + 1))
-sql -c "SELECT treasure.grant_item($player, 'golden_key', 1)" >/dev/null
+next_player_with_key
 start_workers partial --workers inventory,wallet
 saga=$(start $player 3 $((2000 + player)))
-wait_for "saga $saga at commit" "SELECT state = 'commit' FROM treasure.sagas WHERE saga_id = $saga"
+wait_state $saga commit "at commit"
 crash_workers $started
 reconciled "killed before commit (in flight)"
 start_workers restarted --step-timeout 60000
-wait_for "saga $saga completed" "SELECT state = 'completed' FROM treasure.sagas WHERE saga_id = $saga"
-check "restart completes it" "wallet 500 | items crown=2,golden_key=0 | claims 1 | events 1 | stats 1/500" "$(holdings $player)"
+wait_state $saga completed
+check "restart completes it" "$paid_once" "$(holdings $player)"
 reconciled "restart before deadline"
 stop_workers $started
 
 echo "# killed after the point of no return: completed on restart, whatever the deadline"
-player=$((player + 1))
-sql -c "SELECT treasure.grant_item($player, 'golden_key', 1)" >/dev/null
+next_player_with_key
 start_workers partial --workers inventory,wallet,orchestrator
 saga=$(start $player 3 $((2000 + player)))
-wait_for "saga $saga committed" "SELECT state = 'count' FROM treasure.sagas WHERE saga_id = $saga"
+wait_state $saga count "committed"
 crash_workers $started
 sleep 0.3
 start_workers restarted --step-timeout 100
-wait_for "saga $saga completed" "SELECT state = 'completed' FROM treasure.sagas WHERE saga_id = $saga"
-check "past the point of no return: completed" "wallet 500 | items crown=2,golden_key=0 | claims 1 | events 1 | stats 1/500" "$(holdings $player)"
+wait_state $saga completed
+check "past the point of no return: completed" "$paid_once" "$(holdings $player)"
 reconciled "restart after commit"
 stop_workers $started
 
 echo "# the seed's \$87k: wallet credited, worker killed before commit/analytics, orchestrator times out"
-player=$((player + 1))
-sql -c "SELECT treasure.grant_item($player, 'golden_key', 1)" >/dev/null
+next_player_with_key
 before=$(holdings $player)
-events_before=$(sql -c "SELECT count(*) || ' ' || COALESCE(sum(coins_awarded), 0) FROM treasure.claim_events")
-stats_before=$(sql -c "SELECT COALESCE(sum(claims), 0) || ' ' || COALESCE(sum(coins_awarded), 0) FROM treasure.player_stats")
+analytics_before=$(analytics)
 start_workers wallet_service --workers inventory,wallet
 saga=$(start $player 3 $((2000 + player)))
 wait_for "wallet credited" "SELECT credited FROM treasure.sagas WHERE saga_id = $saga"
 check "seed: the wallet shows the credit" "500" "$(sql -c "SELECT balance FROM treasure.wallets WHERE player_id = $player")"
-check "seed: analytics has not heard of it" "$events_before $stats_before" \
-  "$(sql -c "SELECT (SELECT count(*) || ' ' || COALESCE(sum(coins_awarded), 0) FROM treasure.claim_events) || ' ' ||
-                    (SELECT COALESCE(sum(claims), 0) || ' ' || COALESCE(sum(coins_awarded), 0) FROM treasure.player_stats)")"
+check "seed: analytics has not heard of it" "$analytics_before" "$(analytics)"
 check "seed: the credit is a known in-flight amount" "500 golden_key" \
   "$(sql -c "SELECT coins_in_flight, key_in_flight FROM treasure.saga_in_flight WHERE saga_id = $saga")"
 reconciled "seed (in flight)"
 crash_workers $started
 sleep 0.5
 start_workers orchestrator_restarted --step-timeout 300
-wait_for "saga $saga compensated" "SELECT state = 'aborted' FROM treasure.sagas WHERE saga_id = $saga"
+wait_state $saga aborted compensated
 check "seed: the orchestrator timed it out" "failed timed out waiting for step commit" \
   "$(sql -c "SELECT outcome, error FROM treasure.sagas WHERE saga_id = $saga")"
 check "seed: the late commit message was skipped" "skipped" \
   "$(sql -c "SELECT split_part(result, ':', 1) FROM treasure.saga_steps WHERE saga_id = $saga AND step = 'commit'")"
 check "seed: the wallet and the key are back" "$before" "$(holdings $player)"
-check "seed: analytics never counted it" "$events_before $stats_before" \
-  "$(sql -c "SELECT (SELECT count(*) || ' ' || COALESCE(sum(coins_awarded), 0) FROM treasure.claim_events) || ' ' ||
-                    (SELECT COALESCE(sum(claims), 0) || ' ' || COALESCE(sum(coins_awarded), 0) FROM treasure.player_stats)")"
+check "seed: analytics never counted it" "$analytics_before" "$(analytics)"
 reconciled "seed"
 stop_workers $started
 
 echo "# duplicated delivery: every message of a finished saga sent again, and a duplicate in flight"
-player=$((player + 1))
-sql -c "SELECT treasure.grant_item($player, 'golden_key', 1)" >/dev/null
+next_player_with_key
 saga=$(start $player 3 $((2000 + player)))
 # The credit message delivered twice before the wallet worker runs: applied once.
 sql -c "INSERT INTO treasure.saga_messages (worker, player_id, saga_id, step) VALUES ('wallet', $player, $saga, 'credit')"
@@ -207,7 +209,7 @@ check "duplicate in flight: first credit" "credit applied" "$(sql -c "SELECT ste
 check "duplicate in flight: second credit" "credit duplicate" "$(sql -c "SELECT step, result FROM treasure.saga_work('wallet')")"
 check "duplicate in flight: credited once" "500" "$(sql -c "SELECT balance FROM treasure.wallets WHERE player_id = $player")"
 start_workers all
-wait_for "saga $saga completed" "SELECT state = 'completed' FROM treasure.sagas WHERE saga_id = $saga"
+wait_state $saga completed
 after=$(holdings $player)
 sql -c "INSERT INTO treasure.saga_messages (worker, player_id, saga_id, step)
         SELECT treasure.saga_worker_of(t.step), t.player_id, t.saga_id, t.step FROM treasure.saga_steps t
@@ -227,7 +229,7 @@ check "atomic then saga: the saga path replays the atomic claim" "$atomic" \
              FROM treasure.saga_claim($player, 1, '$(uuid 3001)') c" | sed 's/,t,/,f,/')"
 start_workers all
 saga=$(start $player 2 3002)
-wait_for "saga $saga completed" "SELECT state = 'completed' FROM treasure.sagas WHERE saga_id = $saga"
+wait_state $saga completed
 check "saga then atomic: the atomic path replays the saga's claim" \
   "$(sql -c "SELECT 'claimed,t,' || k.claim_id || ',50,golden_key,1,,150' FROM treasure.claims k WHERE k.request_id = '$(uuid 3002)'")" \
   "$(sql -c "SELECT concat_ws(',', status, replayed, claim_id, coins_awarded, item_awarded, item_qty, coalesce(key_used, ''), balance) FROM claim_treasure($player, 2, '$(uuid 3002)')")"
@@ -237,7 +239,7 @@ stop_workers $started
 sql -c "SELECT treasure.put_chest(5, 500, 'map')" >/dev/null
 start_workers partial --workers inventory,wallet
 saga=$(start $player 5 3003)
-wait_for "saga $saga at commit" "SELECT state = 'commit' FROM treasure.sagas WHERE saga_id = $saga"
+wait_state $saga commit "at commit"
 check "mid-flight: the atomic retry claims" "claimed f 500" \
   "$(sql -c "SELECT status, replayed, coins_awarded FROM claim_treasure($player, 5, '$(uuid 3003)')")"
 check "mid-flight: both credits visible, one of them in flight" "1150 500" \
@@ -245,7 +247,7 @@ check "mid-flight: both credits visible, one of them in flight" "1150 500" \
 reconciled "mid-flight (in flight)"
 stop_workers $started
 start_workers all
-wait_for "saga $saga aborted" "SELECT state = 'aborted' FROM treasure.sagas WHERE saga_id = $saga"
+wait_state $saga aborted
 # The replay is the atomic claim's own answer, whose balance included the saga's credit then in flight (the
 # price of crediting before the point of no return: a balance shown to a client may later be refunded).
 check "mid-flight: the saga answers a replay of the atomic claim" "claimed t t 500 map 1150" "$(outcome $player "$saga")"
@@ -261,7 +263,7 @@ echo "$out" | grep -q 'in progress' || fail "unexpected error: $out"
 echo "ok - a second request for a chest with a running saga gets 40001"
 stop_workers $started
 start_workers all
-wait_for "saga $saga completed" "SELECT state = 'completed' FROM treasure.sagas WHERE saga_id = $saga"
+wait_state $saga completed
 check "the second request is then already_claimed" "already_claimed" \
   "$(sql -c "SELECT status FROM treasure.saga_claim($player, 4, '$(uuid 3005)')")"
 reconciled "busy chest"

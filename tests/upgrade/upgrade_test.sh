@@ -21,8 +21,9 @@ check() {  # check NAME EXPECTED ACTUAL
 }
 fresh_db() { echo "treasure_upgrade_fresh_${1//./_}"; }
 has_sagas() { [ "$1" != 1.0.0 ]; }
+databases=($db $(for v in "${versions[@]}"; do fresh_db $v; done))
 
-for d in $db $(for v in "${versions[@]}"; do fresh_db $v; done); do
+for d in "${databases[@]}"; do
   sql -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d" -c "CREATE DATABASE $d"
 done
 for v in "${versions[@]}"; do
@@ -125,19 +126,19 @@ SQL
   check "$from -> $to: invariants hold" 0 "$(invariants $db)"
 }
 
+# update_keeps_data VERSION NAME: ALTER EXTENSION UPDATE TO VERSION, and the data fingerprint is the same after it.
+update_keeps_data() {
+  local before
+  before=$(fingerprint $db)
+  sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '$1'"
+  check "$2" "$before" "$(fingerprint $db)"
+}
+
 check "${versions[0]} invariants hold" 0 "$(invariants $db)"
-before=$(fingerprint $db)
-sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '1.1.0'"
-check "1.0.0 -> 1.1.0 leaves the data unchanged" "$before" "$(fingerprint $db)"
-before=$(fingerprint $db)
-sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '1.2.0'"
-check "1.1.0 -> 1.2.0 leaves the data unchanged (player_stats moved onto the wallet rows)" "$before" "$(fingerprint $db)"
-before=$(fingerprint $db)
-sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '1.1.0'"
-check "1.2.0 -> 1.1.0 leaves the data unchanged (player_stats a table again)" "$before" "$(fingerprint $db)"
-before=$(fingerprint $db)
-sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '1.0.0'"
-check "1.1.0 -> 1.0.0 leaves the data unchanged" "$before" "$(fingerprint $db)"
+update_keeps_data 1.1.0 "1.0.0 -> 1.1.0 leaves the data unchanged"
+update_keeps_data 1.2.0 "1.1.0 -> 1.2.0 leaves the data unchanged (player_stats moved onto the wallet rows)"
+update_keeps_data 1.1.0 "1.2.0 -> 1.1.0 leaves the data unchanged (player_stats a table again)"
+update_keeps_data 1.0.0 "1.1.0 -> 1.0.0 leaves the data unchanged"
 
 # The same steps again, now each with a live backend across it and the contract checked after it.
 move_to 1.1.0
@@ -160,5 +161,5 @@ check "a saga-made claim replays on 1.0.0" "claimed t 100" \
 # And straight up to the latest again (two scripts in one ALTER): the round trip leaves nothing behind.
 move_to "$latest"
 
-for d in $db $(for v in "${versions[@]}"; do fresh_db $v; done); do sql -d postgres -c "DROP DATABASE $d"; done
+for d in "${databases[@]}"; do sql -d postgres -c "DROP DATABASE $d"; done
 echo "upgrade: ${versions[*]} and back, with data, live backends, contract and schema checked at every step"

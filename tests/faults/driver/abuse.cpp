@@ -198,14 +198,9 @@ AbuseReport run_abuse(const AbuseOptions& options) {
             const std::string headers = "POST /v1/claims HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(4096, 's');
             const auto until = Clock::now() + std::chrono::seconds(options.slow_seconds);
             for (std::size_t at = 0; at < headers.size() && Clock::now() < until; ++at) {
-                if (::send(fd, &headers[at], 1, MSG_NOSIGNAL) != 1) {
-                    ++slow_cut;
-                    slow_cut_after_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - slow_start).count());
-                    ::close(fd);
-                    return;
-                }
                 pollfd readable{fd, POLLIN, 0};
-                if (::poll(&readable, 1, 200) > 0) {  // the server answered or closed: cut off
+                // The byte refused, or the server answered or closed: cut off.
+                if (::send(fd, &headers[at], 1, MSG_NOSIGNAL) != 1 || ::poll(&readable, 1, 200) > 0) {
                     ++slow_cut;
                     slow_cut_after_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - slow_start).count());
                     ::close(fd);
