@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -42,21 +44,23 @@ ClaimRequest parse_claim_request(std::string_view body, std::string_view idempot
     if (auto session = document.find("session_id"); session != document.end() && !session->is_null())
         request.session_id = integer_field(document, "session_id");
 
-    auto request_id = document.find("request_id");
-    std::string from_body;
-    if (request_id != document.end() && !request_id->is_null()) {
+    std::optional<std::string> from_body;
+    if (auto request_id = document.find("request_id"); request_id != document.end() && !request_id->is_null()) {
         if (!request_id->is_string()) bad_request("field \"request_id\" must be a UUID string");
-        from_body = request_id->get<std::string>();
-        if (!normalize_uuid(from_body)) bad_request("field \"request_id\" is not a UUID: '" + from_body.substr(0, 64) + "'");
+        const auto& text = request_id->get_ref<const std::string&>();
+        from_body = normalize_uuid(text);
+        if (!from_body) bad_request("field \"request_id\" is not a UUID: '" + text.substr(0, 64) + "'");
     }
-    std::string from_header(idempotency_key);
-    if (!from_header.empty() && !normalize_uuid(from_header))
-        bad_request("the Idempotency-Key header is not a UUID: '" + from_header.substr(0, 64) + "'");
-    if (from_body.empty() && from_header.empty())
-        bad_request("missing field \"request_id\" (or an Idempotency-Key header)");
-    if (!from_body.empty() && !from_header.empty() && normalize_uuid(from_body) != normalize_uuid(from_header))
+    std::optional<std::string> from_header;
+    if (!idempotency_key.empty()) {
+        from_header = normalize_uuid(idempotency_key);
+        if (!from_header)
+            bad_request("the Idempotency-Key header is not a UUID: '" + std::string(idempotency_key.substr(0, 64)) + "'");
+    }
+    if (!from_body && !from_header) bad_request("missing field \"request_id\" (or an Idempotency-Key header)");
+    if (from_body && from_header && *from_body != *from_header)
         bad_request("the Idempotency-Key header and the body's request_id differ");
-    request.request_id = *normalize_uuid(from_body.empty() ? from_header : from_body);
+    request.request_id = from_body ? *std::move(from_body) : *std::move(from_header);
     return request;
 }
 

@@ -1,6 +1,5 @@
 #include "lib/analytics_reader.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <utility>
@@ -11,6 +10,7 @@
 
 #include "lib/claim_error.hpp"
 #include "lib/claim_metrics.hpp"
+#include "lib/claim_row.hpp"
 
 namespace treasure {
 
@@ -69,14 +69,6 @@ bool is_transient(const std::string& sqlstate) {
            sqlstate == "40001" || sqlstate == "40P01";
 }
 
-// "ERROR:  invalid input syntax ...\nCONTEXT: ..." -> "invalid input syntax ..."
-std::string message_of(const pqxx::sql_error& error) {
-    std::string message = error.what();
-    if (message.rfind("ERROR:", 0) == 0) message.erase(0, message.find_first_not_of(' ', 6));
-    message.erase(std::min(message.find('\n'), message.size()));
-    return message;
-}
-
 // Runs query on a leased connection, translating failures into ClaimErrors.
 template <class Query>
 auto run_on(ConnectionPool& pool, Query& query) -> decltype(query(std::declval<pqxx::connection&>())) {
@@ -91,7 +83,7 @@ auto run_on(ConnectionPool& pool, Query& query) -> decltype(query(std::declval<p
         throw ClaimError(ClaimErrorKind::unavailable, std::string("connection lost: ") + error.what());
     } catch (const pqxx::sql_error& error) {
         const std::string sqlstate = error.sqlstate();
-        if (sqlstate.rfind("22", 0) == 0) throw ClaimError(ClaimErrorKind::bad_request, message_of(error), sqlstate);
+        if (sqlstate.rfind("22", 0) == 0) throw ClaimError(ClaimErrorKind::bad_request, primary_error_message(error.what()), sqlstate);
         if (is_transient(sqlstate)) {
             if (sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P0", 0) == 0) lease.discard();
             throw ClaimError(ClaimErrorKind::unavailable, error.what(), sqlstate);
@@ -135,10 +127,11 @@ AnalyticsReader::AnalyticsReader(AnalyticsOptions options)
     lag_gauge_.Set(-1.0);
     for (const char* query : {"stats", "events", "leaderboard"})
         for (auto source : {ReadSource::replica, ReadSource::primary})
-            reads_family_.Add({{"query", query}, {"served_by", std::string(to_string(source))}});
+            reads_[query][static_cast<std::size_t>(source)] =
+                &reads_family_.Add({{"query", query}, {"served_by", std::string(to_string(source))}});
     if (options_.replica_dsn.empty()) return;
     for (const char* reason : {"replica_lag", "replica_unreachable", "replica_not_in_recovery", "replica_error"})
-        fallbacks_family_.Add({{"reason", reason}});
+        fallbacks_[reason] = &fallbacks_family_.Add({{"reason", reason}});
     ReplicaLagOptions lag_options;
     lag_options.primary_dsn = options_.primary_dsn;
     lag_options.replica_dsn = options_.replica_dsn;
@@ -169,11 +162,11 @@ ReplicaLag AnalyticsReader::wait_for_replica_lag(std::chrono::milliseconds timeo
 std::string AnalyticsReader::serialize_metrics() { return treasure::serialize_metrics(*registry_); }
 
 void AnalyticsReader::count_read(std::string_view query, ReadSource source) {
-    reads_family_.Add({{"query", std::string(query)}, {"served_by", std::string(to_string(source))}}).Increment();
+    reads_.find(query)->second[static_cast<std::size_t>(source)]->Increment();
 }
 
 void AnalyticsReader::count_fallback(std::string_view reason) {
-    fallbacks_family_.Add({{"reason", std::string(reason)}}).Increment();
+    fallbacks_.find(reason)->second->Increment();
 }
 
 std::shared_ptr<ConnectionPool> AnalyticsReader::replica_pool() {

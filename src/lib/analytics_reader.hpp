@@ -21,9 +21,11 @@
 //   treasure_replica_up                                 gauge, 1 when the replica is reachable and in recovery
 //   treasure_analytics_reads_total{query,served_by}     counter, served_by = replica | primary
 //   treasure_analytics_fallbacks_total{reason}          counter, reads meant for the replica that it did not serve
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -134,6 +136,9 @@ private:
     prometheus::Gauge& up_gauge_;
     prometheus::Family<prometheus::Counter>& reads_family_;
     prometheus::Family<prometheus::Counter>& fallbacks_family_;
+    // The counters of every query and fallback reason, registered once so that a read builds no label set.
+    std::map<std::string, std::array<prometheus::Counter*, 2>, std::less<>> reads_;  // by query, then ReadSource
+    std::map<std::string, prometheus::Counter*, std::less<>> fallbacks_;              // by reason
     ConnectionPool primary_;
     std::mutex replica_mutex_;
     std::shared_ptr<ConnectionPool> replica_;

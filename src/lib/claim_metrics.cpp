@@ -57,7 +57,7 @@ ClaimMetrics::ClaimMetrics()
         }
     }
     for (auto state : {CircuitState::closed, CircuitState::open, CircuitState::half_open})
-        transitions_family_.Add({{"to", std::string(to_string(state))}});
+        transitions_[static_cast<std::size_t>(state)] = &transitions_family_.Add({{"to", std::string(to_string(state))}});
 }
 
 void ClaimMetrics::observe_claim(PathLabel path, std::string_view status, double seconds) {
@@ -94,7 +94,7 @@ void ClaimMetrics::set_circuit_state(CircuitState state) {
 }
 
 void ClaimMetrics::count_circuit_transition(CircuitState to) {
-    transitions_family_.Add({{"to", std::string(to_string(to))}}).Increment();
+    transitions_[static_cast<std::size_t>(to)]->Increment();
 }
 
 }  // namespace treasure

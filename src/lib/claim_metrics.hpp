@@ -63,6 +63,7 @@ private:
     prometheus::Family<prometheus::Counter>& transitions_family_;
     prometheus::Family<prometheus::Counter>& flag_family_;
     std::array<std::array<Series, statuses.size()>, 3> series_{};
+    std::array<prometheus::Counter*, 3> transitions_{};  // by CircuitState
     std::mutex flag_mutex_;
     std::map<std::pair<std::string, std::string>, prometheus::Counter*, std::less<>> flag_counters_;
 };

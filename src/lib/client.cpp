@@ -4,12 +4,10 @@
 #include <thread>
 #include <utility>
 
-#include <pqxx/except>
 #include <pqxx/nontransaction>
 
 #include "lib/claim_error.hpp"
 #include "lib/claim_row.hpp"
-#include "lib/sqlstate.hpp"
 
 namespace treasure {
 
@@ -23,9 +21,6 @@ constexpr const char* statement_sql =
     "SELECT status, replayed, claim_id, coins_awarded, item_awarded, item_qty, key_used, balance, "
     "to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
     "FROM public.claim_treasure($1::bigint, $2::bigint, $3::uuid, $4::bigint)";
-
-// Why an attempt failed, when another attempt may succeed.
-enum class Retry { none, same_connection, new_connection };
 
 }  // namespace
 
@@ -61,55 +56,26 @@ ClaimResult Client::claim(const ClaimRequest& original) {
     thread_local std::mt19937_64 random{std::random_device{}()};
     const auto started = std::chrono::steady_clock::now();
     const auto deadline = started + options_.retry.deadline;
-    std::string last_failure;
 
     for (int attempt_number = 1;; ++attempt_number) {
         ConnectionPool::Lease lease = pool_.acquire(deadline);
-        Retry retry = Retry::none;
+        RetryableFailure failure;
         try {
             return attempt(lease, request);
-        } catch (const pqxx::broken_connection& error) {
-            retry = Retry::new_connection;
-            last_failure = "connection lost: " + primary_error_message(error.what());
-        } catch (const pqxx::in_doubt_error& error) {
-            retry = Retry::new_connection;
-            last_failure = "commit in doubt: " + primary_error_message(error.what());
-        } catch (const pqxx::sql_error& error) {
-            const std::string& sqlstate = error.sqlstate();
-            switch (classify_sqlstate(sqlstate)) {
-            case SqlstateMeaning::retry:
-                retry = Retry::same_connection;
-                break;
-            case SqlstateMeaning::connection_lost:
-                retry = Retry::new_connection;
-                break;
-            case SqlstateMeaning::bad_request:
-                throw ClaimError(ClaimErrorKind::bad_request, primary_error_message(error.what()), sqlstate);
-            case SqlstateMeaning::unknown_chest:
-                throw ClaimError(ClaimErrorKind::unknown_chest, primary_error_message(error.what()), sqlstate);
-            case SqlstateMeaning::request_id_conflict:
-                throw ClaimError(ClaimErrorKind::request_id_conflict, primary_error_message(error.what()), sqlstate);
-            case SqlstateMeaning::other:
-                // A server that is going away can report its last error with any SQLSTATE.
-                if (!lease.connection().is_open()) {
-                    retry = Retry::new_connection;
-                    break;
-                }
-                throw ClaimError(ClaimErrorKind::internal, "SQLSTATE " + sqlstate + ": " + primary_error_message(error.what()), sqlstate);
-            }
-            last_failure = "SQLSTATE " + sqlstate + ": " + primary_error_message(error.what());
+        } catch (...) {
+            failure = classify_failed_attempt([&lease] { return lease.connection().is_open(); });
         }
-        if (retry == Retry::new_connection) lease.discard();
+        if (failure.reconnect) lease.discard();
 
         if (attempt_number >= options_.retry.max_attempts)
             throw ClaimError(ClaimErrorKind::unavailable,
                              "claim not confirmed after " + std::to_string(attempt_number) +
-                                 " attempts; last failure: " + last_failure);
+                                 " attempts; last failure: " + failure.message);
         const auto pause = options_.retry.backoff(attempt_number - 1, random);
         if (std::chrono::steady_clock::now() + pause >= deadline)
             throw ClaimError(ClaimErrorKind::unavailable,
                              "claim not confirmed within " + std::to_string(options_.retry.deadline.count()) +
-                                 " ms (" + std::to_string(attempt_number) + " attempts); last failure: " + last_failure);
+                                 " ms (" + std::to_string(attempt_number) + " attempts); last failure: " + failure.message);
         ++retries_;
         {
             // Give the connection back while sleeping so other claims can use it.

@@ -3,7 +3,9 @@
 // Retrying is safe because every attempt carries the same request_id: claim_treasure() replays a claim that
 // already committed instead of paying it twice.
 #include <chrono>
+#include <functional>
 #include <random>
+#include <string>
 
 namespace treasure {
 
@@ -16,5 +18,17 @@ struct RetryPolicy {
     // "Full jitter": uniform in [0, min(max_backoff, base_backoff * 2^retry)], retry counting from 0.
     std::chrono::microseconds backoff(int retry, std::mt19937_64& random) const;
 };
+
+// A failed attempt that another attempt (same request_id) may mend.
+struct RetryableFailure {
+    bool reconnect = false;  // the connection is gone: open a new one before the next attempt
+    std::string message;     // "connection lost: ...", "SQLSTATE 40001: ...": the last failure in the final error
+};
+
+// Call only from a catch block: classifies the exception being handled, the same way for the atomic and the
+// saga path.  Connection loss, a commit in doubt, 40001/40P01, and any SQLSTATE once connection_open() says the
+// server went away, are retryable; any other SQLSTATE is thrown as the ClaimError it means; an exception that
+// is not a pqxx::broken_connection, in_doubt_error or sql_error is rethrown as it is.
+RetryableFailure classify_failed_attempt(const std::function<bool()>& connection_open);
 
 }  // namespace treasure

@@ -6,13 +6,12 @@
 #include <thread>
 
 #include <pqxx/connection>
-#include <pqxx/except>
 #include <pqxx/nontransaction>
 #include <pqxx/notification>
 
 #include "lib/claim_error.hpp"
 #include "lib/claim_row.hpp"
-#include "lib/sqlstate.hpp"
+#include "lib/retry_policy.hpp"
 
 namespace treasure {
 
@@ -50,8 +49,6 @@ public:
 private:
     std::set<std::string> done_;
 };
-
-enum class Retry { none, same_connection, new_connection };
 
 }  // namespace
 
@@ -158,48 +155,27 @@ ClaimResult SagaPath::claim(const ClaimRequest& original) {
     validate(request);
     thread_local std::mt19937_64 random{std::random_device{}()};
     const auto deadline = std::chrono::steady_clock::now() + options_.deadline;
-    std::string last_failure;
 
     for (int attempt_number = 1;; ++attempt_number) {
         Slot& slot = acquire(deadline);
-        Retry retry = Retry::none;
+        RetryableFailure failure;
+        // What classify_failed_attempt() does not retry comes out of the inner try: a ClaimError ends the
+        // claim, any other exception (pqxx::usage_error and the like) leaves the connection's state unknown.
         try {
-            ClaimResult result = attempt(slot, request, deadline);
-            release(slot);
-            return result;
+            try {
+                ClaimResult result = attempt(slot, request, deadline);
+                release(slot);
+                return result;
+            } catch (...) {
+                failure = classify_failed_attempt([&slot] { return slot.connection && slot.connection->is_open(); });
+            }
         } catch (const ClaimError&) {
             release(slot);
             throw;
-        } catch (const pqxx::broken_connection& error) {
-            retry = Retry::new_connection;
-            last_failure = "connection lost: " + primary_error_message(error.what());
-        } catch (const pqxx::in_doubt_error& error) {
-            retry = Retry::new_connection;
-            last_failure = "commit in doubt: " + primary_error_message(error.what());
-        } catch (const pqxx::sql_error& error) {
-            const std::string& sqlstate = error.sqlstate();
-            last_failure = "SQLSTATE " + sqlstate + ": " + primary_error_message(error.what());
-            ClaimErrorKind kind = ClaimErrorKind::internal;
-            switch (classify_sqlstate(sqlstate)) {
-            case SqlstateMeaning::retry: retry = Retry::same_connection; break;
-            case SqlstateMeaning::connection_lost: retry = Retry::new_connection; break;
-            case SqlstateMeaning::bad_request: kind = ClaimErrorKind::bad_request; break;
-            case SqlstateMeaning::unknown_chest: kind = ClaimErrorKind::unknown_chest; break;
-            case SqlstateMeaning::request_id_conflict: kind = ClaimErrorKind::request_id_conflict; break;
-            case SqlstateMeaning::other:
-                if (!slot.connection || !slot.connection->is_open()) retry = Retry::new_connection;
-                break;
-            }
-            if (retry == Retry::none) {
-                release(slot);
-                throw ClaimError(kind, kind == ClaimErrorKind::internal ? last_failure : primary_error_message(error.what()), sqlstate);
-            }
         } catch (const std::exception& error) {
-            // pqxx::usage_error and the like: the connection's state is unknown.
-            retry = Retry::new_connection;
-            last_failure = error.what();
+            failure = RetryableFailure{true, error.what()};
         }
-        if (retry == Retry::new_connection) slot.discard();
+        if (failure.reconnect) slot.discard();
         release(slot);
 
         // 40001 here mostly means another request's saga holds this chest: wait a little and ask again.
@@ -208,7 +184,7 @@ ClaimResult SagaPath::claim(const ClaimRequest& original) {
         if (std::chrono::steady_clock::now() + pause >= deadline)
             throw ClaimError(ClaimErrorKind::unavailable,
                              "saga claim not confirmed before the deadline (" + std::to_string(attempt_number) +
-                                 " attempts); last failure: " + last_failure);
+                                 " attempts); last failure: " + failure.message);
         std::this_thread::sleep_for(pause);
     }
 }
