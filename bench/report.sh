@@ -55,17 +55,18 @@ done
 cat <<MD
 ## 1b. Server CPU per claim (µs, backend user+system time, pipelined on one connection)
 
-Steadier than TPS on a shared machine. Median over the rounds; every round runs the three implementations in turn.
+Steadier than TPS on a shared machine. Median over the rounds; every round runs the implementations in turn.
+"statements" is claim_treasure() with \`treasure.direct_claims = off\`: every claim through the claim statements.
 
-| claim_treasure() | PL/pgSQL peer | single-statement SQL peer | claim / PL/pgSQL (CPU ratio, >1 = claim cheaper) | claim / SQL |
-|---|---|---|---|---|
+| claim_treasure() | claim_treasure(), statements | PL/pgSQL peer | single-statement SQL peer | claim / PL/pgSQL (CPU ratio, >1 = claim cheaper) | claim / SQL | statements / claim |
+|---|---|---|---|---|---|---|
 MD
 awk -F"$t" '{ v[$1, ++n[$1]] = $3 }
   function median(w,   i, j, k, a, tmp) { k = n[w]; for (i = 1; i <= k; i++) a[i] = v[w, i]
       for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { tmp = a[i]; a[i] = a[j]; a[j] = tmp }
       return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
-  END { c = median("claim"); p = median("plpgsql"); s = median("sql")
-        printf "| %.1f | %.1f | %.1f | %.2f× | %.2f× |\n", c, p, s, p / c, s / c }' "$out/cpu.tsv"
+  END { c = median("claim"); m = median("statements"); p = median("plpgsql"); s = median("sql")
+        printf "| %.1f | %.1f | %.1f | %.1f | %.2f× | %.2f× | %.2f× |\n", c, m, p, s, p / c, s / c, m / c }' "$out/cpu.tsv"
 cat <<MD
 
 ## 2. Latency at a fixed arrival rate (pgbench -R, per-transaction logs)

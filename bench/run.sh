@@ -158,14 +158,19 @@ peer_sql=$(grep -v '^\\set\|^--' bench/peers/claim_sql.pgb | sed -e 's/:player::
 : >"$out/cpu.tsv"
 cpu_base=60000000
 for round in $(seq "$cpu_rounds"); do
-  for workload in claim plpgsql sql; do
+  for workload in claim statements plpgsql sql; do
+    options=
     case $workload in
     claim) query='SELECT status FROM claim_treasure($1::bigint, $2::bigint, $3::uuid, $4::bigint)' ;;
+    statements)  # claim_treasure() without its direct path: what the direct path buys
+      query='SELECT status FROM claim_treasure($1::bigint, $2::bigint, $3::uuid, $4::bigint)'
+      options='-c treasure.direct_claims=off' ;;
     plpgsql) query='SELECT status FROM bench_peers.claim_plpgsql($1::bigint, $2::bigint, $3::uuid, $4::bigint)' ;;
     sql) query=$peer_sql ;;
     esac
     cpu_base=$((cpu_base + 1000000))
-    "$bin/memory_driver" "$dsn" "$cpu_claims" "$cpu_claims" "$cpu_base" 100000 1000 "$query" >"$out/cpu_$workload.txt"
+    PGOPTIONS="$options" "$bin/memory_driver" "$dsn" "$cpu_claims" "$cpu_claims" "$cpu_base" 100000 1000 "$query" \
+      >"$out/cpu_$workload.txt"
     awk -v w="$workload" -v r="$round" 'NR == 1 { c = $5 } END { printf "%s\t%s\t%.1f\n", w, r, ($5 - c) * 1000 / $1 }' \
       "$out/cpu_$workload.txt" >>"$out/cpu.tsv"
     tail -1 "$out/cpu.tsv" | sed 's/^/   /'

@@ -2,12 +2,10 @@
 // claim_statements.cpp; this file validates the arguments, strings the statements together and turns
 // what they found into the one result row.
 #include "claim_statements.hpp"
+#include "direct_claim.hpp"
 #include "sql_function.hpp"
 
 namespace treasure {
-namespace {
-
-enum class Status { claimed, already_claimed, key_required, chest_closed };
 
 const char *status_name(Status status)
 {
@@ -20,62 +18,7 @@ const char *status_name(Status status)
     return "unknown";
 }
 
-// Columns of the RETURNS TABLE, in declaration order.
-enum ResultColumn {
-    result_status,
-    result_replayed,
-    result_claim_id,
-    result_coins_awarded,
-    result_item_awarded,
-    result_item_qty,
-    result_key_used,
-    result_balance,
-    result_claimed_at,
-    result_columns
-};
-
-// One result row as plain data.  Pass-by-reference Datums point into SPI memory, which lives until
-// SPI_finish(); the row is handed to the tuplestore (which copies it) before that.
-struct ResultRow {
-    Datum values[result_columns];
-    bool nulls[result_columns];
-
-    explicit ResultRow(Status status)
-    {
-        for (int column = 0; column < result_columns; column++) {
-            values[column] = (Datum) 0;
-            nulls[column] = true;
-        }
-        set_status(status);
-        set(result_replayed, BoolGetDatum(false));
-        set(result_coins_awarded, Int64GetDatum(0));
-    }
-    void set_status(Status status) { set(result_status, CStringGetTextDatum(status_name(status))); }
-    void set(ResultColumn column, Datum value)
-    {
-        values[column] = value;
-        nulls[column] = false;
-    }
-    // Copies column `source` of an SPI result tuple, NULL included.
-    void copy(ResultColumn column, HeapTuple tuple, TupleDesc desc, int source)
-    {
-        values[column] = SPI_getbinval(tuple, desc, source, &nulls[column]);
-    }
-};
-
-struct ClaimArgs {
-    Datum player_id;
-    Datum chest_id;
-    Datum request_id;
-    Datum session_id;
-    bool session_id_is_null;
-};
-
-struct ChestState {
-    bool is_open;
-    bool needs_key;
-    bool gives_item;
-};
+namespace {
 
 // What a claim statement needs to know about a chest: which CTEs it must run.
 enum class ChestShape : uint8 { unknown, coins_only, gives_item, needs_key };
@@ -86,8 +29,6 @@ ChestShape shape_of(const ChestState &chest)
         return ChestShape::needs_key;
     return chest.gives_item ? ChestShape::gives_item : ChestShape::coins_only;
 }
-
-enum class Attempt { unknown_chest, claimed, not_claimed };
 
 bool column_bool(HeapTuple tuple, TupleDesc desc, int column)
 {
@@ -225,12 +166,27 @@ void remember_shape(int64 chest_id, ChestShape shape)
     hint.shape = shape;
 }
 
-// Runs the statements a chest of this shape needs: the hinted shape only chooses where to start.
-// key_checked tells resolve_unclaimed() whether the player's keys were looked at under the lock.
-Attempt claim_chest(ClaimStatements &statements, const ClaimArgs &args, ChestShape hinted, ChestState &chest,
+// Claims the chest the cheapest way its shape allows: a chest without a key directly (direct_claim.cpp), or
+// when the direct path declines, by the statements the hinted shape chooses to start with.  key_checked
+// tells resolve_unclaimed() whether the player's keys were looked at under the lock.
+Attempt claim_chest(const InstalledSchema &schema, const ClaimArgs &args, ChestShape hinted, ChestState &chest,
                     bool &key_checked, ResultRow &row)
 {
     ChestShape shape = hinted;
+    if (shape != ChestShape::needs_key) {
+        Attempt attempt = Attempt::not_claimed;
+        switch (claim_directly(schema, args, chest, attempt, row)) {
+        case DirectClaim::done:
+            return attempt;
+        case DirectClaim::chest_needs_key:
+            shape = ChestShape::needs_key;
+            break;
+        case DirectClaim::declined:
+            break;
+        }
+    }
+
+    ClaimStatements &statements = claim_statements(schema.storage);
     if (shape == ChestShape::coins_only || shape == ChestShape::gives_item) {
         SavedStatement &narrow = shape == ChestShape::coins_only ? statements.coins_only : statements.without_key;
         Attempt attempt = run_claim_statement(narrow, args, false, chest, row);
@@ -291,7 +247,8 @@ TREASURE_SQL_FUNCTION(claim_treasure)
                       PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3), PG_ARGISNULL(3)};
 
     // Before anything that would need undoing: the first call builds the statements, which may throw.
-    ClaimStatements &statements = claim_statements(lock_installed_schema());
+    const InstalledSchema &schema = lock_installed_schema();
+    (void) claim_statements(schema.storage);
 
     ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     InitMaterializedSRF(fcinfo, (rsinfo != nullptr && rsinfo->expectedDesc != nullptr)
@@ -311,7 +268,7 @@ TREASURE_SQL_FUNCTION(claim_treasure)
     ChestState chest = {false, false, false};
     bool key_checked = false;
     const int64 chest_id = DatumGetInt64(args.chest_id);
-    Attempt attempt = claim_chest(statements, args, hinted_shape(chest_id), chest, key_checked, row);
+    Attempt attempt = claim_chest(schema, args, hinted_shape(chest_id), chest, key_checked, row);
     if (attempt == Attempt::unknown_chest)
         ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("chest " INT64_FORMAT " does not exist", chest_id)));
     remember_shape(chest_id, shape_of(chest));

@@ -13,45 +13,47 @@ namespace {
 
 // Plain static data, reset by the invalidation callback.
 bool schema_known = false;
-Oid wallets_relid = InvalidOid;
-AnalyticsStorage analytics_storage = AnalyticsStorage::wallet_row;
-
-void forget_schema(Datum, Oid)
-{
-    schema_known = false;
-}
+InstalledSchema schema = {AnalyticsStorage::wallet_row, InvalidOid, InvalidOid, InvalidOid, InvalidOid,
+                          InvalidOid,                   InvalidOid, InvalidOid};
 
 void look_up_schema()
 {
-    Oid schema = get_namespace_oid("treasure", true);
-    wallets_relid = OidIsValid(schema) ? get_relname_relid("wallets", schema) : InvalidOid;
-    Oid stats = OidIsValid(schema) ? get_relname_relid("player_stats", schema) : InvalidOid;
-    analytics_storage = OidIsValid(stats) && get_rel_relkind(stats) == RELKIND_RELATION
-                            ? AnalyticsStorage::stats_table
-                            : AnalyticsStorage::wallet_row;
+    Oid namespace_oid = get_namespace_oid("treasure", true);
+    auto relation = [namespace_oid](const char *name) {
+        return OidIsValid(namespace_oid) ? get_relname_relid(name, namespace_oid) : InvalidOid;
+    };
+    schema.chests = relation("chests");
+    schema.wallets = relation("wallets");
+    schema.inventories = relation("inventories");
+    schema.claims = relation("claims");
+    schema.claim_events = relation("claim_events");
+    schema.claim_id_seq = relation("claim_id_seq");
+    schema.event_id_seq = relation("event_id_seq");
+    Oid stats = relation("player_stats");
+    schema.storage = OidIsValid(stats) && get_rel_relkind(stats) == RELKIND_RELATION ? AnalyticsStorage::stats_table
+                                                                                     : AnalyticsStorage::wallet_row;
     schema_known = true;
 }
 
 }  // namespace
 
-AnalyticsStorage lock_installed_schema()
+void forget_installed_schema(Datum, Oid)
+{
+    schema_known = false;
+}
+
+const InstalledSchema &lock_installed_schema()
 {
     // Taking the lock processes pending invalidations: if an upgrade committed while this claim waited for
     // it, the callback has run and the schema is looked up again (and the new wallets table locked).
     do {
         if (!schema_known)
             look_up_schema();
-        if (!OidIsValid(wallets_relid))
+        if (!OidIsValid(schema.wallets))
             break;  // no extension schema: the claim statement reports the missing relation
-        LockRelationOid(wallets_relid, RowExclusiveLock);
+        LockRelationOid(schema.wallets, RowExclusiveLock);
     } while (!schema_known);
-    return analytics_storage;
+    return schema;
 }
 
 }  // namespace treasure
-
-// Once per process that loads the library (a backend, or the postmaster with shared_preload_libraries).
-extern "C" void _PG_init(void)
-{
-    CacheRegisterRelcacheCallback(treasure::forget_schema, (Datum) 0);
-}

@@ -9,9 +9,25 @@ namespace treasure {
 // Where the analytics counters live: the player_stats table (1.0.0, 1.1.0) or the wallet row (1.2.0).
 enum class AnalyticsStorage { stats_table, wallet_row };
 
-// The storage of the installed schema, with treasure.wallets locked ROW EXCLUSIVE (the lock every claim
-// takes anyway) so that the schema cannot change under the claim.  Looked up in the catalog on first use
-// and again after any relation cache invalidation (ALTER EXTENSION UPDATE sends them); otherwise cached.
-AnalyticsStorage lock_installed_schema();
+// The relations a claim touches (InvalidOid where the database has none of that name) and where the
+// counters live.
+struct InstalledSchema {
+    AnalyticsStorage storage;
+    Oid chests;
+    Oid wallets;
+    Oid inventories;
+    Oid claims;
+    Oid claim_events;
+    Oid claim_id_seq;
+    Oid event_id_seq;
+};
+
+// The installed schema, with treasure.wallets locked ROW EXCLUSIVE (the lock every claim takes anyway) so
+// that the schema cannot change under the claim.  Looked up in the catalog on first use and again after any
+// relation cache invalidation (ALTER EXTENSION UPDATE sends them); otherwise cached.
+const InstalledSchema &lock_installed_schema();
+
+// The relation cache invalidation callback that makes lock_installed_schema() look the schema up again.
+void forget_installed_schema(Datum, Oid);
 
 }  // namespace treasure

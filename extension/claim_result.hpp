@@ -1,0 +1,78 @@
+// What one claim_treasure() call works with: its arguments, what it learns about the chest, and the one
+// result row it returns.  Shared by the two ways a claim is written (claim_statements.cpp through saved SQL
+// statements, direct_claim.cpp through the table access methods).
+#pragma once
+
+#include "postgres.hpp"
+
+namespace treasure {
+
+enum class Status { claimed, already_claimed, key_required, chest_closed };
+
+const char *status_name(Status status);
+
+// Columns of the RETURNS TABLE, in declaration order.
+enum ResultColumn {
+    result_status,
+    result_replayed,
+    result_claim_id,
+    result_coins_awarded,
+    result_item_awarded,
+    result_item_qty,
+    result_key_used,
+    result_balance,
+    result_claimed_at,
+    result_columns
+};
+
+// One result row as plain data.  Pass-by-reference Datums point into memory that lives until SPI_finish();
+// the row is handed to the tuplestore (which copies it) before that.
+struct ResultRow {
+    Datum values[result_columns];
+    bool nulls[result_columns];
+
+    explicit ResultRow(Status status)
+    {
+        for (int column = 0; column < result_columns; column++) {
+            values[column] = (Datum) 0;
+            nulls[column] = true;
+        }
+        set_status(status);
+        set(result_replayed, BoolGetDatum(false));
+        set(result_coins_awarded, Int64GetDatum(0));
+    }
+    void set_status(Status status) { set(result_status, CStringGetTextDatum(status_name(status))); }
+    void set(ResultColumn column, Datum value)
+    {
+        values[column] = value;
+        nulls[column] = false;
+    }
+    void set_or_null(ResultColumn column, Datum value, bool isnull)
+    {
+        values[column] = value;
+        nulls[column] = isnull;
+    }
+    // Copies column `source` of an SPI result tuple, NULL included.
+    void copy(ResultColumn column, HeapTuple tuple, TupleDesc desc, int source)
+    {
+        values[column] = SPI_getbinval(tuple, desc, source, &nulls[column]);
+    }
+};
+
+struct ClaimArgs {
+    Datum player_id;
+    Datum chest_id;
+    Datum request_id;
+    Datum session_id;
+    bool session_id_is_null;
+};
+
+struct ChestState {
+    bool is_open;
+    bool needs_key;
+    bool gives_item;
+};
+
+enum class Attempt { unknown_chest, claimed, not_claimed };
+
+}  // namespace treasure

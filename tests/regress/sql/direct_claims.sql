@@ -1,0 +1,127 @@
+-- claim_treasure() writes claims of chests without a key directly (treasure.direct_claims, on by default)
+-- unless the transaction or the tables are not what the direct path was written for; then the claim
+-- statements write the same claim.  Each case here must give the statements' result and effects.
+\pset null '(null)'
+TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events,
+         treasure.item_grants RESTART IDENTITY;
+
+CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE statement;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;
+
+-- Every table a claim writes, as one line per player.
+CREATE FUNCTION pg_temp.player(player bigint) RETURNS text
+LANGUAGE sql AS $$
+  SELECT format('balance=%s claims=%s coins=%s events=%s/%s items=%s guards=%s',
+    (SELECT balance FROM treasure.wallets WHERE player_id = player),
+    (SELECT claims FROM treasure.wallets WHERE player_id = player),
+    (SELECT coins_awarded FROM treasure.wallets WHERE player_id = player),
+    (SELECT count(*) FROM treasure.claim_events WHERE player_id = player),
+    (SELECT string_agg(balance_after::text, ',' ORDER BY claim_id) FROM treasure.claim_events WHERE player_id = player),
+    (SELECT string_agg(item || ':' || qty, ',' ORDER BY item) FROM treasure.inventories WHERE player_id = player),
+    (SELECT string_agg(chest_id || '/' || coins_awarded || '/' || COALESCE(item_awarded, '-') || '/'
+                       || COALESCE(item_qty::text, '-'), ',' ORDER BY chest_id)
+       FROM treasure.claims WHERE player_id = player))
+$$;
+
+SELECT treasure.put_chest(1, 10);
+SELECT treasure.put_chest(2, 20, 'gem', 3);
+SELECT treasure.put_chest(3, 30);
+SELECT treasure.put_chest(4, 40, 'gem');
+SELECT treasure.put_chest(5, 50);
+SELECT treasure.put_chest(6, 60);
+
+-- The direct path: a new wallet, then the existing one; a new inventory row, then the existing one.
+SELECT status, replayed, coins_awarded, item_awarded, item_qty, key_used, balance
+  FROM claim_treasure(1, 1, '00000000-0000-0000-0000-00000000d001', 77);
+SELECT status, replayed, coins_awarded, item_awarded, item_qty, key_used, balance
+  FROM claim_treasure(1, 2, '00000000-0000-0000-0000-00000000d002');
+SELECT status, replayed, coins_awarded, item_awarded, item_qty, balance
+  FROM claim_treasure(1, 4, '00000000-0000-0000-0000-00000000d004');
+SELECT session_id FROM treasure.claims WHERE request_id = '00000000-0000-0000-0000-00000000d001';
+-- The setting exists once the library is loaded, on by default, and any session may change it.
+SELECT boot_val, context, vartype FROM pg_settings WHERE name = 'treasure.direct_claims';
+-- Refused claims and replays.
+SELECT status, replayed, coins_awarded, balance FROM claim_treasure(1, 1, '00000000-0000-0000-0000-00000000d009');
+SELECT status, replayed, coins_awarded, item_awarded, balance
+  FROM claim_treasure(1, 2, '00000000-0000-0000-0000-00000000d002');
+SELECT pg_temp.player(1);
+
+-- Several claims in one statement see each other's writes, as they do when each runs its statements.
+SELECT c.chest, r.status, r.balance
+  FROM (VALUES (3, '00000000-0000-0000-0000-00000000d103'::uuid), (5, '00000000-0000-0000-0000-00000000d105'),
+               (3, '00000000-0000-0000-0000-00000000d113')) AS c(chest, request),
+       LATERAL claim_treasure(2, c.chest, c.request) r;
+SELECT pg_temp.player(2);
+
+-- A transaction that rolls back leaves nothing; one that claims twice sees its first claim.
+BEGIN;
+SELECT status, balance FROM claim_treasure(3, 1, '00000000-0000-0000-0000-00000000d201');
+SELECT status, balance FROM claim_treasure(3, 2, '00000000-0000-0000-0000-00000000d202');
+SELECT status, balance FROM claim_treasure(3, 1, '00000000-0000-0000-0000-00000000d203');
+ROLLBACK;
+SELECT pg_temp.player(3);
+
+-- A savepoint rolled back after a direct claim undoes it, and the claim can be made again.
+BEGIN;
+SAVEPOINT tap;
+SELECT status, balance FROM claim_treasure(3, 5, '00000000-0000-0000-0000-00000000d205');
+ROLLBACK TO SAVEPOINT tap;
+SELECT status, balance FROM claim_treasure(3, 5, '00000000-0000-0000-0000-00000000d206');
+COMMIT;
+SELECT pg_temp.player(3);
+
+-- A trigger someone adds to a claim table must fire: the direct path leaves such tables to the statements.
+CREATE TABLE pg_temp.audit (chest_id bigint);
+CREATE FUNCTION pg_temp.audit_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO pg_temp.audit VALUES (NEW.chest_id);
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER audit_claim AFTER INSERT ON treasure.claims FOR EACH ROW EXECUTE FUNCTION pg_temp.audit_claim();
+SELECT status, balance FROM claim_treasure(4, 1, '00000000-0000-0000-0000-00000000d301');
+SELECT * FROM pg_temp.audit;
+DROP TRIGGER audit_claim ON treasure.claims;
+
+-- Row-level security switched on: left to the statements (the owner, which claims run as, is exempt).
+ALTER TABLE treasure.wallets ENABLE ROW LEVEL SECURITY;
+SELECT status, balance FROM claim_treasure(4, 2, '00000000-0000-0000-0000-00000000d302');
+ALTER TABLE treasure.wallets DISABLE ROW LEVEL SECURITY;
+
+-- A column the direct path does not know: left to the statements, which name their columns.
+ALTER TABLE treasure.claim_events ADD COLUMN note text DEFAULT 'noted';
+SELECT status, balance FROM claim_treasure(4, 3, '00000000-0000-0000-0000-00000000d303');
+SELECT chest_id, note FROM treasure.claim_events WHERE player_id = 4 ORDER BY chest_id;
+ALTER TABLE treasure.claim_events DROP COLUMN note;
+SELECT pg_temp.player(4);
+
+-- A read-only transaction gets the statements' error (25006) and writes nothing.
+BEGIN READ ONLY;
+SELECT pg_temp.error_of($$SELECT claim_treasure(5, 1, '00000000-0000-0000-0000-00000000d401')$$);
+ROLLBACK;
+-- REPEATABLE READ: claimed by the statements (a conflict there is a serialization failure, 40001).
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT status, balance FROM claim_treasure(5, 1, '00000000-0000-0000-0000-00000000d402');
+COMMIT;
+SELECT pg_temp.player(5);
+
+-- Switched off, the statements claim, with the same effects.
+SET treasure.direct_claims = off;
+SELECT status, replayed, coins_awarded, item_awarded, item_qty, balance
+  FROM claim_treasure(6, 2, '00000000-0000-0000-0000-00000000d502');
+SELECT status, replayed, coins_awarded, item_awarded, item_qty, balance
+  FROM claim_treasure(6, 4, '00000000-0000-0000-0000-00000000d504');
+RESET treasure.direct_claims;
+SELECT status, replayed, coins_awarded, item_awarded, item_qty, balance
+  FROM claim_treasure(6, 2, '00000000-0000-0000-0000-00000000d502');
+SELECT pg_temp.player(6);
+
+-- Nothing the direct path wrote disagrees with the ledger.
+SELECT * FROM treasure.reconcile();
