@@ -92,13 +92,14 @@ bool has_layout(Relation rel, const Column (&layout)[columns])
     return true;
 }
 
-// A table the direct path may touch: a plain table of the expected layout that nothing would expect the
-// executor to act on (triggers, row-level security).
+// A table the direct path may touch: a plain table of the expected layout, with its primary key (the key a
+// read or an upsert goes by), that nothing would expect the executor to act on (triggers, row-level
+// security).
 template <size_t columns>
 bool is_plain_table(Relation rel, const Column (&layout)[columns])
 {
     return rel->rd_rel->relkind == RELKIND_RELATION && rel->trigdesc == nullptr && !rel->rd_rel->relrowsecurity &&
-           !rel->rd_rel->relispartition && has_layout(rel, layout);
+           !rel->rd_rel->relispartition && has_layout(rel, layout) && OidIsValid(RelationGetPrimaryKeyIndex(rel));
 }
 
 void require_privileges(Relation rel, AclMode required)
@@ -161,20 +162,21 @@ void set_column(TupleTableSlot *slot, int column, Datum value, bool isnull)
     slot->tts_isnull[column] = isnull;
 }
 
-// INSERT ... ON CONFLICT's insertion: inserts table.row unless one of the table's unique indexes already
-// holds a conflicting row, which is waited for while its inserter is in progress.  Returns false, with that
-// row's TID, when such a row exists.  The caller has checked the row's constraints.
-bool insert_unless_conflict(WrittenTable &table, EState *estate, ItemPointer conflict)
+// INSERT ... ON CONFLICT's insertion: inserts table.row unless one of the arbiter indexes (NIL: every
+// unique index, as ON CONFLICT without a target) already holds a conflicting row, which is waited for while
+// its inserter is in progress.  Returns false, with that row's TID, when such a row exists.  The caller
+// has checked the row's constraints.
+bool insert_unless_conflict(WrittenTable &table, EState *estate, List *arbiters, ItemPointer conflict)
 {
     for (;;) {
-        if (!ExecCheckIndexConstraints(table.info, table.row, estate, conflict, NIL))
+        if (!ExecCheckIndexConstraints(table.info, table.row, estate, conflict, arbiters))
             return false;
         // Others that find this row in an index wait for the speculative token, not for this transaction.
         const TransactionId xid = GetCurrentTransactionId();
         const uint32 token = SpeculativeInsertionLockAcquire(xid);
         table_tuple_insert_speculative(table.rel, table.row, estate->es_output_cid, 0, nullptr, token);
         bool conflicted = false;
-        List *recheck = ExecInsertIndexTuples(table.info, table.row, estate, false, true, &conflicted, NIL);
+        List *recheck = ExecInsertIndexTuples(table.info, table.row, estate, false, true, &conflicted, arbiters);
         table_tuple_complete_speculative(table.rel, table.row, token, !conflicted);
         SpeculativeInsertionLockRelease(xid);
         list_free(recheck);
@@ -205,16 +207,17 @@ bool lock_conflicting_row(WrittenTable &table, EState *estate, ItemPointer confl
     return false;
 }
 
-// INSERT ... ON CONFLICT DO UPDATE for one row: inserts table.row, or locks the existing row with its key,
-// lets make_update fill table.updated from table.existing and writes that version.
+// INSERT ... ON CONFLICT (primary key) DO UPDATE for one row: inserts table.row, or locks the existing row
+// with its key, lets make_update fill table.updated from table.existing and writes that version.
 template <typename MakeUpdate>
 void upsert(WrittenTable &table, EState *estate, MakeUpdate make_update)
 {
     if (table.rel->rd_att->constr != nullptr)
         ExecConstraints(table.info, table.row, estate);
+    List *primary_key = list_make1_oid(RelationGetPrimaryKeyIndex(table.rel));
     for (;;) {
         ItemPointerData conflict;
-        if (insert_unless_conflict(table, estate, &conflict))
+        if (insert_unless_conflict(table, estate, primary_key, &conflict))
             return;
         if (!lock_conflicting_row(table, estate, &conflict))
             continue;
@@ -389,8 +392,7 @@ DirectClaim claim_in(EState *estate, const InstalledSchema &schema, const ClaimA
                      ChestState &state, Attempt &attempt, ResultRow &row, MemoryContext result_context)
 {
     tables.chests = try_table_open(schema.chests, AccessShareLock);
-    if (tables.chests == nullptr || !is_plain_table(tables.chests, chests_layout) ||
-        !OidIsValid(RelationGetPrimaryKeyIndex(tables.chests)))
+    if (tables.chests == nullptr || !is_plain_table(tables.chests, chests_layout))
         return DirectClaim::declined;
     require_privileges(tables.chests, ACL_SELECT);
     Chest chest;
@@ -427,7 +429,7 @@ DirectClaim claim_in(EState *estate, const InstalledSchema &schema, const ClaimA
     if (tables.claims->rd_att->constr != nullptr)
         ExecConstraints(claims.info, claims.row, estate);
     ItemPointerData conflict;
-    const bool admitted = insert_unless_conflict(claims, estate, &conflict);
+    const bool admitted = insert_unless_conflict(claims, estate, NIL, &conflict);
     close_written_table(claims);
     if (!admitted) {
         attempt = Attempt::not_claimed;

@@ -95,12 +95,28 @@ ALTER TABLE treasure.wallets ENABLE ROW LEVEL SECURITY;
 SELECT status, balance FROM claim_treasure(4, 2, '00000000-0000-0000-0000-00000000d302');
 ALTER TABLE treasure.wallets DISABLE ROW LEVEL SECURITY;
 
--- A column the direct path does not know: left to the statements, which name their columns.
-ALTER TABLE treasure.claim_events ADD COLUMN note text DEFAULT 'noted';
-SELECT status, balance FROM claim_treasure(4, 3, '00000000-0000-0000-0000-00000000d303');
-SELECT chest_id, note FROM treasure.claim_events WHERE player_id = 4 ORDER BY chest_id;
-ALTER TABLE treasure.claim_events DROP COLUMN note;
+-- A CHECK constraint the direct path's rows break: the same error (23514) and nothing written.
+-- Player 4 holds 30 coins and 3 gems: an updated wallet, an updated inventory row, then a new wallet.
+SELECT treasure.put_chest(8, 500);
+ALTER TABLE treasure.wallets ADD CONSTRAINT balance_cap CHECK (balance <= 70);
+ALTER TABLE treasure.inventories ADD CONSTRAINT gem_cap CHECK (qty < 4) NOT VALID;
+SELECT pg_temp.error_of($$SELECT claim_treasure(4, 5, '00000000-0000-0000-0000-00000000d304')$$);
+SELECT pg_temp.error_of($$SELECT claim_treasure(4, 4, '00000000-0000-0000-0000-00000000d305')$$);
+SELECT pg_temp.error_of($$SELECT claim_treasure(7, 8, '00000000-0000-0000-0000-00000000d306')$$);
+ALTER TABLE treasure.wallets DROP CONSTRAINT balance_cap;
+ALTER TABLE treasure.inventories DROP CONSTRAINT gem_cap;
 SELECT pg_temp.player(4);
+SELECT pg_temp.player(7);
+
+-- A unique index someone adds is no arbiter: the wallet is upserted ON CONFLICT (player_id), as by the
+-- statements, so a new wallet that breaks the other index is an error (23505), not an update of another
+-- player's wallet.
+CREATE UNIQUE INDEX wallets_one_rich_player ON treasure.wallets (balance) WHERE balance >= 500;
+SELECT status, balance FROM claim_treasure(7, 8, '00000000-0000-0000-0000-00000000d307');
+SELECT pg_temp.error_of($$SELECT claim_treasure(9, 8, '00000000-0000-0000-0000-00000000d308')$$);
+DROP INDEX treasure.wallets_one_rich_player;
+SELECT pg_temp.player(7);
+SELECT pg_temp.player(9);
 
 -- A read-only transaction gets the statements' error (25006) and writes nothing.
 BEGIN READ ONLY;
@@ -122,6 +138,14 @@ RESET treasure.direct_claims;
 SELECT status, replayed, coins_awarded, item_awarded, item_qty, balance
   FROM claim_treasure(6, 2, '00000000-0000-0000-0000-00000000d502');
 SELECT pg_temp.player(6);
+
+-- A column the direct path does not know: left to the statements, which name their columns.  Dropping it
+-- leaves a dropped column behind, so the direct path keeps declining in this database: this comes last.
+ALTER TABLE treasure.claim_events ADD COLUMN note text DEFAULT 'noted';
+SELECT status, balance FROM claim_treasure(10, 3, '00000000-0000-0000-0000-00000000d603');
+SELECT chest_id, note FROM treasure.claim_events WHERE player_id = 10 ORDER BY chest_id;
+ALTER TABLE treasure.claim_events DROP COLUMN note;
+SELECT pg_temp.player(10);
 
 -- Nothing the direct path wrote disagrees with the ledger.
 SELECT * FROM treasure.reconcile();
