@@ -93,13 +93,14 @@ bool has_layout(Relation rel, const Column (&layout)[columns])
 }
 
 // A table the direct path may touch: a plain table of the expected layout, with its primary key (the key a
-// read or an upsert goes by), that nothing would expect the executor to act on (triggers, row-level
-// security).
+// read or an upsert goes by), that nothing would expect the executor or the rewriter to act on (triggers,
+// rules, row-level security).
 template <size_t columns>
 bool is_plain_table(Relation rel, const Column (&layout)[columns])
 {
-    return rel->rd_rel->relkind == RELKIND_RELATION && rel->trigdesc == nullptr && !rel->rd_rel->relrowsecurity &&
-           !rel->rd_rel->relispartition && has_layout(rel, layout) && OidIsValid(RelationGetPrimaryKeyIndex(rel));
+    return rel->rd_rel->relkind == RELKIND_RELATION && rel->trigdesc == nullptr && !rel->rd_rel->relhasrules &&
+           !rel->rd_rel->relrowsecurity && !rel->rd_rel->relispartition && has_layout(rel, layout) &&
+           OidIsValid(RelationGetPrimaryKeyIndex(rel));
 }
 
 void require_privileges(Relation rel, AclMode required)

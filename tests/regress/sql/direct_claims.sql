@@ -90,6 +90,11 @@ SELECT status, balance FROM claim_treasure(4, 1, '00000000-0000-0000-0000-000000
 SELECT * FROM pg_temp.audit;
 DROP TRIGGER audit_claim ON treasure.claims;
 
+-- A rule on a claim table: the statements' ON CONFLICT refuses to run (0A000), and so does the claim.
+CREATE RULE claims_noted AS ON INSERT TO treasure.claims DO ALSO NOTIFY claims_noted;
+SELECT pg_temp.error_of($$SELECT claim_treasure(4, 6, '00000000-0000-0000-0000-00000000d309')$$);
+DROP RULE claims_noted ON treasure.claims;
+
 -- Row-level security switched on: left to the statements (the owner, which claims run as, is exempt).
 ALTER TABLE treasure.wallets ENABLE ROW LEVEL SECURITY;
 SELECT status, balance FROM claim_treasure(4, 2, '00000000-0000-0000-0000-00000000d302');
