@@ -22,7 +22,7 @@ EXTRA_CLEAN = $(DATA_built) tests/regress/output tests/isolation/output
 
 # C++17 inside the server.  PostgreSQL's headers are a system include so their warnings stay out of ours.
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
-PG_CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-missing-field-initializers
+PG_CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-missing-field-initializers -MMD -MP
 PG_CPPFLAGS += -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 SHLIB_LINK  += -lstdc++
 # No LLVM bitcode: the JIT cannot inline through SPI anyway, and it would need clang to accept our C++ flags.
@@ -32,6 +32,10 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
 endif
+
+# -MMD: each object's header dependencies, so that changing a header rebuilds what includes it.
+-include $(OBJS:.o=.d)
+EXTRA_CLEAN += $(OBJS:.o=.d)
 
 sql/treasure--$(EXTVERSION).sql: sql/treasure.sql treasure.control
 	cp $< $@

@@ -13,8 +13,8 @@ namespace {
 
 // Plain static data, reset by the invalidation callback.
 bool schema_known = false;
-InstalledSchema schema = {AnalyticsStorage::wallet_row, InvalidOid, InvalidOid, InvalidOid, InvalidOid,
-                          InvalidOid,                   InvalidOid, InvalidOid};
+InstalledSchema schema = {0,          AnalyticsStorage::wallet_row, InvalidOid, InvalidOid, InvalidOid,
+                          InvalidOid, InvalidOid,                   InvalidOid, InvalidOid};
 
 void look_up_schema()
 {
@@ -32,10 +32,16 @@ void look_up_schema()
     Oid stats = relation("player_stats");
     schema.storage = OidIsValid(stats) && get_rel_relkind(stats) == RELKIND_RELATION ? AnalyticsStorage::stats_table
                                                                                      : AnalyticsStorage::wallet_row;
+    schema.generation++;
     schema_known = true;
 }
 
 }  // namespace
+
+bool installed_schema_is_current()
+{
+    return schema_known;
+}
 
 void forget_installed_schema(Datum, Oid)
 {

@@ -12,6 +12,7 @@ enum class AnalyticsStorage { stats_table, wallet_row };
 // The relations a claim touches (InvalidOid where the database has none of that name) and where the
 // counters live.
 struct InstalledSchema {
+    uint64 generation;  // one more on every look-up: whatever was derived from an older one is stale
     AnalyticsStorage storage;
     Oid chests;
     Oid wallets;
@@ -26,6 +27,9 @@ struct InstalledSchema {
 // that the schema cannot change under the claim.  Looked up in the catalog on first use and again after any
 // relation cache invalidation (ALTER EXTENSION UPDATE sends them); otherwise cached.
 const InstalledSchema &lock_installed_schema();
+
+// False once an invalidation arrived since the last look-up (lock_installed_schema() then looks again).
+bool installed_schema_is_current();
 
 // The relation cache invalidation callback that makes lock_installed_schema() look the schema up again.
 void forget_installed_schema(Datum, Oid);

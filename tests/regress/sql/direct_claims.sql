@@ -95,6 +95,41 @@ CREATE RULE claims_noted AS ON INSERT TO treasure.claims DO ALSO NOTIFY claims_n
 SELECT pg_temp.error_of($$SELECT claim_treasure(4, 6, '00000000-0000-0000-0000-00000000d309')$$);
 DROP RULE claims_noted ON treasure.claims;
 
+-- Changes to the tables the statements would honour, and so must the claim: the direct path steps aside.
+-- A different default for claim_id: the statements use it.
+ALTER TABLE treasure.claims ALTER claim_id SET DEFAULT nextval('treasure.claim_id_seq') * 100 + 7;
+SELECT status, claim_id % 100 AS claim_id_ends_with FROM claim_treasure(11, 1, '00000000-0000-0000-0000-00000000d701');
+ALTER TABLE treasure.claims ALTER claim_id SET DEFAULT nextval('treasure.claim_id_seq');
+-- A counter that may be NULL: NULL + 1 stays NULL in the statements.
+ALTER TABLE treasure.wallets ALTER claims DROP NOT NULL;
+UPDATE treasure.wallets SET claims = NULL WHERE player_id = 11;
+SELECT status, balance FROM claim_treasure(11, 2, '00000000-0000-0000-0000-00000000d702');
+SELECT claims FROM treasure.wallets WHERE player_id = 11;
+UPDATE treasure.wallets SET claims = 2 WHERE player_id = 11;
+ALTER TABLE treasure.wallets ALTER claims SET NOT NULL;
+-- A column with a typmod: the statements round the time to it.
+ALTER TABLE treasure.claims ALTER claimed_at TYPE timestamptz(0);
+SELECT status FROM claim_treasure(11, 3, '00000000-0000-0000-0000-00000000d703');
+SELECT extract(microseconds FROM claimed_at)::bigint % 1000000 AS fraction
+  FROM treasure.claims WHERE request_id = '00000000-0000-0000-0000-00000000d703';
+ALTER TABLE treasure.claims ALTER claimed_at TYPE timestamptz;
+-- A second unique index on the inventory's key, with a case-insensitive collation: ON CONFLICT (player_id,
+-- item) infers it too, so the claim adds to the player's 'GEM' row instead of failing on it.
+CREATE COLLATION pg_temp.case_insensitive (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+SELECT treasure.grant_item(12, 'GEM', 1);
+CREATE UNIQUE INDEX inventories_item_any_case ON treasure.inventories (player_id, item COLLATE pg_temp.case_insensitive);
+SELECT status, item_awarded, item_qty FROM claim_treasure(12, 4, '00000000-0000-0000-0000-00000000d704');
+SELECT item, qty FROM treasure.inventories WHERE player_id = 12 ORDER BY item;
+DROP INDEX treasure.inventories_item_any_case;
+-- A wallet key that is not player_id alone: the statements' ON CONFLICT (player_id) finds no arbiter (42P10).
+ALTER TABLE treasure.wallets DROP CONSTRAINT wallets_pkey, ADD PRIMARY KEY (player_id, balance);
+SELECT pg_temp.error_of($$SELECT claim_treasure(11, 5, '00000000-0000-0000-0000-00000000d705')$$);
+ALTER TABLE treasure.wallets DROP CONSTRAINT wallets_pkey, ADD PRIMARY KEY (player_id);
+SELECT pg_temp.player(11);
+SELECT pg_temp.player(12);
+-- With everything restored, the direct path claims again.
+SELECT status, balance FROM claim_treasure(11, 5, '00000000-0000-0000-0000-00000000d706');
+
 -- Row-level security switched on: left to the statements (the owner, which claims run as, is exempt).
 ALTER TABLE treasure.wallets ENABLE ROW LEVEL SECURITY;
 SELECT status, balance FROM claim_treasure(4, 2, '00000000-0000-0000-0000-00000000d302');

@@ -1,0 +1,150 @@
+#include "claim_tables.hpp"
+
+extern "C" {
+#include "access/table.h"
+#include "catalog/pg_class.h"
+#include "nodes/primnodes.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/acl.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+}
+
+namespace treasure {
+namespace {
+
+struct Column {
+    const char *name;
+    Oid type;
+    bool read_not_null;  // the direct path reads it and relies on NOT NULL
+};
+
+constexpr Column chests_layout[] = {
+    {"chest_id", INT8OID, true}, {"coins", INT8OID, true},           {"item", TEXTOID, false},
+    {"item_qty", INT4OID, true}, {"key_item", TEXTOID, false},       {"opens_at", TIMESTAMPTZOID, false},
+    {"closes_at", TIMESTAMPTZOID, false}};
+constexpr Column claims_layout[] = {
+    {"player_id", INT8OID, false},    {"chest_id", INT8OID, false},      {"claim_id", INT8OID, false},
+    {"request_id", UUIDOID, false},   {"session_id", INT8OID, false},    {"coins_awarded", INT8OID, false},
+    {"item_awarded", TEXTOID, false}, {"item_qty", INT4OID, false},      {"key_used", TEXTOID, false},
+    {"claimed_at", TIMESTAMPTZOID, false}};
+constexpr Column wallets_layout[] = {{"player_id", INT8OID, true},      {"balance", INT8OID, true},
+                                     {"claims", INT8OID, true},         {"coins_awarded", INT8OID, true},
+                                     {"last_claim_at", TIMESTAMPTZOID, false}};
+constexpr Column inventories_layout[] = {{"player_id", INT8OID, true}, {"item", TEXTOID, true}, {"qty", INT4OID, true}};
+constexpr Column events_layout[] = {{"player_id", INT8OID, false},     {"claim_id", INT8OID, false},
+                                    {"event_id", INT8OID, false},      {"chest_id", INT8OID, false},
+                                    {"coins_awarded", INT8OID, false}, {"balance_after", INT8OID, false},
+                                    {"occurred_at", TIMESTAMPTZOID, false}};
+
+template <size_t columns>
+bool has_layout(Relation rel, const Column (&layout)[columns])
+{
+    TupleDesc desc = RelationGetDescr(rel);
+    if (desc->natts != static_cast<int>(columns))
+        return false;
+    for (size_t i = 0; i < columns; i++) {
+        Form_pg_attribute attribute = TupleDescAttr(desc, i);
+        if (attribute->attisdropped || attribute->atttypid != layout[i].type || attribute->atttypmod != -1 ||
+            attribute->attidentity != '\0' || attribute->attgenerated != '\0' ||
+            (layout[i].read_not_null && !attribute->attnotnull) ||
+            strcmp(NameStr(attribute->attname), layout[i].name) != 0)
+            return false;
+    }
+    return true;
+}
+
+// Opens the table and checks what only the table itself can say.  nullptr: decline.
+template <size_t columns>
+Relation open_plain_table(Oid relid, LOCKMODE lock, const Column (&layout)[columns], Relation &opened)
+{
+    opened = OidIsValid(relid) ? try_table_open(relid, lock) : nullptr;
+    Relation rel = opened;
+    if (rel == nullptr || rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition ||
+        rel->trigdesc != nullptr || rel->rd_rel->relhasrules || rel->rd_rel->relrowsecurity ||
+        !OidIsValid(RelationGetPrimaryKeyIndex(rel)) || !has_layout(rel, layout))
+        return nullptr;
+    return rel;
+}
+
+// Opening a table processes the invalidations that arrived since the schema was looked up; one of them may
+// have renamed or replaced a table.  Look again and go on only if every open table is still the one its
+// name means.
+bool still_the_installed_tables(const ClaimTables &tables)
+{
+    if (installed_schema_is_current())
+        return true;
+    const InstalledSchema &current = lock_installed_schema();
+    auto same = [](Relation rel, Oid relid) { return rel == nullptr || RelationGetRelid(rel) == relid; };
+    return current.storage == AnalyticsStorage::wallet_row && same(tables.chests, current.chests) &&
+           same(tables.claims, current.claims) && same(tables.wallets, current.wallets) &&
+           same(tables.claim_events, current.claim_events) && same(tables.inventories, current.inventories);
+}
+
+// The table privileges the claim statement's executor would find; without them the statements run and
+// check column privileges too.
+bool has_privileges(Relation rel, AclMode required)
+{
+    return pg_class_aclmask(RelationGetRelid(rel), GetUserId(), required, ACLMASK_ALL) == required;
+}
+
+// The direct path gives claim_id and event_id the values of nextval() on the extension's sequences: right
+// only while those are the columns' defaults, as installed.
+bool default_is_nextval(Relation rel, int column, Oid sequence)
+{
+    Node *expression = build_column_default(rel, column + 1);
+    if (expression == nullptr || !IsA(expression, FuncExpr))
+        return false;
+    const FuncExpr *call = castNode(FuncExpr, expression);
+    if (call->funcid != F_NEXTVAL || list_length(call->args) != 1 || !IsA(linitial(call->args), Const))
+        return false;
+    const Const *argument = castNode(Const, linitial(call->args));
+    return argument->consttype == REGCLASSOID && !argument->constisnull &&
+           DatumGetObjectId(argument->constvalue) == sequence;
+}
+
+// Checked once per look-up of the schema: changing a default sends an invalidation, which makes the next
+// claim look the schema up again.
+uint64 defaults_checked_for = 0;
+bool defaults_are_sequences = false;
+
+bool defaults_are_the_sequences(const InstalledSchema &schema, const ClaimTables &tables)
+{
+    if (defaults_checked_for != schema.generation) {
+        defaults_are_sequences = default_is_nextval(tables.claims, claims_claim_id, schema.claim_id_seq) &&
+                                 default_is_nextval(tables.claim_events, events_event_id, schema.event_id_seq);
+        defaults_checked_for = schema.generation;
+    }
+    return defaults_are_sequences;
+}
+
+}  // namespace
+
+bool open_claim_tables(const InstalledSchema &schema, ClaimTables &tables)
+{
+    if (open_plain_table(schema.chests, AccessShareLock, chests_layout, tables.chests) == nullptr ||
+        open_plain_table(schema.claims, RowExclusiveLock, claims_layout, tables.claims) == nullptr ||
+        open_plain_table(schema.wallets, RowExclusiveLock, wallets_layout, tables.wallets) == nullptr ||
+        open_plain_table(schema.claim_events, RowExclusiveLock, events_layout, tables.claim_events) == nullptr ||
+        !still_the_installed_tables(tables))
+        return false;
+    return has_privileges(tables.chests, ACL_SELECT) && has_privileges(tables.claims, ACL_INSERT | ACL_SELECT) &&
+           has_privileges(tables.wallets, ACL_INSERT | ACL_UPDATE | ACL_SELECT) &&
+           has_privileges(tables.claim_events, ACL_INSERT) && defaults_are_the_sequences(schema, tables);
+}
+
+bool open_inventories(const InstalledSchema &schema, ClaimTables &tables)
+{
+    return open_plain_table(schema.inventories, RowExclusiveLock, inventories_layout, tables.inventories) != nullptr &&
+           still_the_installed_tables(tables) &&
+           has_privileges(tables.inventories, ACL_INSERT | ACL_UPDATE | ACL_SELECT);
+}
+
+void close_claim_tables(ClaimTables &tables)
+{
+    for (Relation rel : {tables.chests, tables.claims, tables.wallets, tables.claim_events, tables.inventories})
+        if (rel != nullptr)
+            table_close(rel, NoLock);
+}
+
+}  // namespace treasure
