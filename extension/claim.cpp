@@ -83,46 +83,66 @@ bool lock_player(const ClaimArgs &args)
     return execute_saved_statement(lock_player_statement, values, nullptr) > 0;
 }
 
-// The guard inserted nothing: find out why, in priority order (a replay, a request_id bound to another
-// claim, a chest this player already claimed, a closed chest, a missing key).
-void resolve_unclaimed(const ClaimArgs &args, const ChestState &chest, bool key_checked, ResultRow &row)
+// The lookup statement: the claims bound to this request or to this player and chest, in a new snapshot.
+void look_up_with_statement(const ClaimArgs &args, Lookup &lookup)
 {
     Datum values[] = {args.player_id, args.chest_id, args.request_id};
     uint64 count = execute_saved_statement(lookup_statement, values, nullptr);
     TupleDesc desc = SPI_tuptable->tupdesc;
-
-    HeapTuple same_chest = nullptr;
-    for (uint64 i = 0; i < count; i++) {
+    bool isnull;
+    lookup.current_balance = SPI_getbinval(SPI_tuptable->vals[0], desc, lookup_col_current_balance, &isnull);
+    lookup.found = 0;
+    for (uint64 i = 0; i < count && lookup.found < 2; i++) {
         HeapTuple tuple = SPI_tuptable->vals[i];
         if (column_is_null(tuple, desc, lookup_col_claim_id))
             continue;
-        bool is_same_chest = column_bool(tuple, desc, lookup_col_same_chest);
-        if (column_bool(tuple, desc, lookup_col_same_request)) {
-            if (!is_same_chest)
+        FoundClaim &claim = lookup.claims[lookup.found++];
+        claim.same_request = column_bool(tuple, desc, lookup_col_same_request);
+        claim.same_chest = column_bool(tuple, desc, lookup_col_same_chest);
+        claim.claim_id = SPI_getbinval(tuple, desc, lookup_col_claim_id, &isnull);
+        claim.coins_awarded = SPI_getbinval(tuple, desc, lookup_col_coins_awarded, &isnull);
+        claim.item_awarded = SPI_getbinval(tuple, desc, lookup_col_item_awarded, &claim.item_awarded_null);
+        claim.item_qty = SPI_getbinval(tuple, desc, lookup_col_item_qty, &claim.item_qty_null);
+        claim.key_used = SPI_getbinval(tuple, desc, lookup_col_key_used, &claim.key_used_null);
+        claim.balance_after = SPI_getbinval(tuple, desc, lookup_col_balance_after, &claim.balance_after_null);
+        claim.claimed_at = SPI_getbinval(tuple, desc, lookup_col_claimed_at, &isnull);
+    }
+}
+
+// The guard inserted nothing: find out why, in priority order (a replay, a request_id bound to another
+// claim, a chest this player already claimed, a closed chest, a missing key).
+void resolve_unclaimed(const ClaimArgs &args, const ChestState &chest, bool key_checked, const Lookup &lookup,
+                       ResultRow &row)
+{
+    const FoundClaim *same_chest = nullptr;
+    for (int i = 0; i < lookup.found; i++) {
+        const FoundClaim &claim = lookup.claims[i];
+        if (claim.same_request) {
+            if (!claim.same_chest)
                 ereport(ERROR,
                         (errcode(ERRCODE_UNIQUE_VIOLATION),
                          errmsg("request_id %s was already used for a different claim",
                                 DatumGetCString(DirectFunctionCall1(uuid_out, args.request_id))),
                          errhint("Use a new request_id for every distinct tap; reuse one only to retry it.")));
             row.set(result_replayed, BoolGetDatum(true));
-            row.copy(result_claim_id, tuple, desc, lookup_col_claim_id);
-            row.copy(result_coins_awarded, tuple, desc, lookup_col_coins_awarded);
-            row.copy(result_item_awarded, tuple, desc, lookup_col_item_awarded);
-            row.copy(result_item_qty, tuple, desc, lookup_col_item_qty);
-            row.copy(result_key_used, tuple, desc, lookup_col_key_used);
-            row.copy(result_balance, tuple, desc, lookup_col_balance_after);
-            row.copy(result_claimed_at, tuple, desc, lookup_col_claimed_at);
+            row.set(result_claim_id, claim.claim_id);
+            row.set(result_coins_awarded, claim.coins_awarded);
+            row.set_or_null(result_item_awarded, claim.item_awarded, claim.item_awarded_null);
+            row.set_or_null(result_item_qty, claim.item_qty, claim.item_qty_null);
+            row.set_or_null(result_key_used, claim.key_used, claim.key_used_null);
+            row.set_or_null(result_balance, claim.balance_after, claim.balance_after_null);
+            row.set(result_claimed_at, claim.claimed_at);
             return;
         }
-        if (is_same_chest)
-            same_chest = tuple;
+        if (claim.same_chest)
+            same_chest = &claim;
     }
 
-    row.copy(result_balance, SPI_tuptable->vals[0], desc, lookup_col_current_balance);
+    row.set(result_balance, lookup.current_balance);
     if (same_chest != nullptr) {
         row.set_status(Status::already_claimed);
-        row.copy(result_claim_id, same_chest, desc, lookup_col_claim_id);
-        row.copy(result_claimed_at, same_chest, desc, lookup_col_claimed_at);
+        row.set(result_claim_id, same_chest->claim_id);
+        row.set(result_claimed_at, same_chest->claimed_at);
     } else if (!chest.is_open) {
         row.set_status(Status::chest_closed);
     } else if (chest.needs_key && key_checked) {
@@ -166,30 +186,23 @@ void remember_shape(int64 chest_id, ChestShape shape)
     hint.shape = shape;
 }
 
-// Claims the chest the cheapest way its shape allows: a chest without a key directly (direct_claim.cpp), or
-// when the direct path declines, by the statements the hinted shape chooses to start with.  key_checked
-// tells resolve_unclaimed() whether the player's keys were looked at under the lock.
+// Claims the chest the cheapest way: directly (direct_claim.cpp), or when the direct path declines, by the
+// statements the hinted shape chooses to start with.  key_checked tells resolve_unclaimed() whether the
+// player's keys were looked at under the lock; looked_up, whether `lookup` is already filled for a refusal.
 Attempt claim_chest(const InstalledSchema &schema, const ClaimArgs &args, ChestShape hinted, ChestState &chest,
-                    bool &key_checked, ResultRow &row)
+                    bool &key_checked, Lookup &lookup, bool &looked_up, ResultRow &row)
 {
-    ChestShape shape = hinted;
-    if (shape != ChestShape::needs_key) {
-        Attempt attempt = Attempt::not_claimed;
-        switch (claim_directly(schema, args, chest, attempt, row)) {
-        case DirectClaim::done:
-            return attempt;
-        case DirectClaim::chest_needs_key:
-            shape = ChestShape::needs_key;
-            break;
-        case DirectClaim::declined:
-            break;
-        }
+    Attempt attempt = Attempt::not_claimed;
+    if (claim_directly(schema, args, chest, key_checked, attempt, lookup, row) == DirectClaim::done) {
+        looked_up = attempt == Attempt::not_claimed;
+        return attempt;
     }
 
     ClaimStatements &statements = claim_statements(schema.storage);
+    ChestShape shape = hinted;
     if (shape == ChestShape::coins_only || shape == ChestShape::gives_item) {
         SavedStatement &narrow = shape == ChestShape::coins_only ? statements.coins_only : statements.without_key;
-        Attempt attempt = run_claim_statement(narrow, args, false, chest, row);
+        attempt = run_claim_statement(narrow, args, false, chest, row);
         // Claimed, an unknown chest, or refused for a reason resolve_unclaimed() reports.
         if (attempt != Attempt::not_claimed || shape_of(chest) == shape)
             return attempt;
@@ -201,7 +214,7 @@ Attempt claim_chest(const InstalledSchema &schema, const ClaimArgs &args, ChestS
         key_checked = true;
         return run_claim_statement(statements.general, args, lock_player(args), chest, row);
     }
-    Attempt attempt = run_claim_statement(statements.general, args, false, chest, row);
+    attempt = run_claim_statement(statements.general, args, false, chest, row);
     if (attempt == Attempt::not_claimed && chest.is_open && chest.needs_key) {
         key_checked = true;
         if (lock_player(args))
@@ -267,13 +280,18 @@ TREASURE_SQL_FUNCTION(claim_treasure)
     ResultRow row(Status::claimed);
     ChestState chest = {false, false, false};
     bool key_checked = false;
+    Lookup lookup;
+    bool looked_up = false;
     const int64 chest_id = DatumGetInt64(args.chest_id);
-    Attempt attempt = claim_chest(schema, args, hinted_shape(chest_id), chest, key_checked, row);
+    Attempt attempt = claim_chest(schema, args, hinted_shape(chest_id), chest, key_checked, lookup, looked_up, row);
     if (attempt == Attempt::unknown_chest)
         ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("chest " INT64_FORMAT " does not exist", chest_id)));
     remember_shape(chest_id, shape_of(chest));
-    if (attempt == Attempt::not_claimed)
-        resolve_unclaimed(args, chest, key_checked, row);
+    if (attempt == Attempt::not_claimed) {
+        if (!looked_up)
+            look_up_with_statement(args, lookup);
+        resolve_unclaimed(args, chest, key_checked, lookup, row);
+    }
 
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row.values, row.nulls);
     SPI_finish();

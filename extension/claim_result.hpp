@@ -75,4 +75,30 @@ struct ChestState {
 
 enum class Attempt { unknown_chest, claimed, not_claimed };
 
+// A claim bound to this request_id or to this player and chest, found when the guard inserted nothing.
+// Pass-by-reference Datums live until SPI_finish().
+struct FoundClaim {
+    bool same_request;
+    bool same_chest;
+    Datum claim_id;
+    Datum coins_awarded;
+    Datum item_awarded;
+    bool item_awarded_null;
+    Datum item_qty;
+    bool item_qty_null;
+    Datum key_used;
+    bool key_used_null;
+    Datum balance_after;  // from the claim's event
+    bool balance_after_null;
+    Datum claimed_at;
+};
+
+// What a refused claim's outcome depends on: the player's balance now (0 without a wallet) and the claims
+// found (request_id and the (player_id, chest_id) key are unique, so at most two).
+struct Lookup {
+    Datum current_balance;
+    int found;
+    FoundClaim claims[2];
+};
+
 }  // namespace treasure

@@ -3,6 +3,7 @@
 extern "C" {
 #include "access/table.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
 #include "nodes/primnodes.h"
 #include "rewrite/rewriteHandler.h"
 #include "utils/acl.h"
@@ -45,7 +46,9 @@ bool has_layout(Relation rel, const Column (&layout)[columns])
         return false;
     for (size_t i = 0; i < columns; i++) {
         Form_pg_attribute attribute = TupleDescAttr(desc, i);
+        const Oid collation = layout[i].type == TEXTOID ? DEFAULT_COLLATION_OID : InvalidOid;
         if (attribute->attisdropped || attribute->atttypid != layout[i].type || attribute->atttypmod != -1 ||
+            attribute->attcollation != collation ||
             attribute->attidentity != '\0' || attribute->attgenerated != '\0' ||
             (layout[i].read_not_null && !attribute->attnotnull) ||
             strcmp(NameStr(attribute->attname), layout[i].name) != 0)

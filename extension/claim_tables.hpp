@@ -28,8 +28,8 @@ struct ClaimTables {
 
 // Opens chests (ACCESS SHARE), claims, wallets and claim_events (ROW EXCLUSIVE, as the statements lock
 // them) and returns true if the direct path may claim with them: each is a plain table of the 1.2.0 columns
-// (names, types without a typmod, NOT NULL where the path reads a value, no identity or generated
-// column) with a primary key and without triggers, rules or row-level security; they are still the tables
+// (names, types without a typmod, the default collation for text, NOT NULL where the path reads a value,
+// no identity or generated column) with a primary key and without triggers, rules or row-level security; they are still the tables
 // the names in schema mean (opening them may have processed an invalidation); the claim's user holds the
 // table privileges the statement needs; claim_id and event_id default to nextval() of the extension's
 // sequences.  False: decline (whatever was opened is recorded in `tables`).

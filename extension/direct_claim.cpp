@@ -1,26 +1,33 @@
-// A claim of a chest that needs no key, written through the table access methods instead of by the claim
-// statement.  It writes the same rows as the statement, takes the same locks in the same order and follows
-// the same ON CONFLICT protocol; what it skips is starting an executor for a statement of five CTEs on every
-// tap, which was the largest share of a claim's CPU (bench/FINDINGS.md).
+// A claim written through the table access methods instead of by the claim statements.  It writes the same
+// rows as the statements, takes the same locks in the same order and follows the same ON CONFLICT protocol;
+// what it skips is starting an executor for a statement of five CTEs on every tap, which was the largest
+// share of a claim's CPU (bench/FINDINGS.md).
 //
-// The writes, in the statement's order (on_conflict.cpp does each the way nodeModifyTable.c does):
+// The steps, in the statements' order (on_conflict.cpp and key_access.cpp do each the way PostgreSQL's
+// executor does):
+//   * a chest that takes a key: the player's wallet row locked first (lock_player_statement's FOR NO KEY
+//     UPDATE), then a new snapshot, in which the player must hold the key;
 //   * the guard: a speculative insertion into treasure.claims arbitrated by all its unique indexes (ON
 //     CONFLICT DO NOTHING): a conflicting claim in progress is waited for, and a committed one refuses this
 //     claim, which then writes nothing;
 //   * the wallet: inserted, or its existing row locked and updated (ON CONFLICT (player_id) DO UPDATE),
 //     starting over if that row was updated concurrently;
+//   * the key: its inventory row, at its newest version, one less (the statement's key_taken UPDATE);
 //   * the event: a plain insert (ExecSimpleRelationInsert, as logical replication's apply);
 //   * the item's inventory row, like the wallet (ON CONFLICT (player_id, item) DO UPDATE).
-// So the row locks within a player come in the statement's order (claims guard, wallet, inventory row), and
-// the two paths can claim for the same player at the same time (tests/isolation/specs/mixed_paths.spec).
-// ExecConstraints checks NOT NULL and CHECK constraints, so errors are the statement's own.
+// A refused claim is explained by the lookup statement's index look-ups, in a new snapshot.  So the row
+// locks within a player come in the statements' order (wallet first for a key, claims guard, wallet,
+// inventory rows), and the two paths can claim for the same player at the same time
+// (tests/isolation/specs/mixed_paths.spec).  ExecConstraints checks NOT NULL and CHECK constraints, so
+// errors are the statements' own.
 //
-// It declines before writing anything unless the transaction and the tables are exactly what it was written
-// for (claim_tables.hpp lists the checks): READ COMMITTED, read-write, not parallel, treasure 1.2.0's
-// columns, no triggers, rules or row-level security.  The statements handle everything else.
+// It declines before writing or locking anything unless the transaction and the tables are exactly what it
+// was written for (claim_tables.hpp lists the checks): READ COMMITTED, read-write, not parallel, treasure
+// 1.2.0's columns, no triggers, rules or row-level security.  The statements handle everything else.
 #include "direct_claim.hpp"
 
 #include "claim_tables.hpp"
+#include "key_access.hpp"
 #include "on_conflict.hpp"
 
 extern "C" {
@@ -54,15 +61,17 @@ int32 add_integer(int32 a, int32 b)
     return sum;
 }
 
-// What a claim reads of its chest.  `item` points into the EState's memory.
+// What a claim reads of its chest.  `item` points into the EState's memory; (Datum) 0 when none.
 struct Chest {
     int64 coins;
     Datum item;
     int32 item_qty;
 };
 
-// Reads the chest in the current snapshot.  False if there is no such chest.
-bool read_chest(Relation chests, Snapshot snapshot, const ClaimArgs &args, ChestState &state, Chest &chest)
+// Reads the chest in the current snapshot: what it gives and the key it takes ((Datum) 0 when none, else
+// in the EState's memory).  False if there is no such chest.
+bool read_chest(Relation chests, Snapshot snapshot, const ClaimArgs &args, ChestState &state, Chest &chest,
+                Datum &key_item)
 {
     ScanKeyData key;
     ScanKeyInit(&key, chests_chest_id + 1, BTEqualStrategyNumber, F_INT8EQ, args.chest_id);
@@ -84,16 +93,25 @@ bool read_chest(Relation chests, Snapshot snapshot, const ClaimArgs &args, Chest
     chest.coins = DatumGetInt64(values[chests_coins]);
     chest.item = state.gives_item ? datumCopy(values[chests_item], false, -1) : (Datum) 0;
     chest.item_qty = DatumGetInt32(values[chests_item_qty]);
+    key_item = state.needs_key ? datumCopy(values[chests_key_item], false, -1) : (Datum) 0;
     systable_endscan(scan);
     return true;
 }
 
-// The tables this claim writes, their indexes open; info == nullptr where not opened.
+// The tables this claim writes, their indexes open (info == nullptr where not opened), and the indexes the
+// claim goes by.
 struct ClaimWriters {
     WrittenTable claims;
     WrittenTable wallets;
     WrittenTable claim_events;
     WrittenTable inventories;
+    List *wallet_arbiters;     // ON CONFLICT (player_id)
+    List *inventory_arbiters;  // ON CONFLICT (player_id, item)
+    Relation wallet_key;       // wallets (player_id)
+    Relation inventory_key;    // inventories (player_id, item)
+    Relation claim_request;    // claims (request_id)
+    Relation claim_chest;      // claims (player_id, chest_id)
+    Relation event_key;        // claim_events (player_id, claim_id)
 };
 
 void close_writers(ClaimWriters &writers)
@@ -104,15 +122,118 @@ void close_writers(ClaimWriters &writers)
     close_written_table(writers.inventories);
 }
 
-constexpr AttrNumber wallet_key[] = {wallets_player_id + 1};
+constexpr AttrNumber wallet_key_columns[] = {wallets_player_id + 1};
 constexpr AttrNumber wallet_updated_columns[] = {wallets_balance + 1, wallets_claims + 1, wallets_coins_awarded + 1,
                                                  wallets_last_claim_at + 1};
-constexpr AttrNumber inventory_key[] = {inventories_player_id + 1, inventories_item + 1};
+constexpr AttrNumber inventory_key_columns[] = {inventories_player_id + 1, inventories_item + 1};
 constexpr AttrNumber inventory_updated_columns[] = {inventories_qty + 1};
+constexpr AttrNumber claim_request_columns[] = {claims_request_id + 1};
+constexpr AttrNumber claim_chest_columns[] = {claims_player_id + 1, claims_chest_id + 1};
+constexpr AttrNumber event_key_columns[] = {events_player_id + 1, events_claim_id + 1};
 
-// The writes of a claim the guard admitted, after the guard.  Returns the new balance.
+// Opens the written tables' indexes and finds the ones the claim goes by.  False: decline (the statements'
+// ON CONFLICT would find no arbiter, or a look-up would have no index to use as they do).
+bool open_writers(EState *estate, const ClaimTables &tables, ClaimWriters &writers)
+{
+    writers.claims = open_written_table(estate, tables.claims, true);
+    writers.wallets = open_written_table(estate, tables.wallets, true);
+    writers.claim_events = open_written_table(estate, tables.claim_events, false);
+    writers.wallet_arbiters = inferred_arbiters(writers.wallets, wallet_key_columns, 1);
+    writers.wallet_key = key_index(writers.wallets, wallet_key_columns, 1);
+    writers.claim_request = key_index(writers.claims, claim_request_columns, 1);
+    writers.claim_chest = key_index(writers.claims, claim_chest_columns, 2);
+    writers.event_key = key_index(writers.claim_events, event_key_columns, 2);
+    if (writers.wallet_arbiters == NIL || writers.wallet_key == nullptr || writers.claim_request == nullptr ||
+        writers.claim_chest == nullptr || writers.event_key == nullptr)
+        return false;
+    if (tables.inventories != nullptr) {
+        writers.inventories = open_written_table(estate, tables.inventories, true);
+        writers.inventory_arbiters = inferred_arbiters(writers.inventories, inventory_key_columns, 2);
+        writers.inventory_key = key_index(writers.inventories, inventory_key_columns, 2);
+        if (writers.inventory_arbiters == NIL || writers.inventory_key == nullptr)
+            return false;
+    }
+    return true;
+}
+
+// Takes a new snapshot, as each of the statements does: it sees every claim committed before it, including
+// one the guard just waited for.
+void take_new_snapshot(EState *estate)
+{
+    PopActiveSnapshot();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    estate->es_snapshot = GetActiveSnapshot();
+}
+
+Datum copy_to(MemoryContext context, Datum value, bool isnull)
+{
+    if (isnull)
+        return (Datum) 0;
+    MemoryContext old = MemoryContextSwitchTo(context);
+    Datum copy = datumCopy(value, false, -1);
+    MemoryContextSwitchTo(old);
+    return copy;
+}
+
+// What the lookup statement finds, in a new snapshot: the player's balance and the claims bound to this
+// request_id or to this player and chest, each with its event's balance_after.
+void look_up(EState *estate, ClaimWriters &writers, const ClaimArgs &args, Lookup &lookup,
+             MemoryContext result_context)
+{
+    take_new_snapshot(estate);
+    Snapshot snapshot = estate->es_snapshot;
+    TupleTableSlot *wallet = writers.wallets.existing;
+    Datum player[] = {args.player_id};
+    lookup.current_balance = Int64GetDatum(0);
+    if (fetch_by_key(writers.wallets.rel, writers.wallet_key, snapshot, player, wallet)) {
+        slot_getallattrs(wallet);
+        lookup.current_balance = wallet->tts_values[wallets_balance];
+    }
+
+    lookup.found = 0;
+    Datum request[] = {args.request_id};
+    Datum player_and_chest[] = {args.player_id, args.chest_id};
+    TupleTableSlot *claim = writers.claims.existing;
+    TupleTableSlot *event = writers.claim_events.existing;
+    for (int by_request = 1; by_request >= 0; by_request--) {
+        const bool found = by_request ? fetch_by_key(writers.claims.rel, writers.claim_request, snapshot, request, claim)
+                                      : fetch_by_key(writers.claims.rel, writers.claim_chest, snapshot,
+                                                     player_and_chest, claim);
+        if (!found)
+            continue;
+        slot_getallattrs(claim);
+        const Datum claim_id = claim->tts_values[claims_claim_id];
+        if (!by_request && lookup.found == 1 && DatumGetInt64(lookup.claims[0].claim_id) == DatumGetInt64(claim_id))
+            continue;  // the claim found by its request_id is this player's claim of this chest
+        FoundClaim &found_claim = lookup.claims[lookup.found++];
+        found_claim.same_request = DatumGetBool(DirectFunctionCall2(uuid_eq, claim->tts_values[claims_request_id],
+                                                                    args.request_id));
+        found_claim.same_chest = DatumGetInt64(claim->tts_values[claims_player_id]) == DatumGetInt64(args.player_id) &&
+                                 DatumGetInt64(claim->tts_values[claims_chest_id]) == DatumGetInt64(args.chest_id);
+        found_claim.claim_id = claim_id;
+        found_claim.coins_awarded = claim->tts_values[claims_coins_awarded];
+        found_claim.item_awarded_null = claim->tts_isnull[claims_item_awarded];
+        found_claim.item_awarded = copy_to(result_context, claim->tts_values[claims_item_awarded],
+                                           found_claim.item_awarded_null);
+        found_claim.item_qty = claim->tts_values[claims_item_qty];
+        found_claim.item_qty_null = claim->tts_isnull[claims_item_qty];
+        found_claim.key_used_null = claim->tts_isnull[claims_key_used];
+        found_claim.key_used = copy_to(result_context, claim->tts_values[claims_key_used], found_claim.key_used_null);
+        found_claim.claimed_at = claim->tts_values[claims_claimed_at];
+        Datum event_key[] = {claim->tts_values[claims_player_id], claim_id};
+        found_claim.balance_after_null =
+            !fetch_by_key(writers.claim_events.rel, writers.event_key, snapshot, event_key, event);
+        if (!found_claim.balance_after_null) {
+            slot_getallattrs(event);
+            found_claim.balance_after = event->tts_values[events_balance_after];
+        }
+    }
+}
+
+// The writes of a claim the guard admitted, after the guard, in the statement's order: the wallet, the key
+// (when the chest takes one), the event, the item.  Returns the new balance.
 int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, const ClaimArgs &args,
-          const Chest &chest, TimestampTz now, int64 claim_id, List *wallet_arbiters, List *inventory_arbiters)
+          const Chest &chest, Datum key_item, TimestampTz now, int64 claim_id)
 {
     WrittenTable &wallets = writers.wallets;
     begin_row(wallets.row);
@@ -123,7 +244,7 @@ int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, 
     set_column(wallets.row, wallets_last_claim_at, TimestampTzGetDatum(now));
     store_row(wallets.row);
     int64 balance = chest.coins;
-    upsert(wallets, estate, wallet_arbiters, upsert_lock_mode(wallets.rel, wallet_updated_columns, 4),
+    upsert(wallets, estate, writers.wallet_arbiters, upsert_lock_mode(wallets.rel, wallet_updated_columns, 4),
            [&](TupleTableSlot *wallet) {
                balance = add_bigint(DatumGetInt64(wallet->tts_values[wallets_balance]), chest.coins);
                set_column(wallet, wallets_balance, Int64GetDatum(balance));
@@ -137,6 +258,24 @@ int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, 
                    set_column(wallet, wallets_last_claim_at, TimestampTzGetDatum(now));
            });
 
+    if (key_item != (Datum) 0) {
+        // UPDATE inventories SET qty = qty - 1 for the key, as the statement's key_taken: the row seen in the
+        // claim's snapshot, at its newest version.  The key was seen there while the player's wallet was
+        // locked, so it must be found; if not, abort rather than award without the key.
+        WrittenTable &inventories = writers.inventories;
+        Datum key[] = {args.player_id, key_item};
+        if (!fetch_by_key(inventories.rel, writers.inventory_key, estate->es_snapshot, key, inventories.existing) ||
+            !lock_newest_version(inventories.rel, estate, inventories.existing,
+                                 upsert_lock_mode(inventories.rel, inventory_updated_columns, 1)))
+            ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                            errmsg("the key for this chest was consumed by a concurrent claim"),
+                            errhint("Retry with the same request_id.")));
+        begin_update(inventories);
+        set_column(inventories.updated, inventories_qty,
+                   Int32GetDatum(add_integer(DatumGetInt32(inventories.updated->tts_values[inventories_qty]), -1)));
+        write_update(inventories, estate);
+    }
+
     WrittenTable &events = writers.claim_events;
     begin_row(events.row);
     set_column(events.row, events_player_id, args.player_id);
@@ -149,14 +288,14 @@ int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, 
     store_row(events.row);
     ExecSimpleRelationInsert(events.info, estate, events.row);
 
-    if (writers.inventories.info != nullptr) {
+    if (chest.item != (Datum) 0) {
         WrittenTable &inventories = writers.inventories;
         begin_row(inventories.row);
         set_column(inventories.row, inventories_player_id, args.player_id);
         set_column(inventories.row, inventories_item, chest.item);
         set_column(inventories.row, inventories_qty, Int32GetDatum(chest.item_qty));
         store_row(inventories.row);
-        upsert(inventories, estate, inventory_arbiters,
+        upsert(inventories, estate, writers.inventory_arbiters,
                upsert_lock_mode(inventories.rel, inventory_updated_columns, 1), [&](TupleTableSlot *inventory) {
                    set_column(inventory, inventories_qty,
                               Int32GetDatum(add_integer(DatumGetInt32(inventory->tts_values[inventories_qty]),
@@ -166,38 +305,55 @@ int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, 
     return balance;
 }
 
+// A chest that takes a key, as the statements claim it: the player's wallet row locked first (FOR NO KEY
+// UPDATE), which serialises the player's key-consuming claims, then a new snapshot, which sees every key
+// those claims spent, and in it the key.  False: no wallet (so no item, no key) or no key.
+bool lock_player_and_find_key(EState *estate, ClaimWriters &writers, const ClaimArgs &args, Datum key_item)
+{
+    TupleTableSlot *wallet = writers.wallets.existing;
+    Datum player[] = {args.player_id};
+    if (!fetch_by_key(writers.wallets.rel, writers.wallet_key, estate->es_snapshot, player, wallet) ||
+        !lock_newest_version(writers.wallets.rel, estate, wallet, LockTupleNoKeyExclusive))
+        return false;
+    take_new_snapshot(estate);
+    TupleTableSlot *inventory = writers.inventories.existing;
+    Datum key[] = {args.player_id, key_item};
+    if (!fetch_by_key(writers.inventories.rel, writers.inventory_key, estate->es_snapshot, key, inventory))
+        return false;
+    slot_getallattrs(inventory);
+    return DatumGetInt32(inventory->tts_values[inventories_qty]) > 0;
+}
+
 // The claim itself, inside claim_directly()'s snapshot and EState.
 DirectClaim claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &args, ClaimTables &tables,
-                     ClaimWriters &writers, ChestState &state, Attempt &attempt, ResultRow &row,
-                     MemoryContext result_context)
+                     ClaimWriters &writers, ChestState &state, bool &key_checked, Attempt &attempt,
+                     Lookup &lookup, ResultRow &row, MemoryContext result_context)
 {
     if (!open_claim_tables(schema, tables))
         return DirectClaim::declined;
     Chest chest;
-    if (!read_chest(tables.chests, estate->es_snapshot, args, state, chest)) {
+    Datum key_item;
+    if (!read_chest(tables.chests, estate->es_snapshot, args, state, chest, key_item)) {
         attempt = Attempt::unknown_chest;
         return DirectClaim::done;
     }
-    if (state.needs_key)
-        return DirectClaim::chest_needs_key;
-    if (!state.is_open) {
-        attempt = Attempt::not_claimed;
-        return DirectClaim::done;
-    }
-    if (state.gives_item && !open_inventories(schema, tables))
+    if ((state.gives_item || state.needs_key) && !open_inventories(schema, tables))
+        return DirectClaim::declined;
+    if (!open_writers(estate, tables, writers))
         return DirectClaim::declined;
 
-    writers.claims = open_written_table(estate, tables.claims, true);
-    writers.wallets = open_written_table(estate, tables.wallets, true);
-    writers.claim_events = open_written_table(estate, tables.claim_events, false);
-    List *wallet_arbiters = inferred_arbiters(writers.wallets, wallet_key, 1);
-    List *inventory_arbiters = NIL;
-    if (state.gives_item) {
-        writers.inventories = open_written_table(estate, tables.inventories, true);
-        inventory_arbiters = inferred_arbiters(writers.inventories, inventory_key, 2);
+    attempt = Attempt::not_claimed;
+    if (!state.is_open) {
+        look_up(estate, writers, args, lookup, result_context);
+        return DirectClaim::done;
     }
-    if (wallet_arbiters == NIL || (state.gives_item && inventory_arbiters == NIL))
-        return DirectClaim::declined;  // the statement's ON CONFLICT would find no index to arbitrate
+    if (state.needs_key) {
+        key_checked = true;
+        if (!lock_player_and_find_key(estate, writers, args, key_item)) {
+            look_up(estate, writers, args, lookup, result_context);
+            return DirectClaim::done;
+        }
+    }
 
     // The guard: the first write.
     const TimestampTz now = GetCurrentTransactionStartTimestamp();
@@ -214,26 +370,27 @@ DirectClaim claim_in(EState *estate, const InstalledSchema &schema, const ClaimA
         set_column(claims.row, claims_item_awarded, chest.item);
         set_column(claims.row, claims_item_qty, Int32GetDatum(chest.item_qty));
     }
+    if (state.needs_key)
+        set_column(claims.row, claims_key_used, key_item);
     set_column(claims.row, claims_claimed_at, TimestampTzGetDatum(now));
     store_row(claims.row);
     ItemPointerData conflict;
     if (!insert_unless_conflict(claims, estate, NIL, &conflict)) {
-        attempt = Attempt::not_claimed;
+        look_up(estate, writers, args, lookup, result_context);
         return DirectClaim::done;
     }
 
-    const int64 balance =
-        pay(estate, schema, writers, args, chest, now, claim_id, wallet_arbiters, inventory_arbiters);
+    const int64 balance = pay(estate, schema, writers, args, chest, key_item, now, claim_id);
 
     attempt = Attempt::claimed;
     row.set(result_claim_id, Int64GetDatum(claim_id));
     row.set(result_coins_awarded, Int64GetDatum(chest.coins));
     if (state.gives_item) {
-        MemoryContext old = MemoryContextSwitchTo(result_context);
-        row.set(result_item_awarded, datumCopy(chest.item, false, -1));
-        MemoryContextSwitchTo(old);
+        row.set(result_item_awarded, copy_to(result_context, chest.item, false));
         row.set(result_item_qty, Int32GetDatum(chest.item_qty));
     }
+    if (state.needs_key)
+        row.set(result_key_used, copy_to(result_context, key_item, false));
     row.set(result_balance, Int64GetDatum(balance));
     row.set(result_claimed_at, TimestampTzGetDatum(now));
     return DirectClaim::done;
@@ -246,14 +403,14 @@ bool direct_claims_enabled = true;
 void define_direct_claims_setting()
 {
     DefineCustomBoolVariable("treasure.direct_claims",
-                             "Lets claim_treasure() write claims of chests without a key directly.",
+                             "Lets claim_treasure() write claims through the table access methods instead of its statements.",
                              "Off, every claim runs the claim statements (the same rows, more CPU per claim).",
                              &direct_claims_enabled, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("treasure");
 }
 
 DirectClaim claim_directly(const InstalledSchema &schema, const ClaimArgs &args, ChestState &chest,
-                           Attempt &attempt, ResultRow &row)
+                           bool &key_checked, Attempt &attempt, Lookup &lookup, ResultRow &row)
 {
     if (!direct_claims_enabled || schema.storage != AnalyticsStorage::wallet_row || IsolationUsesXactSnapshot() ||
         XactReadOnly || IsInParallelMode())
@@ -271,7 +428,8 @@ DirectClaim claim_directly(const InstalledSchema &schema, const ClaimArgs &args,
 
     ClaimTables tables = {nullptr, nullptr, nullptr, nullptr, nullptr};
     ClaimWriters writers = {};
-    DirectClaim outcome = claim_in(estate, schema, args, tables, writers, chest, attempt, row, result_context);
+    DirectClaim outcome =
+        claim_in(estate, schema, args, tables, writers, chest, key_checked, attempt, lookup, row, result_context);
 
     close_writers(writers);
     ExecResetTupleTable(estate->es_tupleTable, false);

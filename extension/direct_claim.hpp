@@ -1,5 +1,5 @@
-// A claim of a chest that needs no key, written through the table access methods rather than by a SQL
-// statement (direct_claim.cpp says how and why).
+// A claim written through the table access methods rather than by SQL statements (direct_claim.cpp says
+// how and why).
 #pragma once
 
 #include "claim_result.hpp"
@@ -8,9 +8,8 @@
 namespace treasure {
 
 enum class DirectClaim {
-    done,            // `attempt` says what happened, as the claim statement's would
-    chest_needs_key, // nothing written: claim it with the statements, the player's wallet locked first
-    declined,        // nothing written: this transaction or schema is not one the direct path is written for
+    done,      // `attempt` says what happened, as the statements' would; when not_claimed, `lookup` is filled
+    declined,  // nothing written: this transaction or these tables are not what the direct path is written for
 };
 
 // treasure.direct_claims: whether claim_treasure() may use the direct path (on by default).  Off, every
@@ -18,9 +17,10 @@ enum class DirectClaim {
 extern bool direct_claims_enabled;
 void define_direct_claims_setting();
 
-// Claims the chest unless it needs a key or the direct path declines.  Runs inside the caller's SPI
-// connection (it does not use it) and, like a statement, in a new snapshot of its own.
+// Claims the chest unless the direct path declines.  key_checked: whether the player's keys were looked at
+// under the wallet's lock (as resolve_unclaimed() needs to know).  Runs inside the caller's SPI connection
+// (it does not use it) and, like the statements, in new snapshots of its own.
 DirectClaim claim_directly(const InstalledSchema &schema, const ClaimArgs &args, ChestState &chest,
-                           Attempt &attempt, ResultRow &row);
+                           bool &key_checked, Attempt &attempt, Lookup &lookup, ResultRow &row);
 
 }  // namespace treasure

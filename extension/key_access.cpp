@@ -1,0 +1,73 @@
+#include "key_access.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/tableam.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+}
+
+namespace treasure {
+
+Relation key_index(const WrittenTable &table, const AttrNumber *columns, int count)
+{
+    TupleDesc desc = RelationGetDescr(table.rel);
+    for (int i = 0; i < table.info->ri_NumIndices; i++) {
+        Relation index = table.info->ri_IndexRelationDescs[i];
+        const IndexInfo *index_info = table.info->ri_IndexRelationInfo[i];
+        const Form_pg_index form = index->rd_index;
+        if (!form->indisvalid || !form->indisunique || index_info->ii_Expressions != NIL ||
+            index_info->ii_Predicate != NIL || form->indnkeyatts != count)
+            continue;
+        bool matches = true;
+        for (int k = 0; k < count && matches; k++)
+            matches = form->indkey.values[k] == columns[k] &&
+                      index->rd_indcollation[k] == TupleDescAttr(desc, columns[k] - 1)->attcollation;
+        if (matches)
+            return index;
+    }
+    return nullptr;
+}
+
+bool fetch_by_key(Relation rel, Relation index, Snapshot snapshot, const Datum *values, TupleTableSlot *slot)
+{
+    const int count = index->rd_index->indnkeyatts;
+    ScanKeyData keys[INDEX_MAX_KEYS];
+    for (int k = 0; k < count; k++) {
+        const Oid type = index->rd_opcintype[k];
+        const Oid equality = get_opfamily_member(index->rd_opfamily[k], type, type, BTEqualStrategyNumber);
+        if (!OidIsValid(equality))
+            elog(ERROR, "treasure: no equality operator in the operator family of index \"%s\"",
+                 RelationGetRelationName(index));
+        ScanKeyEntryInitialize(&keys[k], 0, k + 1, BTEqualStrategyNumber, type, index->rd_indcollation[k],
+                               get_opcode(equality), values[k]);
+    }
+    IndexScanDesc scan = index_beginscan(rel, index, snapshot, count, 0);
+    index_rescan(scan, keys, count, nullptr, 0);
+    const bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
+    index_endscan(scan);
+    return found;
+}
+
+bool lock_newest_version(Relation rel, EState *estate, TupleTableSlot *slot, LockTupleMode mode)
+{
+    CHECK_FOR_INTERRUPTS();
+    ItemPointerData tid = slot->tts_tid;
+    TM_FailureData failure;
+    TM_Result result = table_tuple_lock(rel, &tid, estate->es_snapshot, slot, estate->es_output_cid, mode,
+                                        LockWaitBlock, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &failure);
+    switch (result) {
+    case TM_Ok:
+        return true;
+    case TM_Deleted:
+        return false;
+    default:
+        elog(ERROR, "treasure: unexpected result %d locking a row of \"%s\"", static_cast<int>(result),
+             RelationGetRelationName(rel));
+    }
+    return false;
+}
+
+}  // namespace treasure
