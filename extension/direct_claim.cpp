@@ -266,7 +266,8 @@ int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, 
         Datum key[] = {args.player_id, key_item};
         if (!fetch_by_key(inventories.rel, writers.inventory_key, estate->es_snapshot, key, inventories.existing) ||
             !lock_newest_version(inventories.rel, estate, inventories.existing,
-                                 upsert_lock_mode(inventories.rel, inventory_updated_columns, 1)))
+                                 upsert_lock_mode(inventories.rel, inventory_updated_columns, 1),
+                                 inventory_key_columns, key, 2))
             ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
                             errmsg("the key for this chest was consumed by a concurrent claim"),
                             errhint("Retry with the same request_id.")));
@@ -305,17 +306,21 @@ int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, 
     return balance;
 }
 
-// A chest that takes a key, as the statements claim it: the player's wallet row locked first (FOR NO KEY
-// UPDATE), which serialises the player's key-consuming claims, then a new snapshot, which sees every key
-// those claims spent, and in it the key.  False: no wallet (so no item, no key) or no key.
-bool lock_player_and_find_key(EState *estate, ClaimWriters &writers, const ClaimArgs &args, Datum key_item)
+// The first step of a claim of a chest that takes a key, as the statements take it (lock_player_statement):
+// the player's wallet row locked (FOR NO KEY UPDATE), which serialises the player's key-consuming claims.
+// False: no wallet (so no item, no key).
+bool lock_player(EState *estate, ClaimWriters &writers, const ClaimArgs &args)
 {
     TupleTableSlot *wallet = writers.wallets.existing;
     Datum player[] = {args.player_id};
-    if (!fetch_by_key(writers.wallets.rel, writers.wallet_key, estate->es_snapshot, player, wallet) ||
-        !lock_newest_version(writers.wallets.rel, estate, wallet, LockTupleNoKeyExclusive))
-        return false;
-    take_new_snapshot(estate);
+    return fetch_by_key(writers.wallets.rel, writers.wallet_key, estate->es_snapshot, player, wallet) &&
+           lock_newest_version(writers.wallets.rel, estate, wallet, LockTupleNoKeyExclusive, wallet_key_columns,
+                               player, 1);
+}
+
+// Whether the player holds the key, in the snapshot taken under the wallet's lock.
+bool holds_key(EState *estate, ClaimWriters &writers, const ClaimArgs &args, Datum key_item)
+{
     TupleTableSlot *inventory = writers.inventories.existing;
     Datum key[] = {args.player_id, key_item};
     if (!fetch_by_key(writers.inventories.rel, writers.inventory_key, estate->es_snapshot, key, inventory))
@@ -348,8 +353,16 @@ DirectClaim claim_in(EState *estate, const InstalledSchema &schema, const ClaimA
         return DirectClaim::done;
     }
     if (state.needs_key) {
+        // Then, like the statements' next one, a new snapshot (which sees every key the player's earlier
+        // claims spent, since they held the same lock) and the chest read again in it.
         key_checked = true;
-        if (!lock_player_and_find_key(estate, writers, args, key_item)) {
+        const bool has_wallet = lock_player(estate, writers, args);
+        take_new_snapshot(estate);
+        if (!read_chest(tables.chests, estate->es_snapshot, args, state, chest, key_item)) {
+            attempt = Attempt::unknown_chest;
+            return DirectClaim::done;
+        }
+        if (!state.is_open || (state.needs_key && (!has_wallet || !holds_key(estate, writers, args, key_item)))) {
             look_up(estate, writers, args, lookup, result_context);
             return DirectClaim::done;
         }

@@ -5,6 +5,7 @@ extern "C" {
 #include "access/relscan.h"
 #include "access/stratnum.h"
 #include "access/tableam.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 }
@@ -51,7 +52,8 @@ bool fetch_by_key(Relation rel, Relation index, Snapshot snapshot, const Datum *
     return found;
 }
 
-bool lock_newest_version(Relation rel, EState *estate, TupleTableSlot *slot, LockTupleMode mode)
+bool lock_newest_version(Relation rel, EState *estate, TupleTableSlot *slot, LockTupleMode mode,
+                         const AttrNumber *key_columns, const Datum *key_values, int key_count)
 {
     CHECK_FOR_INTERRUPTS();
     ItemPointerData tid = slot->tts_tid;
@@ -60,14 +62,24 @@ bool lock_newest_version(Relation rel, EState *estate, TupleTableSlot *slot, Loc
                                         LockWaitBlock, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &failure);
     switch (result) {
     case TM_Ok:
-        return true;
+        break;
     case TM_Deleted:
         return false;
     default:
         elog(ERROR, "treasure: unexpected result %d locking a row of \"%s\"", static_cast<int>(result),
              RelationGetRelationName(rel));
     }
-    return false;
+    // The key columns have deterministic equality (integers, text in the default collation: checked by
+    // claim_tables.cpp), so equal means the same bytes.
+    slot_getallattrs(slot);
+    for (int k = 0; k < key_count; k++) {
+        const Form_pg_attribute attribute = TupleDescAttr(slot->tts_tupleDescriptor, key_columns[k] - 1);
+        const int column = key_columns[k] - 1;
+        if (slot->tts_isnull[column] ||
+            !datumIsEqual(slot->tts_values[column], key_values[k], attribute->attbyval, attribute->attlen))
+            return false;
+    }
+    return true;
 }
 
 }  // namespace treasure

@@ -15,7 +15,10 @@ Relation key_index(const WrittenTable &table, const AttrNumber *columns, int cou
 bool fetch_by_key(Relation rel, Relation index, Snapshot snapshot, const Datum *values, TupleTableSlot *slot);
 
 // Locks the newest version of the row in `slot` (following updates made since it was read, as READ
-// COMMITTED's row locks do) and stores that version in `slot`.  False if the row was deleted meanwhile.
-bool lock_newest_version(Relation rel, EState *estate, TupleTableSlot *slot, LockTupleMode mode);
+// COMMITTED's row locks and updates do) and stores that version in `slot`.  False if the row was deleted
+// meanwhile or its newest version no longer has these key values (READ COMMITTED re-checks the WHERE
+// clause on it and skips it then).  key_columns: 1-based attribute numbers.
+bool lock_newest_version(Relation rel, EState *estate, TupleTableSlot *slot, LockTupleMode mode,
+                         const AttrNumber *key_columns, const Datum *key_values, int key_count);
 
 }  // namespace treasure
