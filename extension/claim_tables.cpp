@@ -1,6 +1,7 @@
 #include "claim_tables.hpp"
 
 extern "C" {
+#include "access/sysattr.h"
 #include "access/table.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
@@ -121,11 +122,21 @@ bool defaults_are_the_sequences(const InstalledSchema &schema, const ClaimTables
     return defaults_are_sequences;
 }
 
+// The chest is read by its primary key, which must be chest_id alone (the other tables' keys are checked
+// where their indexes are opened, key_access.cpp).
+bool keyed_by_chest_id(Relation chests)
+{
+    Bitmapset *key = RelationGetIndexAttrBitmap(chests, INDEX_ATTR_BITMAP_PRIMARY_KEY);
+    return bms_num_members(key) == 1 &&
+           bms_is_member(chests_chest_id + 1 - FirstLowInvalidHeapAttributeNumber, key);
+}
+
 }  // namespace
 
 bool open_claim_tables(const InstalledSchema &schema, ClaimTables &tables)
 {
     if (open_plain_table(schema.chests, AccessShareLock, chests_layout, tables.chests) == nullptr ||
+        !keyed_by_chest_id(tables.chests) ||
         open_plain_table(schema.claims, RowExclusiveLock, claims_layout, tables.claims) == nullptr ||
         open_plain_table(schema.wallets, RowExclusiveLock, wallets_layout, tables.wallets) == nullptr ||
         open_plain_table(schema.claim_events, RowExclusiveLock, events_layout, tables.claim_events) == nullptr ||
