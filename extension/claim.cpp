@@ -1,6 +1,6 @@
-// claim_treasure(): the SQL-callable hot path.  The statements and why they are correct are in
-// claim_statements.cpp; this file validates the arguments, strings the statements together and turns
-// what they found into the one result row.
+// claim_treasure(): the SQL-callable hot path.  It validates the arguments, claims through the direct path
+// (direct_claim.cpp) or, where that steps aside, through the statements (claim_statements.cpp, which also
+// says why the protocol is correct), and turns what they found into the one result row.
 #include "claim_statements.hpp"
 #include "direct_claim.hpp"
 #include "sql_function.hpp"

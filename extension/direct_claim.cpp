@@ -34,7 +34,6 @@ extern "C" {
 #include "access/genam.h"
 #include "access/xact.h"
 #include "commands/sequence.h"
-#include "common/int.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -45,20 +44,11 @@ extern "C" {
 namespace treasure {
 namespace {
 
-int64 add_bigint(int64 a, int64 b)
+// The counters' arithmetic is PostgreSQL's own operators' (int8pl, int4pl, int4mi), as in the statements,
+// so an overflow raises their error (22003).
+int64 plus(Datum counter, int64 amount)
 {
-    int64 sum;
-    if (pg_add_s64_overflow(a, b, &sum))
-        ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
-    return sum;
-}
-
-int32 add_integer(int32 a, int32 b)
-{
-    int32 sum;
-    if (pg_add_s32_overflow(a, b, &sum))
-        ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("integer out of range")));
-    return sum;
+    return DatumGetInt64(DirectFunctionCall2(int8pl, counter, Int64GetDatum(amount)));
 }
 
 // What a claim reads of its chest.  `item` points into the EState's memory; (Datum) 0 when none.
@@ -175,6 +165,34 @@ Datum copy_to(MemoryContext context, Datum value, bool isnull)
     return copy;
 }
 
+// Adds the claim in `claim` to what the lookup found, with its event's balance_after.
+void add_found_claim(ClaimWriters &writers, Snapshot snapshot, const ClaimArgs &args, TupleTableSlot *claim,
+                     Lookup &lookup, MemoryContext result_context)
+{
+    slot_getallattrs(claim);
+    FoundClaim &found = lookup.claims[lookup.found++];
+    found.same_request =
+        DatumGetBool(DirectFunctionCall2(uuid_eq, claim->tts_values[claims_request_id], args.request_id));
+    found.same_chest = DatumGetInt64(claim->tts_values[claims_player_id]) == DatumGetInt64(args.player_id) &&
+                       DatumGetInt64(claim->tts_values[claims_chest_id]) == DatumGetInt64(args.chest_id);
+    found.claim_id = claim->tts_values[claims_claim_id];
+    found.coins_awarded = claim->tts_values[claims_coins_awarded];
+    found.item_awarded_null = claim->tts_isnull[claims_item_awarded];
+    found.item_awarded = copy_to(result_context, claim->tts_values[claims_item_awarded], found.item_awarded_null);
+    found.item_qty = claim->tts_values[claims_item_qty];
+    found.item_qty_null = claim->tts_isnull[claims_item_qty];
+    found.key_used_null = claim->tts_isnull[claims_key_used];
+    found.key_used = copy_to(result_context, claim->tts_values[claims_key_used], found.key_used_null);
+    found.claimed_at = claim->tts_values[claims_claimed_at];
+    TupleTableSlot *event = writers.claim_events.existing;
+    Datum event_key[] = {claim->tts_values[claims_player_id], found.claim_id};
+    found.balance_after_null = !fetch_by_key(writers.claim_events.rel, writers.event_key, snapshot, event_key, event);
+    if (!found.balance_after_null) {
+        slot_getallattrs(event);
+        found.balance_after = event->tts_values[events_balance_after];
+    }
+}
+
 // What the lookup statement finds, in a new snapshot: the player's balance and the claims bound to this
 // request_id or to this player and chest, each with its event's balance_after.
 void look_up(EState *estate, ClaimWriters &writers, const ClaimArgs &args, Lookup &lookup,
@@ -190,43 +208,18 @@ void look_up(EState *estate, ClaimWriters &writers, const ClaimArgs &args, Looku
         lookup.current_balance = wallet->tts_values[wallets_balance];
     }
 
+    // The claim bound to this request_id, then this player's claim of this chest unless it is the same one.
     lookup.found = 0;
     Datum request[] = {args.request_id};
     Datum player_and_chest[] = {args.player_id, args.chest_id};
     TupleTableSlot *claim = writers.claims.existing;
-    TupleTableSlot *event = writers.claim_events.existing;
-    for (int by_request = 1; by_request >= 0; by_request--) {
-        const bool found = by_request ? fetch_by_key(writers.claims.rel, writers.claim_request, snapshot, request, claim)
-                                      : fetch_by_key(writers.claims.rel, writers.claim_chest, snapshot,
-                                                     player_and_chest, claim);
-        if (!found)
-            continue;
+    if (fetch_by_key(writers.claims.rel, writers.claim_request, snapshot, request, claim))
+        add_found_claim(writers, snapshot, args, claim, lookup, result_context);
+    if (fetch_by_key(writers.claims.rel, writers.claim_chest, snapshot, player_and_chest, claim)) {
         slot_getallattrs(claim);
-        const Datum claim_id = claim->tts_values[claims_claim_id];
-        if (!by_request && lookup.found == 1 && DatumGetInt64(lookup.claims[0].claim_id) == DatumGetInt64(claim_id))
-            continue;  // the claim found by its request_id is this player's claim of this chest
-        FoundClaim &found_claim = lookup.claims[lookup.found++];
-        found_claim.same_request = DatumGetBool(DirectFunctionCall2(uuid_eq, claim->tts_values[claims_request_id],
-                                                                    args.request_id));
-        found_claim.same_chest = DatumGetInt64(claim->tts_values[claims_player_id]) == DatumGetInt64(args.player_id) &&
-                                 DatumGetInt64(claim->tts_values[claims_chest_id]) == DatumGetInt64(args.chest_id);
-        found_claim.claim_id = claim_id;
-        found_claim.coins_awarded = claim->tts_values[claims_coins_awarded];
-        found_claim.item_awarded_null = claim->tts_isnull[claims_item_awarded];
-        found_claim.item_awarded = copy_to(result_context, claim->tts_values[claims_item_awarded],
-                                           found_claim.item_awarded_null);
-        found_claim.item_qty = claim->tts_values[claims_item_qty];
-        found_claim.item_qty_null = claim->tts_isnull[claims_item_qty];
-        found_claim.key_used_null = claim->tts_isnull[claims_key_used];
-        found_claim.key_used = copy_to(result_context, claim->tts_values[claims_key_used], found_claim.key_used_null);
-        found_claim.claimed_at = claim->tts_values[claims_claimed_at];
-        Datum event_key[] = {claim->tts_values[claims_player_id], claim_id};
-        found_claim.balance_after_null =
-            !fetch_by_key(writers.claim_events.rel, writers.event_key, snapshot, event_key, event);
-        if (!found_claim.balance_after_null) {
-            slot_getallattrs(event);
-            found_claim.balance_after = event->tts_values[events_balance_after];
-        }
+        if (lookup.found == 0 ||
+            DatumGetInt64(lookup.claims[0].claim_id) != DatumGetInt64(claim->tts_values[claims_claim_id]))
+            add_found_claim(writers, snapshot, args, claim, lookup, result_context);
     }
 }
 
@@ -246,13 +239,11 @@ int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, 
     int64 balance = chest.coins;
     upsert(wallets, estate, writers.wallet_arbiters, upsert_lock_mode(wallets.rel, wallet_updated_columns, 4),
            [&](TupleTableSlot *wallet) {
-               balance = add_bigint(DatumGetInt64(wallet->tts_values[wallets_balance]), chest.coins);
+               balance = plus(wallet->tts_values[wallets_balance], chest.coins);
                set_column(wallet, wallets_balance, Int64GetDatum(balance));
-               set_column(wallet, wallets_claims,
-                          Int64GetDatum(add_bigint(DatumGetInt64(wallet->tts_values[wallets_claims]), 1)));
+               set_column(wallet, wallets_claims, Int64GetDatum(plus(wallet->tts_values[wallets_claims], 1)));
                set_column(wallet, wallets_coins_awarded,
-                          Int64GetDatum(
-                              add_bigint(DatumGetInt64(wallet->tts_values[wallets_coins_awarded]), chest.coins)));
+                          Int64GetDatum(plus(wallet->tts_values[wallets_coins_awarded], chest.coins)));
                if (wallet->tts_isnull[wallets_last_claim_at] ||
                    DatumGetTimestampTz(wallet->tts_values[wallets_last_claim_at]) < now)
                    set_column(wallet, wallets_last_claim_at, TimestampTzGetDatum(now));
@@ -273,7 +264,7 @@ int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, 
                             errhint("Retry with the same request_id.")));
         begin_update(inventories);
         set_column(inventories.updated, inventories_qty,
-                   Int32GetDatum(add_integer(DatumGetInt32(inventories.updated->tts_values[inventories_qty]), -1)));
+                   DirectFunctionCall2(int4mi, inventories.updated->tts_values[inventories_qty], Int32GetDatum(1)));
         write_update(inventories, estate);
     }
 
@@ -299,8 +290,8 @@ int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, 
         upsert(inventories, estate, writers.inventory_arbiters,
                upsert_lock_mode(inventories.rel, inventory_updated_columns, 1), [&](TupleTableSlot *inventory) {
                    set_column(inventory, inventories_qty,
-                              Int32GetDatum(add_integer(DatumGetInt32(inventory->tts_values[inventories_qty]),
-                                                        chest.item_qty)));
+                              DirectFunctionCall2(int4pl, inventory->tts_values[inventories_qty],
+                                                  Int32GetDatum(chest.item_qty)));
                });
     }
     return balance;

@@ -55,20 +55,10 @@ bool fetch_by_key(Relation rel, Relation index, Snapshot snapshot, const Datum *
 bool lock_newest_version(Relation rel, EState *estate, TupleTableSlot *slot, LockTupleMode mode,
                          const AttrNumber *key_columns, const Datum *key_values, int key_count)
 {
-    CHECK_FOR_INTERRUPTS();
     ItemPointerData tid = slot->tts_tid;
-    TM_FailureData failure;
-    TM_Result result = table_tuple_lock(rel, &tid, estate->es_snapshot, slot, estate->es_output_cid, mode,
-                                        LockWaitBlock, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &failure);
-    switch (result) {
-    case TM_Ok:
-        break;
-    case TM_Deleted:
+    // With TUPLE_LOCK_FLAG_FIND_LAST_VERSION a concurrent update is followed, so only a deletion fails.
+    if (lock_row(rel, &tid, estate, slot, mode, TUPLE_LOCK_FLAG_FIND_LAST_VERSION) != TM_Ok)
         return false;
-    default:
-        elog(ERROR, "treasure: unexpected result %d locking a row of \"%s\"", static_cast<int>(result),
-             RelationGetRelationName(rel));
-    }
     // The key columns have deterministic equality (integers, text in the default collation: checked by
     // claim_tables.cpp), so equal means the same bytes.
     slot_getallattrs(slot);

@@ -107,24 +107,24 @@ bool insert_unless_conflict(WrittenTable &table, EState *estate, List *arbiters,
     }
 }
 
-bool lock_conflicting_row(WrittenTable &table, EState *estate, ItemPointer conflict, LockTupleMode mode)
+TM_Result lock_row(Relation rel, ItemPointer tid, EState *estate, TupleTableSlot *slot, LockTupleMode mode,
+                   uint8 flags)
 {
     CHECK_FOR_INTERRUPTS();
     TM_FailureData failure;
-    TM_Result result = table_tuple_lock(table.rel, conflict, estate->es_snapshot, table.existing,
-                                        estate->es_output_cid, mode, LockWaitBlock, 0, &failure);
-    switch (result) {
-    case TM_Ok:
-        return true;
-    case TM_Updated:
-    case TM_Deleted:
-        ExecClearTuple(table.existing);
-        return false;
-    default:
-        // TM_Invisible and TM_SelfModified mean a row this command wrote, and every claim is a command of its own.
+    TM_Result result = table_tuple_lock(rel, tid, estate->es_snapshot, slot, estate->es_output_cid, mode,
+                                        LockWaitBlock, flags, &failure);
+    if (result != TM_Ok && result != TM_Updated && result != TM_Deleted)
         elog(ERROR, "treasure: unexpected result %d locking a row of \"%s\"", static_cast<int>(result),
-             RelationGetRelationName(table.rel));
-    }
+             RelationGetRelationName(rel));
+    return result;
+}
+
+bool lock_conflicting_row(WrittenTable &table, EState *estate, ItemPointer conflict, LockTupleMode mode)
+{
+    if (lock_row(table.rel, conflict, estate, table.existing, mode, 0) == TM_Ok)
+        return true;
+    ExecClearTuple(table.existing);
     return false;
 }
 

@@ -7,6 +7,7 @@
 #include "postgres.hpp"
 
 extern "C" {
+#include "access/tableam.h"
 #include "executor/executor.h"
 #include "nodes/lockoptions.h"
 }
@@ -47,6 +48,12 @@ LockTupleMode upsert_lock_mode(Relation rel, const AttrNumber *updated_columns, 
 // checks table.row's constraints, then inserts it unless an arbiter index holds a conflicting row, which is
 // waited for while its inserter is in progress.  Returns false, with that row's TID, when one exists.
 bool insert_unless_conflict(WrittenTable &table, EState *estate, List *arbiters, ItemPointer conflict);
+
+// Locks the row at *tid into `slot` in this claim's command (flags: table_tuple_lock's, e.g. to follow
+// updates to the newest version).  Returns TM_Ok, TM_Updated or TM_Deleted; anything else is an ERROR:
+// TM_Invisible and TM_SelfModified mean a row this command wrote, and every claim is a command of its own.
+TM_Result lock_row(Relation rel, ItemPointer tid, EState *estate, TupleTableSlot *slot, LockTupleMode mode,
+                   uint8 flags);
 
 // Locks the conflicting row an insertion found, as ON CONFLICT DO UPDATE does.  False when it was updated or
 // deleted since: the caller starts over.
