@@ -65,7 +65,7 @@ Relation open_plain_table(Oid relid, LOCKMODE lock, const Column (&layout)[colum
     opened = OidIsValid(relid) ? try_table_open(relid, lock) : nullptr;
     Relation rel = opened;
     if (rel == nullptr || rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition ||
-        rel->trigdesc != nullptr || rel->rd_rel->relhasrules || rel->rd_rel->relrowsecurity ||
+        rel->trigdesc != nullptr || rel->rd_rules != nullptr || rel->rd_rel->relrowsecurity ||
         !OidIsValid(RelationGetPrimaryKeyIndex(rel)) || !has_layout(rel, layout))
         return nullptr;
     return rel;

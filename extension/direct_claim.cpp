@@ -44,6 +44,10 @@ extern "C" {
 namespace treasure {
 namespace {
 
+// What treasure.last_claim_path shows: "direct" once the direct path has taken a claim on (it no longer
+// declines after that), "statements" when it declined or is off.
+const char *last_claim_path = "none";
+
 // The counters' arithmetic is PostgreSQL's own operators' (int8pl, int4pl, int4mi), as in the statements,
 // so an overflow raises their error (22003).
 int64 plus(Datum counter, int64 amount)
@@ -337,6 +341,7 @@ DirectClaim claim_in(EState *estate, const InstalledSchema &schema, const ClaimA
         return DirectClaim::declined;
     if (!open_writers(estate, tables, writers))
         return DirectClaim::declined;
+    last_claim_path = "direct";
 
     attempt = Attempt::not_claimed;
     if (!state.is_open) {
@@ -404,18 +409,37 @@ DirectClaim claim_in(EState *estate, const InstalledSchema &schema, const ClaimA
 
 bool direct_claims_enabled = true;
 
+namespace {
+
+char *last_claim_path_setting = nullptr;
+
+const char *show_last_claim_path()
+{
+    return last_claim_path;
+}
+
+}  // namespace
+
 void define_direct_claims_setting()
 {
     DefineCustomBoolVariable("treasure.direct_claims",
                              "Lets claim_treasure() write claims through the table access methods instead of its statements.",
                              "Off, every claim runs the claim statements (the same rows, more CPU per claim).",
                              &direct_claims_enabled, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("treasure.last_claim_path",
+                               "Which path wrote this session's last claim: direct, statements, or none yet.",
+                               "Read-only.  statements while treasure.direct_claims is on means the direct path "
+                               "declined that claim (see extension/claim_tables.hpp for when it does).",
+                               &last_claim_path_setting, "none", PGC_INTERNAL,
+                               GUC_NO_RESET_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE, nullptr, nullptr,
+                               show_last_claim_path);
     MarkGUCPrefixReserved("treasure");
 }
 
 DirectClaim claim_directly(const InstalledSchema &schema, const ClaimArgs &args, ChestState &chest,
                            bool &key_checked, Attempt &attempt, Lookup &lookup, ResultRow &row)
 {
+    last_claim_path = "statements";  // until the direct path takes the claim on
     if (!direct_claims_enabled || schema.storage != AnalyticsStorage::wallet_row || IsolationUsesXactSnapshot() ||
         XactReadOnly || IsInParallelMode())
         return DirectClaim::declined;

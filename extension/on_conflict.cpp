@@ -1,5 +1,7 @@
 #include "on_conflict.hpp"
 
+#include "prepared_checks.hpp"
+
 extern "C" {
 #include "access/sysattr.h"
 #include "access/tableam.h"
@@ -16,6 +18,7 @@ WrittenTable open_written_table(EState *estate, Relation rel, bool speculative)
     table.rel = rel;
     table.info = makeNode(ResultRelInfo);
     InitResultRelInfo(table.info, rel, 0, nullptr, 0);
+    use_prepared_checks(table.info);
     ExecOpenIndices(table.info, speculative);
     const TupleTableSlotOps *slot_ops = table_slot_callbacks(rel);
     table.row = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), slot_ops);
