@@ -81,7 +81,8 @@ cat <<MD
 
 Measured from each transaction's scheduled start (a late start counts against the system); the first
 ${latency_warmup:-1} s of each run are a warm-up and not counted (new connections preparing their statements). Rate = the given
-percentage of claim_treasure()'s best TPS in section 1 with the same commit mode; the peers get the same rate,
+percentage of claim_treasure()'s TPS in section 1 with the same commit mode and as many clients as these runs
+have connections (${latency_clients:-8}); the peers get the same rate,
 and so does the bare single-row UPDATE: the floor that this machine's commit (WAL flush) and client round trip
 set for any durable transaction.
 
