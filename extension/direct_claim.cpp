@@ -29,6 +29,7 @@
 #include "claim_tables.hpp"
 #include "key_access.hpp"
 #include "on_conflict.hpp"
+#include "prepared_checks.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -282,6 +283,7 @@ int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, 
     set_column(events.row, events_balance_after, Int64GetDatum(balance));
     set_column(events.row, events_occurred_at, TimestampTzGetDatum(now));
     store_row(events.row);
+    use_prepared_checks(events.info);
     ExecSimpleRelationInsert(events.info, estate, events.row);
 
     if (chest.item != (Datum) 0) {
@@ -456,8 +458,10 @@ DirectClaim claim_directly(const InstalledSchema &schema, const ClaimArgs &args,
 
     ClaimTables tables = {nullptr, nullptr, nullptr, nullptr, nullptr};
     ClaimWriters writers = {};
+    claim_begins();
     DirectClaim outcome =
         claim_in(estate, schema, args, tables, writers, chest, key_checked, attempt, lookup, row, result_context);
+    claim_done();
 
     close_writers(writers);
     ExecResetTupleTable(estate->es_tupleTable, false);

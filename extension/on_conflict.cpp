@@ -18,7 +18,6 @@ WrittenTable open_written_table(EState *estate, Relation rel, bool speculative)
     table.rel = rel;
     table.info = makeNode(ResultRelInfo);
     InitResultRelInfo(table.info, rel, 0, nullptr, 0);
-    use_prepared_checks(table.info);
     ExecOpenIndices(table.info, speculative);
     const TupleTableSlotOps *slot_ops = table_slot_callbacks(rel);
     table.row = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), slot_ops);
@@ -89,8 +88,10 @@ LockTupleMode upsert_lock_mode(Relation rel, const AttrNumber *updated_columns, 
 
 bool insert_unless_conflict(WrittenTable &table, EState *estate, List *arbiters, ItemPointer conflict)
 {
-    if (table.rel->rd_att->constr != nullptr)
+    if (table.rel->rd_att->constr != nullptr) {
+        use_prepared_checks(table.info);
         ExecConstraints(table.info, table.row, estate);
+    }
     for (;;) {
         CHECK_FOR_INTERRUPTS();
         if (!ExecCheckIndexConstraints(table.info, table.row, estate, conflict, arbiters))
@@ -142,6 +143,7 @@ void begin_update(WrittenTable &table)
 void write_update(WrittenTable &table, EState *estate)
 {
     store_row(table.updated);
+    use_prepared_checks(table.info);
     ExecSimpleRelationUpdate(table.info, estate, nullptr, table.existing, table.updated);
 }
 

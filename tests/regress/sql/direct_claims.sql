@@ -189,6 +189,32 @@ ALTER TABLE treasure.wallets DROP CONSTRAINT balance_limit;
 DROP FUNCTION public.balance_limit();
 SELECT pg_temp.player(20);
 
+-- CHECKs that the direct path leaves ExecConstraints to prepare on every claim, as the statements do: one
+-- that reads the whole row, and one that calls a PL/pgSQL function.  A claim that breaks one, caught here by a
+-- subtransaction, leaves the next claim of the session unharmed.
+CREATE FUNCTION public.small_enough(balance bigint) RETURNS boolean LANGUAGE plpgsql IMMUTABLE
+  AS $$ BEGIN RETURN balance < 100; END $$;
+ALTER TABLE treasure.wallets ADD CONSTRAINT small_enough CHECK (public.small_enough(balance)) NOT VALID,
+                             ADD CONSTRAINT any_row CHECK (wallets IS DISTINCT FROM NULL);
+SELECT status, balance FROM claim_treasure(21, 1, '00000000-0000-0000-0000-00000000d331');
+SELECT pg_temp.took('direct');
+SELECT status, balance FROM claim_treasure(21, 5, '00000000-0000-0000-0000-00000000d335');
+SELECT pg_temp.error_of($$SELECT claim_treasure(21, 6, '00000000-0000-0000-0000-00000000d336')$$);
+SELECT pg_temp.took('direct');
+SELECT status, balance FROM claim_treasure(21, 3, '00000000-0000-0000-0000-00000000d333');
+ALTER TABLE treasure.wallets DROP CONSTRAINT small_enough, DROP CONSTRAINT any_row;
+DROP FUNCTION public.small_enough(bigint);
+SELECT pg_temp.player(21);
+
+-- A CHECK that cannot be prepared (1 / 0 is folded when it is) fails the claims that write a wallet, but not
+-- a refused one, which checks nothing.
+ALTER TABLE treasure.wallets ADD CONSTRAINT broken CHECK (balance > 1 / 0) NOT VALID;
+SELECT status, replayed, balance FROM claim_treasure(1, 1, '00000000-0000-0000-0000-00000000d340');
+SELECT pg_temp.took('direct');
+SELECT pg_temp.error_of($$SELECT claim_treasure(22, 1, '00000000-0000-0000-0000-00000000d341')$$);
+ALTER TABLE treasure.wallets DROP CONSTRAINT broken;
+SELECT pg_temp.player(22);
+
 -- A unique index someone adds is no arbiter: the wallet is upserted ON CONFLICT (player_id), as by the
 -- statements, so a new wallet that breaks the other index is an error (23505), not an update of another
 -- player's wallet.
