@@ -459,9 +459,17 @@ DirectClaim claim_directly(const InstalledSchema &schema, const ClaimArgs &args,
     ClaimTables tables = {nullptr, nullptr, nullptr, nullptr, nullptr};
     ClaimWriters writers = {};
     claim_begins();
-    DirectClaim outcome =
-        claim_in(estate, schema, args, tables, writers, chest, key_checked, attempt, lookup, row, result_context);
-    claim_done();
+    volatile DirectClaim outcome = DirectClaim::declined;
+    PG_TRY();
+    {
+        outcome =
+            claim_in(estate, schema, args, tables, writers, chest, key_checked, attempt, lookup, row, result_context);
+    }
+    PG_FINALLY();
+    {
+        claim_done();
+    }
+    PG_END_TRY();
 
     close_writers(writers);
     ExecResetTupleTable(estate->es_tupleTable, false);

@@ -160,12 +160,15 @@ ExprState **prepare(Relation rel, int count)
     }
     if (checks_context == nullptr)
         checks_context = AllocSetContextCreate(CacheMemoryContext, "treasure prepared checks", ALLOCSET_SMALL_SIZES);
-    holds_unused_memory = true;  // until the entry is recorded: an error here leaves garbage
+    // Planning above may have run user code (constant folding), even a claim; from here on nothing does.
+    const bool unused_before = holds_unused_memory;
+    holds_unused_memory = true;  // until the caller records the entry: an error here leaves garbage
     MemoryContext caller_context = MemoryContextSwitchTo(checks_context);
     ExprState **exprs = static_cast<ExprState **>(palloc(count * sizeof(ExprState *)));
     for (int i = 0; i < count; i++)
         exprs[i] = ExecInitExpr(static_cast<Expr *>(copyObjectImpl(planned[i])), nullptr);
     MemoryContextSwitchTo(caller_context);
+    holds_unused_memory = unused_before;
     return exprs;
 }
 
@@ -187,15 +190,17 @@ void use_prepared_checks(ResultRelInfo *info)
     if (info->ri_ConstraintExprs != nullptr || constraints == nullptr || constraints->num_check == 0 ||
         constraints->num_check != rel->rd_rel->relchecks)
         return;
+    // An ExprState cannot be evaluated while it is being evaluated: a claim made from inside another claim
+    // (a CHECK's function, or a type's support function, may be user code) leaves its checks to ExecRelCheck.
+    if (claims_running > 1)
+        return;
     const Oid relid = RelationGetRelid(rel);
     const Oid user = GetUserId();
     PreparedChecks *entry = entry_of(relid);
     if (entry == nullptr || entry->epoch != current_epoch || entry->user != user ||
         entry->count != constraints->num_check) {
-        const bool unused_before = holds_unused_memory || (entry != nullptr && entry->exprs != nullptr);
         const uint64 epoch = current_epoch;  // an invalidation during prepare() stales the result
         ExprState **exprs = prepare(rel, constraints->num_check);
-        holds_unused_memory = unused_before;
         // Look again: preparing may have run a function that claimed, and so filled the cache.
         entry = entry_of(relid);
         if (entry == nullptr) {

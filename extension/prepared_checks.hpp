@@ -4,9 +4,10 @@
 //
 // Only expressions that are safe to evaluate again and again from one ExprState are kept: columns of the
 // row, constants and calls of PostgreSQL's own immutable internal functions and operators (after SQL
-// functions are inlined and immutable calls folded, as the executor prepares them).  Those have no state
-// tied to one statement, cannot run queries or call claim_treasure() again, and need no privilege but
-// EXECUTE, which PostgreSQL checks once per preparation as well.  Any other CHECK is left to ExecRelCheck.
+// functions are inlined and immutable calls folded, as the executor prepares them).  Those keep no state
+// in a statement's memory, and need no privilege but EXECUTE, checked again after any change to functions
+// or roles.  Any other CHECK is left to ExecRelCheck, and so are the checks of a claim made while another
+// claim of the backend is running (a type's support function called by a built-in may be user code).
 #pragma once
 
 #include "postgres.hpp"
@@ -22,8 +23,8 @@ namespace treasure {
 // the row is checked, as ExecRelCheck prepares lazily.  They stay valid until the end of the transaction.
 void use_prepared_checks(ResultRelInfo *info);
 
-// Bracket one claim.  Stale expressions are freed when a claim begins and no other is running; an error
-// skips claim_done, and then they are freed at the end of the transaction.
+// Bracket one claim (claim_done also when it fails).  Stale expressions are freed when a claim begins and no
+// other is running, and at the end of the transaction.
 void claim_begins();
 void claim_done();
 
