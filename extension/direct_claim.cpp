@@ -46,8 +46,14 @@ namespace treasure {
 namespace {
 
 // What treasure.last_claim_path shows: "direct" once the direct path has taken a claim on (it no longer
-// declines after that), "statements" when it declined or is off.
+// declines after that), "statements" when it declined or is off.  The setting's own variable is never read.
 const char *last_claim_path = "none";
+char *last_claim_path_setting = nullptr;
+
+const char *show_last_claim_path()
+{
+    return last_claim_path;
+}
 
 // The counters' arithmetic is PostgreSQL's own operators' (int8pl, int4pl, int4mi), as in the statements,
 // so an overflow raises their error (22003).
@@ -410,17 +416,6 @@ DirectClaim claim_in(EState *estate, const InstalledSchema &schema, const ClaimA
 }  // namespace
 
 bool direct_claims_enabled = true;
-
-namespace {
-
-char *last_claim_path_setting = nullptr;
-
-const char *show_last_claim_path()
-{
-    return last_claim_path;
-}
-
-}  // namespace
 
 void define_direct_claims_setting()
 {

@@ -40,17 +40,17 @@ MemoryContext checks_context = nullptr;
 bool holds_unused_memory = false;  // replaced entries
 int claims_running = 0;
 
-bool is_cached_relation(Oid relid)
+PreparedChecks *entry_of(Oid relid)
 {
     for (int i = 0; i < prepared_count; i++)
         if (prepared[i].relid == relid)
-            return true;
-    return false;
+            return &prepared[i];
+    return nullptr;
 }
 
 void make_stale(Datum, Oid relid)
 {
-    if (!OidIsValid(relid) || is_cached_relation(relid))
+    if (!OidIsValid(relid) || entry_of(relid) != nullptr)
         current_epoch++;
 }
 
@@ -79,7 +79,6 @@ void at_transaction_end(XactEvent event, void *)
 {
     if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PARALLEL_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
         return;
-    claims_running = 0;
     if (is_stale())
         release_stale_checks();
 }
@@ -172,14 +171,6 @@ ExprState **prepare(Relation rel, int count)
     return exprs;
 }
 
-PreparedChecks *entry_of(Oid relid)
-{
-    for (int i = 0; i < prepared_count; i++)
-        if (prepared[i].relid == relid)
-            return &prepared[i];
-    return nullptr;
-}
-
 }  // namespace
 
 void use_prepared_checks(ResultRelInfo *info)
@@ -226,8 +217,7 @@ void claim_begins()
 
 void claim_done()
 {
-    if (claims_running > 0)
-        claims_running--;
+    claims_running--;
 }
 
 void watch_for_stale_checks()

@@ -4,15 +4,7 @@
 TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events,
          treasure.item_grants RESTART IDENTITY;
 
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\i tests/regress/include/error_of.sql
 
 SELECT treasure.put_chest(1, 10, 'rope', 3, 'lockpick', '2030-01-01 00:00+00', '2030-02-01 00:00+00');
 SELECT * FROM treasure.chests;

@@ -4,16 +4,7 @@
 TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events,
          treasure.item_grants RESTART IDENTITY;
 
--- Runs a statement and shows its SQLSTATE and message instead of aborting the script.
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\i tests/regress/include/error_of.sql
 
 CREATE FUNCTION pg_temp.ledger() RETURNS text
 LANGUAGE sql AS $$

@@ -5,15 +5,7 @@
 TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events,
          treasure.item_grants RESTART IDENTITY;
 
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\i tests/regress/include/error_of.sql
 
 -- Every table a claim writes, as one line per player.
 CREATE FUNCTION pg_temp.player(player bigint) RETURNS text
