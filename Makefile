@@ -20,9 +20,20 @@ ISOLATION_OPTS = --inputdir=tests/isolation --outputdir=tests/isolation/output -
 
 EXTRA_CLEAN = $(DATA_built) tests/regress/output tests/isolation/output
 
+# pg_config on PATH picks the server to build for; Debian's PostgreSQL 15 only when none is on PATH.
+PG_CONFIG ?= $(if $(shell command -v pg_config 2>/dev/null),pg_config,/usr/lib/postgresql/15/bin/pg_config)
+
 # C++17 inside the server.  PostgreSQL's headers are a system include so their warnings stay out of ours.
-PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PG_CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-missing-field-initializers -MMD -MP
+# make TREASURE_WERROR=1 (what make test builds): the extension's own warnings are errors.
+ifeq ($(TREASURE_WERROR),1)
+PG_CXXFLAGS += -Werror
+endif
+# make TREASURE_DIRECT=0: the statements-only build every PostgreSQL major other than the verified ones gets
+# (extension/pg_compat.hpp); make test builds and tests it on 15 as well.
+ifeq ($(TREASURE_DIRECT),0)
+PG_CPPFLAGS += -DTREASURE_DIRECT_PATH=0
+endif
 PG_CPPFLAGS += -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 SHLIB_LINK  += -lstdc++
 # No LLVM bitcode: the JIT cannot inline through SPI anyway, and it would need clang to accept our C++ flags.
