@@ -1,7 +1,9 @@
 # treasure: the PostgreSQL extension (PGXS) and its C++ client shim.
-#   make / make install      build and install the extension (and the client programs)
-#   make installcheck        pg_regress + isolation suites against a running server (PGHOST/PGPORT/PGUSER)
-#   make demo / make test    the README's two commands: install packages, build, throwaway cluster, run, clean up
+#   make / make install               the extension only: PGXS and the server headers, nothing else
+#   make client / make install-client the client shim: treasure, treasure-gateway, treasure-saga (src/client.mk)
+#   make installcheck                 pg_regress + isolation suites against a running server (PGHOST/PGPORT/PGUSER)
+#   make demo / make test             the README's two commands: install packages, build and install both,
+#                                     throwaway cluster, run, clean up
 
 EXTENSION  = treasure treasure_router
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" treasure.control)
@@ -64,11 +66,10 @@ test:
 format:
 	clang-format -i extension/*.cpp extension/*.hpp
 
-# The client shim (library, treasure CLI, treasure-gateway) has its own rules, kept apart from PGXS's flags.
+# The client shim (library, treasure CLI, treasure-gateway, treasure-saga) has its own targets and flags,
+# apart from PGXS's; `make clean` removes its build/ directory too.
 include src/client.mk
 include tests/faults/faults.mk
-all: client
-install: install-client
 clean: clean-client
 
 # Benchmarks (make bench, make bench-quick) keep their rules beside them.

@@ -3,7 +3,7 @@
 # compares are measured side by side.  `make bench` runs `full` (<= 10 min on 2 cores) and writes bench/RESULTS.md
 # and bench/latency.png; `make bench-quick` runs `quick` (<= 1 min) into /tmp/treasure-bench-quick/.
 # Starts and removes its own cluster, unless BENCH_USE_CLUSTER=1 with PGHOST/PGPORT/PGUSER naming a running one
-# (scripts/test.d/bench.sh); then it leaves that cluster's settings alone.
+# (scripts/test.sh, suite bench-quick); then it leaves that cluster's settings alone.
 # Fails only when a benchmark is broken (a program fails, a run reports no figure), never on a number.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -2,8 +2,15 @@
 # throwaway PostgreSQL cluster in a temporary directory (unix socket only, so no port can clash).
 # Source it; it defines functions and sets no traps of its own.
 
-PG_BIN=/usr/lib/postgresql/15/bin
-export PG_CONFIG=$PG_BIN/pg_config
+# The server to build for and run: pg_config on PATH (Debian's postgresql-common forwards it to the newest
+# server installed), Debian's PostgreSQL 15 only when there is none yet.  find_server runs again once the
+# packages are in.
+find_server() {
+  PG_CONFIG=$(command -v pg_config || echo /usr/lib/postgresql/15/bin/pg_config)
+  PG_BIN=$("$PG_CONFIG" --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+  export PG_CONFIG PG_BIN
+}
+[ -n "${PG_CONFIG:-}" ] && PG_BIN=$("$PG_CONFIG" --bindir) || find_server
 
 # Debian packages and why: the server and its headers (the extension), pgTAP and pg_prove (SQL tests),
 # libpqxx (client shim), cpp-httplib + nlohmann-json + CLI11 (gateway and CLI), prometheus-cpp (metrics),
@@ -29,14 +36,16 @@ install_packages() {
   if [ ${#missing[@]} -gt 0 ]; then
     echo "==> installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || return 1
+    find_server
   fi
 }
 
+# build_and_install: the extension (its own warnings are errors) and the client programs, built and installed.
 build_and_install() {
   echo "==> building and installing the extension and the client"
-  make -s all PG_CONFIG="$PG_CONFIG" >/dev/null
-  as_root make -s install PG_CONFIG="$PG_CONFIG" >/dev/null
+  make -s -j2 all client PG_CONFIG="$PG_CONFIG" TREASURE_WERROR=1 >/dev/null &&
+    as_root make -s install install-client PG_CONFIG="$PG_CONFIG" TREASURE_WERROR=1 >/dev/null
 }
 
 # PostgreSQL refuses to run as root: as root the cluster belongs to the 'postgres' user.

@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
 # `make test`: install what is missing, build, start a throwaway cluster, run every suite, clean up.
-# Exits non-zero when any suite fails; the cluster is removed whatever happens.
+# Exits non-zero when any suite fails; clusters and scratch directories are removed whatever happens.
+#
+# Every suite is one line of the list at the bottom: its name and the runner it calls.  The SQL suites
+# (regress, isolation, pgTAP) run three times: the default build (direct path), the same build with every
+# claim through the statements (treasure.direct_claims = off), and the statements-only build that PostgreSQL
+# majors other than the verified ones get (make TREASURE_DIRECT=0).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
 
 install_packages || exit 1
 build_and_install || exit 1
-trap cluster_stop EXIT
+echo "==> building the test programs and benchmarks"
+make -s -j2 client-tests saga saga-tests fault-tests fault-programs bench-programs >/dev/null || exit 1
+
+scratch=$(mktemp -d /tmp/treasure-test.XXXXXX)
+cleanup() {
+  cluster_stop
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
 cluster_start test || exit 1
 
 passed=0
@@ -44,21 +57,62 @@ pgtap_suite() {
     psql -X -q -v ON_ERROR_STOP=1 -d treasure_pgtap -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION treasure' &&
     pg_prove --dbname treasure_pgtap --ext .sql tests/pgtap/
 }
+sql_suites() { regress_suite && isolation_suite && pgtap_suite; }
 
-# The claims of chests without a key go through the direct path by default; the statements that claim every
-# other chest must give the same results for those too, so the three suites run again without it.
-statements_suite() {
-  (export PGOPTIONS="${PGOPTIONS:-} -c treasure.direct_claims=off" && regress_suite && isolation_suite && pgtap_suite)
+# The same suites with every claim through the statements.
+statements_suite() { (export PGOPTIONS="${PGOPTIONS:-} -c treasure.direct_claims=off" && sql_suites); }
+
+# The statements-only build, made in a copy of the tree so its objects never mix with the default build's,
+# installed for these suites only; the default build is installed again afterwards, pass or fail.
+statements_only_suite() {
+  local tree=$scratch/statements-only libdir status
+  libdir=$("$PG_CONFIG" --pkglibdir)
+  mkdir -p "$tree" &&
+    cp -r Makefile treasure.control treasure_router.control sql extension src tests bench "$tree" &&
+    rm -f "$tree"/extension/*.o "$tree"/extension/*.d "$tree"/*.so &&
+    make -s -C "$tree" TREASURE_DIRECT=0 TREASURE_WERROR=1 treasure.so >/dev/null &&
+    as_root install -m 755 "$tree/treasure.so" "$libdir/treasure.so" || return 1
+  sql_suites
+  status=$?
+  as_root install -m 755 treasure.so "$libdir/treasure.so" || return 1
+  return $status
 }
 
-run_suite regress regress_suite
-run_suite isolation isolation_suite
-run_suite pgtap pgtap_suite
-run_suite statements statements_suite
-for suite in scripts/test.d/*.sh; do
-  [ -e "$suite" ] || continue
-  run_suite "$(basename "$suite" .sh)" bash "$suite"
-done
+# The benchmarks must not rot: bench-quick once against this cluster, asserting no time.
+bench_quick_suite() {
+  (trap 'rm -rf /tmp/treasure-bench-quick' EXIT
+   BENCH_USE_CLUSTER=1 BENCH_MEMORY_CLAIMS=10000 bash bench/run.sh quick)
+}
+
+# The GoogleTest binaries of the client shim (src/, tests/client/): unit tests, then the database tests.
+client_suite() {
+  build/tests/treasure_unit_tests --gtest_brief=1 &&
+    TREASURE_BUILD_DIR=build build/tests/treasure_db_tests --gtest_brief=1
+}
+
+# The property test (tests/faults/contract_model_test.cpp) against the model, on both claim paths.
+model_suite() {
+  build/tests/treasure_fault_tests --gtest_brief=1 &&
+    PGOPTIONS="${PGOPTIONS:-} -c treasure.direct_claims=off" build/tests/treasure_fault_tests --gtest_brief=1
+}
+
+# The short fault and abuse suite, on a cluster of its own (make faults runs the full one).
+faults_suite() { FAULTS_MODE=short FAULTS_RESULTS="$scratch/faults" bash tests/faults/faults.sh; }
+
+run_suite regress       regress_suite
+run_suite isolation     isolation_suite
+run_suite pgtap         pgtap_suite
+run_suite statements    statements_suite
+run_suite statements-only-build statements_only_suite
+run_suite client        client_suite
+run_suite model         model_suite
+run_suite replica       bash tests/replica/replica_test.sh
+run_suite saga          bash tests/saga/saga_test.sh
+run_suite shards        bash tests/shards/shards_test.sh
+run_suite upgrade       bash tests/upgrade/upgrade_test.sh
+run_suite dump          bash tests/dump/dump_restore.sh
+run_suite bench-quick   bench_quick_suite
+run_suite faults        faults_suite
 
 echo
 [ ${#failed_names[@]} -gt 0 ] && echo "failed suites: ${failed_names[*]}"

@@ -1,9 +1,10 @@
 # The client shim: libtreasure-client (src/lib), treasure-gateway (src/gateway), treasure CLI (src/cli) and the
-# GoogleTest suites (tests/client).  Explicit rules and CLIENT_* variables only: PGXS owns CXXFLAGS, CPPFLAGS
-# and the implicit %.o rules, which are set up for the server module.
-#   make client          build/treasure, build/treasure-gateway
+# GoogleTest suites (tests/client).  Its own CLIENT_* variables and one pattern rule for every client object
+# (build/obj/<path of the source>.o): PGXS owns CXXFLAGS, CPPFLAGS and the implicit %.o rules, which are set up
+# for the server module.  Needs libpqxx, cpp-httplib and prometheus-cpp; the extension needs none of them.
+#   make client          build/treasure, build/treasure-gateway, build/treasure-saga
 #   make client-tests    build/tests/treasure_unit_tests, build/tests/treasure_db_tests
-#   make install-client  copy the two programs to $(PREFIX)/bin
+#   make install-client  copy the three programs to $(PREFIX)/bin
 
 CLIENT_CXX      ?= g++
 CLIENT_BUILD    ?= build
@@ -11,7 +12,7 @@ PREFIX          ?= /usr/local
 CLIENT_PKGS     := libpqxx cpp-httplib prometheus-cpp-core
 CLIENT_CXXFLAGS ?= -std=c++17 -O2 -Wall -Wextra -Werror -pthread
 CLIENT_DEPFLAGS := -MMD -MP
-CLIENT_CPPFLAGS := -Isrc -Itests/client $(shell pkg-config --cflags $(CLIENT_PKGS) 2>/dev/null)
+CLIENT_CPPFLAGS := -Isrc $(shell pkg-config --cflags $(CLIENT_PKGS) 2>/dev/null)
 CLIENT_LDLIBS   := $(shell pkg-config --libs $(CLIENT_PKGS) 2>/dev/null) -lpq -pthread
 CLIENT_TEST_LDLIBS := -lgtest_main -lgtest -pthread
 
@@ -40,9 +41,13 @@ include src/saga/saga.mk
 client: $(CLIENT_PROGRAMS) $(SAGA_PROGRAM)
 client-tests: $(CLIENT_TESTS)
 
-$(CLIENT_ALL_OBJS): $(CLIENT_BUILD)/obj/%.o: %.cpp
+# Every client object, production or test; only the tests see their support headers (tests/client, tests/faults).
+$(CLIENT_BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) $(CLIENT_DEPFLAGS) $(CLIENT_CPPFLAGS) -c $< -o $@
+
+$(CLIENT_BUILD)/obj/tests/%.o: CLIENT_CPPFLAGS += -Itests/client
+$(CLIENT_BUILD)/obj/tests/faults/%.o: CLIENT_CPPFLAGS += -Itests/faults
 
 $(CLIENT_LIB): $(CLIENT_LIB_OBJS)
 	@mkdir -p $(dir $@)

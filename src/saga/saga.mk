@@ -1,6 +1,6 @@
 # The saga path: treasure-saga (workers + orchestrator), the SagaPath class (in libtreasure-saga.a, for the
-# gateway and the CLI), and its tests.  Included by src/client.mk; uses its CLIENT_* variables and explicit
-# rules only (PGXS owns CXXFLAGS and the implicit %.o rules).
+# gateway and the CLI), and its tests.  Included by src/client.mk, whose CLIENT_* variables and object rule it
+# uses.
 #   make saga          build/treasure-saga, build/libtreasure-saga.a
 #   make saga-tests    build/tests/treasure_saga_tests, build/tests/treasure_saga_latency
 
@@ -12,13 +12,9 @@ SAGA_LIB       := $(CLIENT_BUILD)/libtreasure-saga.a
 SAGA_PROGRAM   := $(CLIENT_BUILD)/treasure-saga
 SAGA_TESTS     := $(CLIENT_BUILD)/tests/treasure_saga_tests $(CLIENT_BUILD)/tests/treasure_saga_latency
 
-.PHONY: saga saga-tests install-saga
+.PHONY: saga saga-tests
 saga: $(SAGA_PROGRAM) $(SAGA_LIB)
 saga-tests: $(SAGA_TESTS)
-
-$(SAGA_ALL_OBJS): $(CLIENT_BUILD)/obj/%.o: %.cpp
-	@mkdir -p $(dir $@)
-	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) $(CLIENT_DEPFLAGS) $(CLIENT_CPPFLAGS) -c $< -o $@
 
 $(SAGA_LIB): $(SAGA_LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -36,9 +32,5 @@ $(CLIENT_BUILD)/tests/treasure_saga_tests: $(call client_objs,$(SAGA_TEST_SRCS))
 $(CLIENT_BUILD)/tests/treasure_saga_latency: $(call client_objs,tests/saga/latency.cpp) $(CLIENT_CLI_OBJS) $(SAGA_LIB) $(CLIENT_LIB)
 	@mkdir -p $(dir $@)
 	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) -o $@ $^ $(CLIENT_LDLIBS)
-
-install-saga: $(SAGA_PROGRAM)
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(SAGA_PROGRAM) $(DESTDIR)$(PREFIX)/bin/
 
 -include $(SAGA_ALL_OBJS:.o=.d)

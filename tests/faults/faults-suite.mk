@@ -1,5 +1,5 @@
 # The fault and abuse suite (issue 7): `make faults` runs it in full (about 15 minutes: every fault, a
-# five-minute soak, overload); scripts/test.d/faults.sh runs the short version inside `make test`.
+# five-minute soak, overload); scripts/test.sh runs the short version inside `make test`.
 # Builds the suite's programs from tests/faults/driver (load, cut proxy, abuse) and tests/faults/fuzz (the
 # seeded random test of the gateway's request parser), with src/client.mk's CLIENT_* variables.
 #   make fault-programs   build/tests/treasure_fault_driver, build/tests/treasure_fuzz_tests
@@ -17,10 +17,6 @@ fault-programs: $(FAULT_DRIVER) $(FAULT_FUZZ)
 
 faults:
 	FAULTS_MODE=$(FAULTS_MODE) bash tests/faults/faults.sh
-
-$(FAULT_SUITE_OBJS): $(CLIENT_BUILD)/obj/%.o: %.cpp
-	@mkdir -p $(dir $@)
-	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) $(CLIENT_DEPFLAGS) $(CLIENT_CPPFLAGS) -Itests/faults -c $< -o $@
 
 $(FAULT_DRIVER): $(patsubst %.cpp,$(CLIENT_BUILD)/obj/%.o,$(FAULT_DRIVER_SRCS)) $(CLIENT_LIB)
 	@mkdir -p $(dir $@)

@@ -3,7 +3,7 @@
 # acknowledged claim was lost and none was paid twice.
 #
 #   make faults                       full suite (FAULTS_MODE=full, ~15 min: longer faults, 5-minute soak)
-#   FAULTS_MODE=short make faults     the short version (~3 min), which scripts/test.d/faults.sh runs in make test
+#   FAULTS_MODE=short make faults     the short version (~3 min), which scripts/test.sh runs in make test
 #
 # Runs on its OWN throwaway cluster (cluster_start faults): it kills that cluster's postmaster, revokes
 # functions and locks tables, so it never touches the cluster of `make test`.  Every scenario drives the gateway

@@ -2,6 +2,7 @@
 # Analytics reads on a streaming replica: starts a real standby of the test cluster (replica_start:
 # pg_basebackup -R, streaming) and runs the ReplicaTest suite against both: claims on the primary, reads from
 # the standby, fallback to the primary when replay is paused or the standby is stopped, no claim on the standby.
+# Needs build/tests/treasure_db_tests (make client-tests, which scripts/test.sh builds first).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/common.sh
@@ -11,7 +12,6 @@ if [ -z "${PGHOST:-}" ]; then
   exit 1
 fi
 
-make -s -j2 client client-tests
 trap replica_stop EXIT
 replica_start test-replica
 
