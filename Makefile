@@ -12,8 +12,9 @@ ROUTERVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" treasure_rou
 MODULE_big = treasure
 OBJS       = $(patsubst %.cpp,%.o,$(wildcard extension/*.cpp))
 
-DATA_built = sql/treasure--$(EXTVERSION).sql sql/treasure_router--$(ROUTERVERSION).sql
-DATA       = $(filter-out $(DATA_built),$(wildcard sql/treasure--*.sql sql/treasure_router--*--*.sql))
+# treasure: one base install script and the upgrade/downgrade chain, every version reached through it (sql/README.md).
+DATA_built = sql/treasure_router--$(ROUTERVERSION).sql
+DATA       = sql/treasure--1.0.0.sql $(wildcard sql/treasure--*--*.sql sql/treasure_router--*--*.sql)
 
 REGRESS      = $(sort $(basename $(notdir $(wildcard tests/regress/sql/*.sql))))
 REGRESS_OPTS = --inputdir=tests/regress --outputdir=tests/regress/output --load-extension=treasure
@@ -49,9 +50,6 @@ endif
 # -MMD: each object's header dependencies, so that changing a header rebuilds what includes it.
 -include $(OBJS:.o=.d)
 EXTRA_CLEAN += $(OBJS:.o=.d)
-
-sql/treasure--$(EXTVERSION).sql: sql/treasure.sql treasure.control
-	cp $< $@
 
 sql/treasure_router--$(ROUTERVERSION).sql: sql/treasure_router.sql treasure_router.control
 	cp $< $@

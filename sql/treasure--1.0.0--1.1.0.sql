@@ -1,5 +1,5 @@
 -- treasure 1.0.0 -> 1.1.0: adds the saga path (the emergency fallback) and reconcile().
--- The same objects as the 1.1.0 part of sql/treasure.sql; tests/upgrade/upgrade_test.sh checks that both give one schema.
+-- Also the install of 1.1.0 (and of every later version): CREATE EXTENSION runs treasure--1.0.0.sql, then this.
 \echo Use "ALTER EXTENSION treasure UPDATE TO '1.1.0'" to load this file. \quit
 
 -- ----------------------------------------------------------------------------------------------------------

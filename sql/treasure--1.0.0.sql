@@ -1,5 +1,6 @@
 -- treasure: confirm a treasure-hunt tap in one ACID transaction.
--- Version 1.0.0, frozen: the install script of that release (sql/treasure.sql is the current version).
+-- Version 1.0.0, the base install script: every version is this script plus the upgrade scripts up to it
+-- (sql/README.md).  Released, so nothing here that reaches the catalog changes again.
 \echo Use "CREATE EXTENSION treasure" to load this file. \quit
 
 CREATE SCHEMA treasure;

@@ -5,6 +5,10 @@
 # path and, from 1.1.0, the saga path) and reconcile(); a backend that claimed before an upgrade or
 # downgrade claims again after it (claim_treasure() follows the installed schema); the downgrade to 1.0.0
 # refuses while a saga runs; and up again leaves nothing behind.
+# Every version installs through the chain (sql/README.md), so a fresh install of a version runs the same
+# upgrade scripts as the step up to it: what keeps the comparisons honest is released_schemas.sha256, the
+# catalog each released version shipped with, which a fresh install of it must still give, and the
+# downgrade scripts, which are checked against those fresh installs.
 # Needs PGHOST/PGPORT/PGUSER of a running cluster with the extension installed (scripts/test.sh provides them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,6 +33,26 @@ done
 for v in "${versions[@]}"; do
   sql -d "$(fresh_db $v)" -c "CREATE EXTENSION treasure VERSION '$v'"
   sql -d "$(fresh_db $v)" -f tests/upgrade/schema_fingerprint.sql >"$work/fresh_$v.schema"
+done
+# The catalog each released version shipped with: the sha256 of its fingerprint, the installing role written
+# as OWNER (taken from the full install scripts of those releases; sql/README.md says how to add a release).
+owner=$(sql -d postgres -c 'SELECT current_user')
+released=tests/upgrade/released_schemas.sha256
+for v in $(cut -d' ' -f2 $released); do
+  [[ " ${versions[*]} " == *" $v "* ]] || fail "released version $v is not in versions=(${versions[*]})"
+done
+for v in "${versions[@]}"; do
+  got=$(sed "s/\b$owner\b/OWNER/g" "$work/fresh_$v.schema" | sha256sum | cut -d' ' -f1)
+  want=$(awk -v v="$v" '$2 == v { print $1 }' $released)
+  if [ -z "$want" ]; then
+    echo "# $v is not released: at its release, add the line '$got $v' to $released"
+  elif [ "$got" != "$want" ]; then
+    sed "s/\b$owner\b/OWNER/g" "$work/fresh_$v.schema" >"/tmp/treasure-fresh-$v.schema"
+    fail "CREATE EXTENSION treasure VERSION '$v' no longer installs the schema $v was released with (sha256 $got," \
+      "fingerprint in /tmp/treasure-fresh-$v.schema): a released script was changed"
+  else
+    echo "ok - CREATE EXTENSION treasure VERSION '$v' installs the schema $v was released with"
+  fi
 done
 check "a plain CREATE EXTENSION installs $latest" "$latest" \
   "$(sql -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'treasure'")"
