@@ -6,7 +6,6 @@
 #                                     throwaway cluster, run, clean up
 
 EXTENSION  = treasure treasure_router
-EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" treasure.control)
 ROUTERVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" treasure_router.control)
 
 MODULE_big = treasure
