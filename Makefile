@@ -53,15 +53,22 @@ EXTRA_CLEAN += $(OBJS:.o=.d)
 sql/treasure_router--$(ROUTERVERSION).sql: sql/treasure_router.sql treasure_router.control
 	cp $< $@
 
-.PHONY: demo test format
+.PHONY: demo test format format-check
 demo:
 	scripts/demo.sh
 
 test:
 	scripts/test.sh
 
+# The house style (.clang-format): Debian 12's clang-format 14, called by that name so another version's
+# different opinions never reformat the tree.
+CLANG_FORMAT   ?= clang-format-14
+FORMAT_SOURCES  = $(sort $(shell find extension src tests bench -name '*.cpp' -o -name '*.hpp'))
 format:
-	clang-format -i extension/*.cpp extension/*.hpp
+	$(CLANG_FORMAT) -i $(FORMAT_SOURCES)
+
+format-check:
+	$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SOURCES)
 
 # The client shim (library, treasure CLI, treasure-gateway, treasure-saga) has its own targets and flags,
 # apart from PGXS's; `make clean` removes its build/ directory too.

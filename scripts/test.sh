@@ -99,6 +99,7 @@ model_suite() {
 # The short fault and abuse suite, on a cluster of its own (make faults runs the full one).
 faults_suite() { FAULTS_MODE=short FAULTS_RESULTS="$scratch/faults" bash tests/faults/faults.sh; }
 
+run_suite format        make -s format-check
 run_suite regress       regress_suite
 run_suite isolation     isolation_suite
 run_suite pgtap         pgtap_suite
