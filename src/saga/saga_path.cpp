@@ -150,9 +150,7 @@ ClaimResult SagaPath::attempt(Slot& slot, const ClaimRequest& request, std::chro
     }
 }
 
-ClaimResult SagaPath::claim(const ClaimRequest& original) {
-    ClaimRequest request = original;
-    validate(request);
+ClaimResult SagaPath::claim(const ValidClaimRequest& request) {
     thread_local std::mt19937_64 random{std::random_device{}()};
     const auto deadline = std::chrono::steady_clock::now() + options_.deadline;
 
@@ -163,7 +161,7 @@ ClaimResult SagaPath::claim(const ClaimRequest& original) {
         // claim, any other exception (pqxx::usage_error and the like) leaves the connection's state unknown.
         try {
             try {
-                ClaimResult result = attempt(slot, request, deadline);
+                ClaimResult result = attempt(slot, *request, deadline);
                 release(slot);
                 return result;
             } catch (...) {

@@ -36,7 +36,7 @@ public:
     SagaPath(const SagaPath&) = delete;
     SagaPath& operator=(const SagaPath&) = delete;
 
-    ClaimResult claim(const ClaimRequest& request) override;
+    ClaimResult claim(const ValidClaimRequest& request) override;
     PathKind kind() const override { return PathKind::saga; }
 
     // True when the database's treasure extension has the saga functions (version 1.1.0 or later).
