@@ -60,7 +60,7 @@ ClaimResult Client::claim(const ValidClaimRequest& request) {
         try {
             return attempt(lease, *request);
         } catch (...) {
-            failure = classify_failed_attempt([&lease] { return lease.connection().is_open(); });
+            failure = classify_failed_attempt([&lease] { return lease.connection().is_open(); }, OtherFailure::rethrow);
         }
         if (failure.reconnect) lease.discard();
 
