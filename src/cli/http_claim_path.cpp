@@ -42,9 +42,10 @@ HttpClaimPath::HttpClaimPath(const std::string& base_url) {
 
 HttpClaimPath::~HttpClaimPath() = default;
 
-ClaimResult HttpClaimPath::claim(const ClaimRequest& request) {
-    nlohmann::json body{{"player_id", request.player_id}, {"chest_id", request.chest_id}, {"request_id", request.request_id}};
-    if (request.session_id) body["session_id"] = *request.session_id;
+ClaimResult HttpClaimPath::claim(const ValidClaimRequest& request) {
+    nlohmann::json body{
+        {"player_id", request->player_id}, {"chest_id", request->chest_id}, {"request_id", request->request_id}};
+    if (request->session_id) body["session_id"] = *request->session_id;
     auto response = http_->Post("/v1/claims", body.dump(), "application/json");
     if (!response)
         throw ClaimError(ClaimErrorKind::unavailable,

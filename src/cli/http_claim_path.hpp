@@ -20,7 +20,7 @@ public:
 
     // Maps the gateway's answer back: claim statuses to ClaimResult, error bodies to ClaimError (a transport
     // failure is ClaimError(unavailable)).
-    ClaimResult claim(const ClaimRequest& request) override;
+    ClaimResult claim(const ValidClaimRequest& request) override;
     // The path the gateway reports is in each result; this is the nominal one.
     PathKind kind() const override { return PathKind::atomic; }
 

@@ -1,4 +1,5 @@
-// treasure: confirm one tap, load-test the atomic path (directly or through treasure-gateway), set up chests.
+// treasure: confirm one tap, load-test the atomic path (directly or through treasure-gateway), set up chests,
+// read a player's stats and the leaderboard (from the replica when it is fresh enough).
 #include <signal.h>
 
 #include <iostream>

@@ -77,8 +77,4 @@ nlohmann::ordered_json to_json(const ClaimResult& result) {
                           {"path", to_string(result.path)}};
 }
 
-nlohmann::ordered_json error_json(std::string_view error, std::string_view message) {
-    return nlohmann::ordered_json{{"error", error}, {"message", message}};
-}
-
 }  // namespace treasure

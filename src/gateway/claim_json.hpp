@@ -11,10 +11,10 @@
 
 namespace treasure {
 
-// Throws ClaimError(bad_request) naming what is wrong.
+// Checks the document's shape (fields, types, the request_id's two sources); the values are checked when the
+// request becomes a ValidClaimRequest.  Throws ClaimError(bad_request) naming what is wrong.
 ClaimRequest parse_claim_request(std::string_view body, std::string_view idempotency_key);
 
 nlohmann::ordered_json to_json(const ClaimResult& result);
-nlohmann::ordered_json error_json(std::string_view error, std::string_view message);
 
 }  // namespace treasure

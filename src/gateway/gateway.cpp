@@ -1,15 +1,18 @@
 #include "gateway/gateway.hpp"
 
-#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "gateway/admission.hpp"
 #include "gateway/analytics_routes.hpp"
-#include "gateway/claim_json.hpp"
-#include "gateway/http_status.hpp"
+#include "gateway/answer.hpp"
+#include "gateway/claim_endpoint.hpp"
 #include "lib/json_file_flags.hpp"
 
 namespace treasure {
@@ -42,15 +45,24 @@ std::unique_ptr<AnalyticsReader> make_analytics(const GatewayConfig& config) {
     return std::make_unique<AnalyticsReader>(options);
 }
 
-void reply_json(httplib::Response& response, int status, const nlohmann::ordered_json& body) {
-    response.status = status;
-    response.set_content(body.dump(), "application/json");
+// The one place an Answer meets cpp-httplib.
+void send(httplib::Response& response, const Answer& answer) {
+    response.status = answer.status;
+    response.set_content(answer.body, answer.content_type);
+    for (const auto& [name, value] : answer.headers) response.set_header(name, value);
 }
 
-void reply_error(httplib::Response& response, int status, std::string_view error, std::string_view message) {
-    reply_json(response, status, error_json(error, message));
-    if (status == 503) response.set_header("Retry-After", "1");
+template <typename Handler>
+httplib::Server::Handler answering(Handler handler) {
+    return [handler](const httplib::Request& request, httplib::Response& response) { send(response, handler(request)); };
 }
+
+std::optional<std::string> parameter(const httplib::Request& request, const char* name) {
+    if (!request.has_param(name)) return std::nullopt;
+    return request.get_param_value(name);
+}
+
+std::int64_t player_id_in_path(const httplib::Request& request) { return std::stoll(request.matches[1]); }
 
 }  // namespace
 
@@ -87,47 +99,46 @@ Gateway::Gateway(GatewayConfig config)
 Gateway::~Gateway() = default;
 
 void Gateway::install_routes() {
-    server_->Post("/v1/claims", [this](const httplib::Request& request, httplib::Response& response) {
-        const auto started = std::chrono::steady_clock::now();
-        ClaimRequest claim;
-        try {
-            claim = parse_claim_request(request.body, request.get_header_value("Idempotency-Key"));
-        } catch (const ClaimError& error) {
-            const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
-            metrics_.observe_claim(PathLabel::none, to_string(error.kind()), elapsed.count());
-            reply_error(response, http_status(error.kind()), to_string(error.kind()), error.what());
-            return;
-        }
-        try {
-            const ClaimResult result = router_.claim(claim);
-            reply_json(response, http_status(result.status), to_json(result));
-            if (result.replayed) response.set_header("Idempotency-Replay", "true");
-        } catch (const ClaimError& error) {
-            reply_error(response, http_status(error.kind()), to_string(error.kind()), error.what());
-        }
-    });
+    server_->Post("/v1/claims", answering([this](const httplib::Request& request) {
+        return post_claim(router_, metrics_, request.body, request.get_header_value("Idempotency-Key"));
+    }));
 
-    install_analytics_routes(*server_, *analytics_);
-
-    server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
-        response.set_content(metrics_.serialize() + analytics_->serialize_metrics(),
-                             "text/plain; version=0.0.4; charset=utf-8");
+    const auto stats = answering([this](const httplib::Request& request) {
+        return player_stats_answer(*analytics_, player_id_in_path(request));
     });
+    server_->Get(R"(/v1/players/(\d{1,18})/stats)", stats);
+    server_->Get(R"(/v1/players/(\d{1,18}))", stats);
+    server_->Get(R"(/v1/players/(\d{1,18})/events)", answering([this](const httplib::Request& request) {
+        return recent_events_answer(*analytics_, player_id_in_path(request), parameter(request, "limit"));
+    }));
+    server_->Get("/v1/leaderboard", answering([this](const httplib::Request& request) {
+        return leaderboard_answer(*analytics_, parameter(request, "from"), parameter(request, "to"),
+                                  parameter(request, "limit"));
+    }));
+    server_->Get("/v1/replica", answering([this](const httplib::Request&) { return replica_answer(*analytics_); }));
 
-    server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& response) {
-        reply_json(response, 200,
-                   nlohmann::ordered_json{{"status", "ok"}, {"circuit", to_string(breaker_.state())}, {"flags", flags_->name()}});
-    });
+    server_->Get("/metrics", answering([this](const httplib::Request&) {
+        Answer answer;
+        answer.body = metrics_.serialize() + analytics_->serialize_metrics();
+        answer.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        return answer;
+    }));
+
+    server_->Get("/healthz", answering([this](const httplib::Request&) {
+        return json_answer(200, nlohmann::ordered_json{
+                                    {"status", "ok"}, {"circuit", to_string(breaker_.state())}, {"flags", flags_->name()}});
+    }));
 
     // Give every error httplib produces itself (404 route, 413 body too large, 400 bad request line) a JSON body.
     server_->set_error_handler([](const httplib::Request&, httplib::Response& response) {
         if (!response.body.empty()) return;
         switch (response.status) {
         case 413:
-            reply_error(response, 413, "payload_too_large", "the request body is larger than the gateway accepts");
+            send(response, error_answer(413, "payload_too_large", "the request body is larger than the gateway accepts"));
             break;
-        case 404: reply_error(response, 404, "not_found", "no such endpoint"); break;
-        default: reply_error(response, response.status, "http_error", "HTTP error " + std::to_string(response.status));
+        case 404: send(response, error_answer(404, "not_found", "no such endpoint")); break;
+        default:
+            send(response, error_answer(response.status, "http_error", "HTTP error " + std::to_string(response.status)));
         }
     });
 
@@ -139,7 +150,7 @@ void Gateway::install_routes() {
             message = error.what();
         } catch (...) {
         }
-        reply_error(response, 500, "internal", message);
+        send(response, error_answer(500, "internal", message));
     });
 }
 

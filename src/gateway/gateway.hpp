@@ -1,7 +1,9 @@
 #pragma once
-// treasure-gateway as an object: the atomic path, flags, breaker, router, metrics and the HTTP server wired
-// together.  main.cpp adds argument parsing and signals; the tests run it in-process on an ephemeral port.
-//   POST /v1/claims         confirm a tap (see claim_json.hpp and http_status.hpp)
+// treasure-gateway as an object: the atomic and the saga path, flags, breaker, router, metrics and the HTTP
+// server wired together.  main.cpp adds argument parsing and signals; the tests run it in-process on an
+// ephemeral port.  The request handling knows no HTTP library: each route is a function from what the server
+// parsed to an Answer (answer.hpp); gateway.cpp binds them to cpp-httplib, and admission.hpp bounds its queue.
+//   POST /v1/claims         confirm a tap (claim_endpoint.hpp: parse and validate, route, answer)
 //   GET  /v1/players/{id}[/stats], /v1/players/{id}/events, /v1/leaderboard, /v1/replica
 //                           analytics reads, from --replica-dsn while it is fresh (analytics_routes.hpp)
 //   GET  /metrics           Prometheus text format
@@ -11,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "gateway/admission.hpp"
+#include "gateway/admission_options.hpp"
 #include "lib/circuit_breaker.hpp"
 #include "lib/claim_metrics.hpp"
 #include "lib/client.hpp"

@@ -1,15 +1,14 @@
 // treasure-gateway: the HTTP endpoint game servers call for every tap.  See gateway.hpp for the routes.
-#include <pthread.h>
 #include <signal.h>
 
 #include <cmath>
 #include <iostream>
-#include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "gateway/gateway.hpp"
 #include "lib/listen_address.hpp"
+#include "lib/stop_signals.hpp"
 
 int main(int argc, char** argv) {
     treasure::GatewayConfig config;
@@ -93,23 +92,15 @@ int main(int argc, char** argv) {
     config.breaker.open_duration = std::chrono::seconds(open_seconds);
     config.retry.deadline = std::chrono::milliseconds(retry_deadline_ms);
 
-    // Signals go to one thread that waits for them; every other thread (httplib's workers included) blocks them.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    treasure::block_stop_signals();
     signal(SIGPIPE, SIG_IGN);
 
     try {
         const treasure::ListenAddress address = treasure::parse_listen_address(listen);
         treasure::Gateway gateway(config);
         const int port = gateway.bind(address.host, address.port);
-        std::thread stopper([&gateway, &stop_signals] {
-            int received = 0;
-            sigwait(&stop_signals, &received);
-            std::cerr << "treasure-gateway: " << (received == SIGINT ? "SIGINT" : "SIGTERM")
-                      << ", finishing in-flight requests\n";
+        treasure::StopSignalWaiter stopper([&gateway](int received) {
+            std::cerr << "treasure-gateway: " << treasure::stop_signal_name(received) << ", finishing in-flight requests\n";
             gateway.stop();
         });
         std::cerr << "treasure-gateway: listening on " << address.host << ":" << port << " (pool " << config.pool_size
@@ -118,11 +109,6 @@ int main(int argc, char** argv) {
                   << (gateway.has_saga_path() ? "on" : "off") << ")\n";
         std::cout << "listening " << address.host << ":" << port << std::endl;
         gateway.serve();
-        if (stopper.joinable()) {
-            // serve() can return without a signal (the socket failed): wake the stopper so it can be joined.
-            pthread_kill(stopper.native_handle(), SIGTERM);
-            stopper.join();
-        }
         std::cerr << "treasure-gateway: stopped\n";
         return 0;
     } catch (const std::exception& error) {

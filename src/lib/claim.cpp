@@ -1,5 +1,7 @@
 #include "lib/claim.hpp"
 
+#include <utility>
+
 #include "lib/claim_error.hpp"
 #include "lib/uuid.hpp"
 
@@ -41,5 +43,7 @@ void validate(ClaimRequest& request) {
                              request.request_id.substr(0, 64) + "'");
     request.request_id = *normalised;
 }
+
+ValidClaimRequest::ValidClaimRequest(ClaimRequest request) : request_(std::move(request)) { validate(request_); }
 
 }  // namespace treasure

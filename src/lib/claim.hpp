@@ -24,6 +24,21 @@ struct ClaimRequest {
 // Throws ClaimError(bad_request) naming the first invalid field; normalises request_id to lowercase.
 void validate(ClaimRequest& request);
 
+// A ClaimRequest that passed validate().  Only this constructor makes one, so the Router and every ClaimPath take
+// this type and none of them checks again: a request is validated once, where it enters (the gateway's POST
+// handler, the CLI).  The conversion is implicit on purpose: handing a plain ClaimRequest to a path validates it
+// right there, before any round trip.
+class ValidClaimRequest {
+public:
+    ValidClaimRequest(ClaimRequest request);  // throws ClaimError(bad_request), as validate()
+
+    const ClaimRequest& operator*() const noexcept { return request_; }
+    const ClaimRequest* operator->() const noexcept { return &request_; }
+
+private:
+    ClaimRequest request_;
+};
+
 struct ClaimResult {
     ClaimStatus status = ClaimStatus::claimed;
     bool replayed = false;

@@ -6,7 +6,8 @@
 //   treasure_circuit_transitions_total{to}         counter
 //   treasure_flag_evaluations_total{flag,variant}  counter
 // path is atomic, saga or none (refused before any path ran); status is a claim_treasure() status or an
-// error kind (bad_request, unknown_chest, request_id_conflict, unavailable, no_path, internal).
+// error kind (bad_request, unknown_chest, request_id_conflict, unavailable, no_path, internal), or overloaded
+// (path none: a connection shed by the gateway's admission control, admission.hpp).
 #include <array>
 #include <map>
 #include <memory>

@@ -49,10 +49,7 @@ ClaimResult Client::attempt(ConnectionPool::Lease& lease, const ClaimRequest& re
     return claim_result_from_row(rows[0], 0, PathKind::atomic);
 }
 
-ClaimResult Client::claim(const ClaimRequest& original) {
-    ClaimRequest request = original;
-    validate(request);
-
+ClaimResult Client::claim(const ValidClaimRequest& request) {
     thread_local std::mt19937_64 random{std::random_device{}()};
     const auto started = std::chrono::steady_clock::now();
     const auto deadline = started + options_.retry.deadline;
@@ -61,9 +58,9 @@ ClaimResult Client::claim(const ClaimRequest& original) {
         ConnectionPool::Lease lease = pool_.acquire(deadline);
         RetryableFailure failure;
         try {
-            return attempt(lease, request);
+            return attempt(lease, *request);
         } catch (...) {
-            failure = classify_failed_attempt([&lease] { return lease.connection().is_open(); });
+            failure = classify_failed_attempt([&lease] { return lease.connection().is_open(); }, OtherFailure::rethrow);
         }
         if (failure.reconnect) lease.discard();
 

@@ -23,7 +23,7 @@ public:
     // Connects the whole pool; throws std::runtime_error when the database cannot be reached.
     explicit Client(ClientOptions options);
 
-    ClaimResult claim(const ClaimRequest& request) override;
+    ClaimResult claim(const ValidClaimRequest& request) override;
     PathKind kind() const override { return PathKind::atomic; }
 
     struct Stats {

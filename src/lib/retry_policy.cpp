@@ -21,7 +21,7 @@ std::chrono::microseconds RetryPolicy::backoff(int retry, std::mt19937_64& rando
     return microseconds(pick(random));
 }
 
-RetryableFailure classify_failed_attempt(const std::function<bool()>& connection_open) {
+RetryableFailure classify_failed_attempt(const std::function<bool()>& connection_open, OtherFailure other) {
     try {
         throw;
     } catch (const pqxx::broken_connection& error) {
@@ -45,6 +45,11 @@ RetryableFailure classify_failed_attempt(const std::function<bool()>& connection
             break;
         }
         throw ClaimError(ClaimErrorKind::internal, failure, sqlstate);
+    } catch (const ClaimError&) {
+        throw;
+    } catch (const std::exception& error) {
+        if (other == OtherFailure::rethrow) throw;
+        return RetryableFailure{true, error.what()};
     }
 }
 

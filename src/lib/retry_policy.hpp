@@ -25,10 +25,15 @@ struct RetryableFailure {
     std::string message;     // "connection lost: ...", "SQLSTATE 40001: ...": the last failure in the final error
 };
 
-// Call only from a catch block: classifies the exception being handled, the same way for the atomic and the
-// saga path.  Connection loss, a commit in doubt, 40001/40P01, and any SQLSTATE once connection_open() says the
-// server went away, are retryable; any other SQLSTATE is thrown as the ClaimError it means; an exception that
-// is not a pqxx::broken_connection, in_doubt_error or sql_error is rethrown as it is.
-RetryableFailure classify_failed_attempt(const std::function<bool()>& connection_open);
+// What an attempt that failed with none of libpqxx's connection or SQL errors, nor a ClaimError, leads to: the
+// atomic path lets the exception out (the Router answers internal); the saga path opens a new connection and
+// tries again, since its connection's LISTEN state is then unknown.
+enum class OtherFailure { rethrow, reconnect };
+
+// Call only from a catch block: classifies the exception being handled, for the atomic and the saga path alike.
+// Connection loss, a commit in doubt, 40001/40P01, and any SQLSTATE once connection_open() says the server went
+// away, are retryable; any other SQLSTATE is thrown as the ClaimError it means; a ClaimError is rethrown; any
+// other std::exception is rethrown or retried as `other` says.
+RetryableFailure classify_failed_attempt(const std::function<bool()>& connection_open, OtherFailure other);
 
 }  // namespace treasure

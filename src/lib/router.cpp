@@ -18,7 +18,7 @@ Router::Router(ClaimPath& atomic, ClaimPath* fallback, FeatureFlagProvider& flag
     }
 }
 
-ClaimResult Router::claim_atomic(const ClaimRequest& request, const CircuitBreaker::Ticket& ticket) {
+ClaimResult Router::claim_atomic(const ValidClaimRequest& request, const CircuitBreaker::Ticket& ticket) {
     try {
         ClaimResult result = atomic_.claim(request);
         breaker_.record(ticket, false);
@@ -32,7 +32,7 @@ ClaimResult Router::claim_atomic(const ClaimRequest& request, const CircuitBreak
     }
 }
 
-ClaimResult Router::claim(const ClaimRequest& original) {
+ClaimResult Router::claim(const ValidClaimRequest& request) {
     const auto started = std::chrono::steady_clock::now();
     PathLabel path = PathLabel::none;
     auto observe = [&](std::string_view status) {
@@ -41,11 +41,8 @@ ClaimResult Router::claim(const ClaimRequest& original) {
         metrics_->observe_claim(path, status, elapsed.count());
     };
     try {
-        ClaimRequest request = original;
-        validate(request);
-
         const auto flag =
-            flags_.resolve_boolean(atomic_claims_flag, false, claim_context(request.player_id, request.session_id));
+            flags_.resolve_boolean(atomic_claims_flag, false, claim_context(request->player_id, request->session_id));
         if (metrics_) metrics_->count_flag_evaluation(atomic_claims_flag, flag.variant.empty() ? "default" : flag.variant);
 
         ClaimResult result;

@@ -6,8 +6,8 @@
 // A request is never sent to both paths: when the atomic path fails, the claim may still have committed
 // (its retries ran out), and a saga run with the same tap could pay it a second time.  The client retries
 // the request (same request_id), and the breaker moves later requests to the fallback.
-// With no fallback configured (the saga path is a later issue), requests meant for it fail with
-// ClaimError(no_path), which the gateway answers with 503.
+// The fallback is the saga path (SagaPath, src/saga) when the gateway runs with one (--saga); without it,
+// requests meant for it fail with ClaimError(no_path), which the gateway answers with 503.
 #include <atomic>
 
 #include "lib/circuit_breaker.hpp"
@@ -23,13 +23,13 @@ public:
     Router(ClaimPath& atomic, ClaimPath* fallback, FeatureFlagProvider& flags, CircuitBreaker& breaker,
            ClaimMetrics* metrics);
 
-    // Validates, routes and measures one claim; throws ClaimError.
-    ClaimResult claim(const ClaimRequest& request);
+    // Routes and measures one claim (validated before it got here); throws ClaimError.
+    ClaimResult claim(const ValidClaimRequest& request);
 
     void set_fallback(ClaimPath* fallback) { fallback_.store(fallback); }
 
 private:
-    ClaimResult claim_atomic(const ClaimRequest& request, const CircuitBreaker::Ticket& ticket);
+    ClaimResult claim_atomic(const ValidClaimRequest& request, const CircuitBreaker::Ticket& ticket);
 
     ClaimPath& atomic_;
     std::atomic<ClaimPath*> fallback_;

@@ -1,8 +1,6 @@
 // treasure-saga: the service workers and the orchestrator of the legacy saga path (the emergency fallback
 // the gateway's flag and breaker send claims to).  One process can run every role, or each role can run in
 // its own process, as separate services would; several processes of one role share its queue (SKIP LOCKED).
-#include <signal.h>
-
 #include <atomic>
 #include <iostream>
 #include <memory>
@@ -12,15 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "lib/stop_signals.hpp"
 #include "saga/saga_worker.hpp"
-
-namespace {
-
-std::atomic<bool> stop_requested{false};
-
-void on_signal(int) { stop_requested.store(true); }
-
-}  // namespace
 
 int main(int argc, char** argv) {
     std::string dsn;
@@ -62,10 +53,9 @@ int main(int argc, char** argv) {
         roles.push_back(*role);
     }
 
-    struct sigaction action {};
-    action.sa_handler = on_signal;
-    sigaction(SIGTERM, &action, nullptr);
-    sigaction(SIGINT, &action, nullptr);
+    treasure::block_stop_signals();
+    std::atomic<bool> stop_requested{false};
+    treasure::StopSignalWaiter stopper([&stop_requested](int) { stop_requested.store(true); });
 
     std::vector<std::unique_ptr<treasure::SagaWorker>> running;
     std::vector<std::thread> pool;
@@ -79,7 +69,7 @@ int main(int argc, char** argv) {
             options.poll = std::chrono::milliseconds(poll_ms);
             options.verbose = verbose;
             running.push_back(std::make_unique<treasure::SagaWorker>(options));
-            pool.emplace_back([worker = running.back().get()] { worker->run(stop_requested); });
+            pool.emplace_back([worker = running.back().get(), &stop_requested] { worker->run(stop_requested); });
         }
     }
     std::cout << "treasure-saga: running " << workers << " (" << threads << " thread(s) each)" << std::endl;

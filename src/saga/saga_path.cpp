@@ -94,16 +94,16 @@ bool SagaPath::available(const std::string& dsn) {
     return rows.size() == 1 && rows[0][0].as<bool>();
 }
 
-SagaPath::Slot& SagaPath::acquire(std::chrono::steady_clock::time_point deadline) {
+SagaPath::Lease SagaPath::acquire(std::chrono::steady_clock::time_point deadline) {
     std::unique_lock<std::mutex> lock(mutex_);
     if (!freed_.wait_until(lock, deadline, [this] { return !free_.empty(); }))
         throw ClaimError(ClaimErrorKind::unavailable, "saga path: no free connection before the deadline");
     Slot* slot = free_.back();
     free_.pop_back();
-    return *slot;
+    return Lease(*this, *slot);
 }
 
-void SagaPath::release(Slot& slot) {
+void SagaPath::release(Slot& slot) noexcept {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         free_.push_back(&slot);
@@ -150,33 +150,25 @@ ClaimResult SagaPath::attempt(Slot& slot, const ClaimRequest& request, std::chro
     }
 }
 
-ClaimResult SagaPath::claim(const ClaimRequest& original) {
-    ClaimRequest request = original;
-    validate(request);
+ClaimResult SagaPath::claim(const ValidClaimRequest& request) {
     thread_local std::mt19937_64 random{std::random_device{}()};
     const auto deadline = std::chrono::steady_clock::now() + options_.deadline;
 
     for (int attempt_number = 1;; ++attempt_number) {
-        Slot& slot = acquire(deadline);
+        Lease lease = acquire(deadline);
+        Slot& slot = lease.slot();
         RetryableFailure failure;
-        // What classify_failed_attempt() does not retry comes out of the inner try: a ClaimError ends the
-        // claim, any other exception (pqxx::usage_error and the like) leaves the connection's state unknown.
         try {
-            try {
-                ClaimResult result = attempt(slot, request, deadline);
-                release(slot);
-                return result;
-            } catch (...) {
-                failure = classify_failed_attempt([&slot] { return slot.connection && slot.connection->is_open(); });
-            }
-        } catch (const ClaimError&) {
-            release(slot);
-            throw;
-        } catch (const std::exception& error) {
-            failure = RetryableFailure{true, error.what()};
+            return attempt(slot, *request, deadline);
+        } catch (...) {
+            failure = classify_failed_attempt([&slot] { return slot.connection && slot.connection->is_open(); },
+                                              OtherFailure::reconnect);
         }
         if (failure.reconnect) slot.discard();
-        release(slot);
+        {
+            // Give the slot back while sleeping so other claims can use it.
+            Lease released = std::move(lease);
+        }
 
         // 40001 here mostly means another request's saga holds this chest: wait a little and ask again.
         std::uniform_int_distribution<int> jitter(1, std::min(50, 2 << std::min(attempt_number, 5)));

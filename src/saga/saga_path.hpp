@@ -36,7 +36,7 @@ public:
     SagaPath(const SagaPath&) = delete;
     SagaPath& operator=(const SagaPath&) = delete;
 
-    ClaimResult claim(const ClaimRequest& request) override;
+    ClaimResult claim(const ValidClaimRequest& request) override;
     PathKind kind() const override { return PathKind::saga; }
 
     // True when the database's treasure extension has the saga functions (version 1.1.0 or later).
@@ -44,8 +44,23 @@ public:
 
 private:
     struct Slot;
-    Slot& acquire(std::chrono::steady_clock::time_point deadline);
-    void release(Slot& slot);
+    // A slot taken from free_ until the lease ends (as ConnectionPool::Lease on the atomic path).
+    class Lease {
+    public:
+        Lease(SagaPath& path, Slot& slot) : path_(&path), slot_(&slot) {}
+        Lease(Lease&& other) noexcept : path_(other.path_), slot_(other.slot_) { other.path_ = nullptr; }
+        Lease& operator=(Lease&&) = delete;
+        ~Lease() {
+            if (path_) path_->release(*slot_);
+        }
+        Slot& slot() const { return *slot_; }
+
+    private:
+        SagaPath* path_;
+        Slot* slot_;
+    };
+    Lease acquire(std::chrono::steady_clock::time_point deadline);
+    void release(Slot& slot) noexcept;
     ClaimResult attempt(Slot& slot, const ClaimRequest& request, std::chrono::steady_clock::time_point deadline);
 
     const SagaPathOptions options_;

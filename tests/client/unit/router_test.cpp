@@ -16,7 +16,7 @@ namespace {
 class ScriptedPath final : public ClaimPath {
 public:
     explicit ScriptedPath(PathKind kind) : kind_(kind) {}
-    ClaimResult claim(const ClaimRequest&) override {
+    ClaimResult claim(const ValidClaimRequest&) override {
         ++calls;
         if (fail_with) throw ClaimError(*fail_with, "scripted failure");
         ClaimResult result;

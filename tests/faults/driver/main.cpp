@@ -13,11 +13,7 @@
 #include "driver/abuse.hpp"
 #include "driver/cut_proxy.hpp"
 #include "driver/tap_load.hpp"
-
-namespace {
-std::atomic<bool> stop_requested{false};
-void on_signal(int) { stop_requested.store(true); }
-}  // namespace
+#include "lib/stop_signals.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"treasure_fault_driver: load, faults and abuse for the fault suite"};
@@ -65,10 +61,9 @@ int main(int argc, char** argv) {
         }
         if (*proxy_command) {
             signal(SIGPIPE, SIG_IGN);
-            struct sigaction action {};
-            action.sa_handler = on_signal;
-            sigaction(SIGTERM, &action, nullptr);
-            sigaction(SIGINT, &action, nullptr);
+            treasure::block_stop_signals();
+            std::atomic<bool> stop_requested{false};
+            treasure::StopSignalWaiter stopper([&stop_requested](int) { stop_requested.store(true); });
             treasure::faults::CutProxyStats stats;
             treasure::faults::run_cut_proxy(proxy, stats, stop_requested);
             std::cerr << "{\"connections\": " << stats.connections << ", \"claim_binds\": " << stats.claim_binds
