@@ -1,4 +1,4 @@
-// Analytics reads on a real streaming standby (started by scripts/test.d/replica.sh with replica_start, which
+// Analytics reads on a real streaming standby (started by tests/replica/replica_test.sh with replica_start, which
 // sets TREASURE_REPLICA_DSN, and TREASURE_REPLICA_STOP_CMD / TREASURE_REPLICA_START_CMD to stop and restart
 // it).  Without TREASURE_REPLICA_DSN every test here is skipped.
 #include <cstdlib>
@@ -61,7 +61,7 @@ protected:
         primary_ = replica_ = nullptr;
     }
     void SetUp() override {
-        if (!replica_) GTEST_SKIP() << "TREASURE_REPLICA_DSN is not set (scripts/test.d/replica.sh starts a standby)";
+        if (!replica_) GTEST_SKIP() << "TREASURE_REPLICA_DSN is not set (tests/replica/replica_test.sh starts a standby)";
     }
     static GatewayConfig config(std::chrono::milliseconds max_lag = std::chrono::milliseconds(1000)) {
         GatewayConfig config;
