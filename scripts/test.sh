@@ -63,18 +63,24 @@ sql_suites() { regress_suite && isolation_suite && pgtap_suite; }
 statements_suite() { (export PGOPTIONS="${PGOPTIONS:-} -c treasure.direct_claims=off" && sql_suites); }
 
 # The statements-only build, made in a copy of the tree so its objects never mix with the default build's,
-# installed for these suites only; the default build is installed again afterwards, pass or fail.
-statements_only_suite() {
-  local tree=$scratch/statements-only libdir status
+# installed for these suites only; the default build is installed again afterwards, pass or fail.  A library
+# is renamed into place, never written over: a backend that still maps the old file would crash.
+install_library() {  # install_library FILE
+  local libdir
   libdir=$("$PG_CONFIG" --pkglibdir)
+  as_root cp "$1" "$libdir/treasure.so.new" && as_root chmod 755 "$libdir/treasure.so.new" &&
+    as_root mv -f "$libdir/treasure.so.new" "$libdir/treasure.so"
+}
+statements_only_suite() {
+  local tree=$scratch/statements-only status
   mkdir -p "$tree" &&
     cp -r Makefile treasure.control treasure_router.control sql extension src tests bench "$tree" &&
     rm -f "$tree"/extension/*.o "$tree"/extension/*.d "$tree"/*.so &&
     make -s -C "$tree" TREASURE_DIRECT=0 TREASURE_WERROR=1 treasure.so >/dev/null &&
-    as_root install -m 755 "$tree/treasure.so" "$libdir/treasure.so" || return 1
+    install_library "$tree/treasure.so" || return 1
   sql_suites
   status=$?
-  as_root install -m 755 treasure.so "$libdir/treasure.so" || return 1
+  install_library treasure.so || return 1
   return $status
 }
 
