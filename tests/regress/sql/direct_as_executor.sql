@@ -95,6 +95,17 @@ ALTER TABLE treasure.claim_events ALTER event_id SET DEFAULT nextval('treasure.e
 SELECT status, balance FROM claim_treasure(4, 2, '00000000-0000-0000-0000-00000000e010');
 SELECT pg_temp.took('direct');
 
+-- A table published for updates without a replica identity: updating an existing wallet fails (55000) on
+-- both paths, as logical replication's own apply checks it (CheckCmdReplicaIdentity).
+ALTER TABLE treasure.wallets REPLICA IDENTITY NOTHING;
+SET client_min_messages = error;  -- not the warning about wal_level, which depends on the cluster
+CREATE PUBLICATION regress_wallets FOR TABLE treasure.wallets;
+RESET client_min_messages;
+SELECT pg_temp.error_of($$SELECT claim_treasure(4, 3, '00000000-0000-0000-0000-00000000e013')$$);
+SELECT pg_temp.took('direct');
+DROP PUBLICATION regress_wallets;
+ALTER TABLE treasure.wallets REPLICA IDENTITY DEFAULT;
+
 -- The privileges a failed CHECK's detail depends on: the executor shows the whole row to a user who may
 -- read the table.  Owned by a role that may write claim_events but not read it, claim_treasure() is left to
 -- the statements.
