@@ -106,6 +106,13 @@ SELECT pg_temp.took('direct');
 DROP PUBLICATION regress_wallets;
 ALTER TABLE treasure.wallets REPLICA IDENTITY DEFAULT;
 
+-- A deferrable unique constraint, which ON CONFLICT treats its own way, is checked by a trigger: the direct
+-- path leaves such a table to the statements.
+ALTER TABLE treasure.wallets ADD CONSTRAINT one_wallet_later UNIQUE (player_id) DEFERRABLE;
+SELECT status, balance FROM claim_treasure(4, 3, '00000000-0000-0000-0000-00000000e014');
+SELECT pg_temp.took('statements');
+ALTER TABLE treasure.wallets DROP CONSTRAINT one_wallet_later;
+
 -- The privileges a failed CHECK's detail depends on: the executor shows the whole row to a user who may
 -- read the table.  Owned by a role that may write claim_events but not read it, claim_treasure() is left to
 -- the statements.
