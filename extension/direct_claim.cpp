@@ -66,10 +66,10 @@ bool read_chest(Relation chests, Snapshot snapshot, const ClaimArgs &args, Chest
 {
     ScanKeyData key;
     ScanKeyInit(&key, chests_chest_id + 1, BTEqualStrategyNumber, F_INT8EQ, args.chest_id);
-    SysScanDesc scan = systable_beginscan(chests, RelationGetPrimaryKeyIndex(chests), true, snapshot, 1, &key);
-    HeapTuple tuple = systable_getnext(scan);
+    SysScanDesc scan = pg::begin_keyed_scan(chests, RelationGetPrimaryKeyIndex(chests), snapshot, &key, 1);
+    HeapTuple tuple = pg::next_keyed_row(scan);
     if (tuple == nullptr) {
-        systable_endscan(scan);
+        pg::end_keyed_scan(scan);
         return false;
     }
     Datum values[chests_columns];
@@ -85,7 +85,7 @@ bool read_chest(Relation chests, Snapshot snapshot, const ClaimArgs &args, Chest
     chest.item = state.gives_item ? datumCopy(values[chests_item], false, -1) : (Datum) 0;
     chest.item_qty = DatumGetInt32(values[chests_item_qty]);
     key_item = state.needs_key ? datumCopy(values[chests_key_item], false, -1) : (Datum) 0;
-    systable_endscan(scan);
+    pg::end_keyed_scan(scan);
     return true;
 }
 
@@ -432,10 +432,9 @@ bool claim_directly(const InstalledSchema &schema, const ClaimArgs &args, ClaimO
     PG_END_TRY();
 
     close_writers(writers);
-    ExecResetTupleTable(estate->es_tupleTable, false);
-    close_claim_tables(tables);
     MemoryContextSwitchTo(old);
-    FreeExecutorState(estate);
+    pg::free_executor_state(estate);  // the slots' buffer pins first, then the tables
+    close_claim_tables(tables);
     PopActiveSnapshot();
     CommandCounterIncrement();
     return claimed_here;

@@ -3,7 +3,6 @@
 #if TREASURE_DIRECT_PATH
 
 extern "C" {
-#include "access/relscan.h"
 #include "access/stratnum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -15,9 +14,9 @@ namespace treasure {
 Relation key_index(const WrittenTable &table, const AttrNumber *columns, int count)
 {
     TupleDesc desc = RelationGetDescr(table.rel);
-    for (int i = 0; i < table.info->ri_NumIndices; i++) {
-        Relation index = table.info->ri_IndexRelationDescs[i];
-        const IndexInfo *index_info = table.info->ri_IndexRelationInfo[i];
+    for (int i = 0; i < pg::index_count(table.info); i++) {
+        Relation index = pg::index_relation(table.info, i);
+        const IndexInfo *index_info = pg::index_info(table.info, i);
         const Form_pg_index form = index->rd_index;
         if (!form->indisvalid || !form->indisunique || index_info->ii_Expressions != NIL ||
             index_info->ii_Predicate != NIL || form->indnkeyatts != count)
@@ -45,11 +44,7 @@ bool fetch_by_key(Relation rel, Relation index, Snapshot snapshot, const Datum *
         ScanKeyEntryInitialize(&keys[k], 0, k + 1, BTEqualStrategyNumber, type, index->rd_indcollation[k],
                                get_opcode(equality), values[k]);
     }
-    IndexScanDesc scan = pg::begin_index_scan(rel, index, snapshot, count);
-    index_rescan(scan, keys, count, nullptr, 0);
-    const bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
-    index_endscan(scan);
-    return found;
+    return pg::fetch_first(rel, index, snapshot, keys, count, slot);
 }
 
 namespace {

@@ -26,9 +26,9 @@ List *inferred_arbiters(const WrittenTable &table, const AttrNumber *key_columns
 {
     Bitmapset *wanted = column_set(key_columns, key_count);
     List *arbiters = NIL;
-    for (int i = 0; i < table.info->ri_NumIndices; i++) {
-        Relation index = table.info->ri_IndexRelationDescs[i];
-        const IndexInfo *index_info = table.info->ri_IndexRelationInfo[i];
+    for (int i = 0; i < pg::index_count(table.info); i++) {
+        Relation index = pg::index_relation(table.info, i);
+        const IndexInfo *index_info = pg::index_info(table.info, i);
         const Form_pg_index form = index->rd_index;
         if (!form->indisvalid || !form->indisunique || index_info->ii_Expressions != NIL ||
             index_info->ii_Predicate != NIL)

@@ -34,6 +34,7 @@ extern "C" {
 #include "nodes/lockoptions.h"
 #include "nodes/nodeFuncs.h"
 #include "storage/lmgr.h"
+#include "utils/rel.h"
 }
 
 namespace treasure::pg {
@@ -49,6 +50,33 @@ inline void open_result_relation(ResultRelInfo *info, Relation rel, bool specula
 inline void close_result_relation(ResultRelInfo *info)
 {
     ExecCloseIndices(info);
+}
+
+// The indexes opened with the result relation.
+inline int index_count(const ResultRelInfo *info)
+{
+    return info->ri_NumIndices;
+}
+inline Relation index_relation(const ResultRelInfo *info, int i)
+{
+    return info->ri_IndexRelationDescs[i];
+}
+inline const IndexInfo *index_info(const ResultRelInfo *info, int i)
+{
+    return info->ri_IndexRelationInfo[i];
+}
+
+// A slot for rows of `rel`, of the kind its access method stores, freed with the EState.
+inline TupleTableSlot *make_row_slot(EState *estate, Relation rel)
+{
+    return ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), table_slot_callbacks(rel));
+}
+
+// Frees the EState with its slots (releasing the buffer pins they hold).
+inline void free_executor_state(EState *estate)
+{
+    ExecResetTupleTable(estate->es_tupleTable, false);
+    FreeExecutorState(estate);
 }
 
 // The relation's CHECK expressions as ExecConstraints finds them prepared (nullptr: it prepares them).
@@ -104,9 +132,31 @@ inline TM_Result lock_tuple(Relation rel, ItemPointer tid, EState *estate, Tuple
                             failure);
 }
 
-inline IndexScanDesc begin_index_scan(Relation rel, Relation index, Snapshot snapshot, int key_count)
+// The first row of `rel` visible in `snapshot` whose index entry matches `keys` (numbered by index column),
+// stored in `slot` (which keeps it pinned).  False if none.
+inline bool fetch_first(Relation rel, Relation index, Snapshot snapshot, ScanKey keys, int key_count,
+                        TupleTableSlot *slot)
 {
-    return index_beginscan(rel, index, snapshot, key_count, 0);
+    IndexScanDesc scan = index_beginscan(rel, index, snapshot, key_count, 0);
+    index_rescan(scan, keys, key_count, nullptr, 0);
+    const bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
+    index_endscan(scan);
+    return found;
+}
+
+// A scan of `rel` through the index `index` with keys numbered by the table's columns (genam's systable
+// scan, which works on any table); the tuple it returns lives until the next call or the end of the scan.
+inline SysScanDesc begin_keyed_scan(Relation rel, Oid index, Snapshot snapshot, ScanKey keys, int key_count)
+{
+    return systable_beginscan(rel, index, true, snapshot, key_count, keys);
+}
+inline HeapTuple next_keyed_row(SysScanDesc scan)
+{
+    return systable_getnext(scan);
+}
+inline void end_keyed_scan(SysScanDesc scan)
+{
+    systable_endscan(scan);
 }
 
 // Logical replication's plain insert and update of one row: constraints, heap, indexes (no triggers: the

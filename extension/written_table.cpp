@@ -16,10 +16,9 @@ WrittenTable open_written_table(EState *estate, Relation rel, bool speculative)
     table.rel = rel;
     table.info = makeNode(ResultRelInfo);
     pg::open_result_relation(table.info, rel, speculative);
-    const TupleTableSlotOps *slot_ops = table_slot_callbacks(rel);
-    table.row = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), slot_ops);
-    table.existing = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), slot_ops);
-    table.updated = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), slot_ops);
+    table.row = pg::make_row_slot(estate, rel);
+    table.existing = pg::make_row_slot(estate, rel);
+    table.updated = pg::make_row_slot(estate, rel);
     return table;
 }
 
