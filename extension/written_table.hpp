@@ -1,6 +1,8 @@
 // A table the direct path writes, with what the executor keeps for it while a statement writes it: the
 // ResultRelInfo with its indexes, and the slots of a row to insert, of an existing row and of its new
-// version.  Rows are filled column by column and written as logical replication's apply writes them.
+// version.  Rows are filled column by column and written as logical replication's apply writes them
+// (ExecSimpleRelationInsert and ExecSimpleRelationUpdate, execReplication.c, REL_15_STABLE), with what
+// ExecInsert and ExecUpdate set on a slot before its checks and they do not.
 #pragma once
 
 #include "pg_compat.hpp"
