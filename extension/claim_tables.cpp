@@ -1,5 +1,7 @@
 #include "claim_tables.hpp"
 
+#if TREASURE_DIRECT_PATH
+
 extern "C" {
 #include "access/sysattr.h"
 #include "access/table.h"
@@ -86,7 +88,9 @@ bool still_the_installed_tables(const ClaimTables &tables)
 }
 
 // The table privileges the claim statement's executor would find; without them the statements run and
-// check column privileges too.
+// check column privileges too.  SELECT on every written table: with it ExecConstraints shows the whole
+// failing row, as the statements' executor does, which without a range table entry it could not tell
+// apart from the columns the statement supplied (ExecBuildSlotValueDescription).
 bool has_privileges(Relation rel, AclMode required)
 {
     return pg_class_aclmask(RelationGetRelid(rel), GetUserId(), required, ACLMASK_ALL) == required;
@@ -144,7 +148,7 @@ bool open_claim_tables(const InstalledSchema &schema, ClaimTables &tables)
         return false;
     return has_privileges(tables.chests, ACL_SELECT) && has_privileges(tables.claims, ACL_INSERT | ACL_SELECT) &&
            has_privileges(tables.wallets, ACL_INSERT | ACL_UPDATE | ACL_SELECT) &&
-           has_privileges(tables.claim_events, ACL_INSERT) && defaults_are_the_sequences(schema, tables);
+           has_privileges(tables.claim_events, ACL_INSERT | ACL_SELECT) && defaults_are_the_sequences(schema, tables);
 }
 
 bool open_inventories(const InstalledSchema &schema, ClaimTables &tables)
@@ -162,3 +166,5 @@ void close_claim_tables(ClaimTables &tables)
 }
 
 }  // namespace treasure
+
+#endif  // TREASURE_DIRECT_PATH

@@ -3,6 +3,9 @@
 #pragma once
 
 #include "installed_schema.hpp"
+#include "pg_compat.hpp"
+
+#if TREASURE_DIRECT_PATH
 
 namespace treasure {
 
@@ -42,3 +45,5 @@ bool open_inventories(const InstalledSchema &schema, ClaimTables &tables);
 void close_claim_tables(ClaimTables &tables);
 
 }  // namespace treasure
+
+#endif  // TREASURE_DIRECT_PATH

@@ -3,8 +3,8 @@
 // what it skips is starting an executor for a statement of five CTEs on every tap, which was the largest
 // share of a claim's CPU (bench/FINDINGS.md).
 //
-// The steps, in the statements' order (on_conflict.cpp and key_access.cpp do each the way PostgreSQL's
-// executor does):
+// The steps, in the statements' order (on_conflict.cpp, key_access.cpp and written_table.cpp do each the way
+// PostgreSQL's executor does, REL_15_STABLE; extension/README.md lists where it had to be told to):
 //   * a chest that takes a key: the player's wallet row locked first (lock_player_statement's FOR NO KEY
 //     UPDATE), then a new snapshot, in which the player must hold the key;
 //   * the guard: a speculative insertion into treasure.claims arbitrated by all its unique indexes (ON
@@ -26,34 +26,24 @@
 // 1.2.0's columns, no triggers, rules or row-level security.  The statements handle everything else.
 #include "direct_claim.hpp"
 
+#if TREASURE_DIRECT_PATH
+
 #include "claim_tables.hpp"
 #include "key_access.hpp"
 #include "on_conflict.hpp"
 #include "prepared_checks.hpp"
 
 extern "C" {
-#include "access/genam.h"
 #include "access/xact.h"
 #include "commands/sequence.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
-#include "utils/guc.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 }
 
 namespace treasure {
 namespace {
-
-// What treasure.last_claim_path shows: "direct" once the direct path has taken a claim on (it no longer
-// declines after that), "statements" when it declined or is off.  The setting's own variable is never read.
-const char *last_claim_path = "none";
-char *last_claim_path_setting = nullptr;
-
-const char *show_last_claim_path()
-{
-    return last_claim_path;
-}
 
 // The counters' arithmetic is PostgreSQL's own operators' (int8pl, int4pl, int4mi), as in the statements,
 // so an overflow raises their error (22003).
@@ -76,10 +66,10 @@ bool read_chest(Relation chests, Snapshot snapshot, const ClaimArgs &args, Chest
 {
     ScanKeyData key;
     ScanKeyInit(&key, chests_chest_id + 1, BTEqualStrategyNumber, F_INT8EQ, args.chest_id);
-    SysScanDesc scan = systable_beginscan(chests, RelationGetPrimaryKeyIndex(chests), true, snapshot, 1, &key);
-    HeapTuple tuple = systable_getnext(scan);
+    SysScanDesc scan = pg::begin_keyed_scan(chests, RelationGetPrimaryKeyIndex(chests), snapshot, &key, 1);
+    HeapTuple tuple = pg::next_keyed_row(scan);
     if (tuple == nullptr) {
-        systable_endscan(scan);
+        pg::end_keyed_scan(scan);
         return false;
     }
     Datum values[chests_columns];
@@ -95,7 +85,7 @@ bool read_chest(Relation chests, Snapshot snapshot, const ClaimArgs &args, Chest
     chest.item = state.gives_item ? datumCopy(values[chests_item], false, -1) : (Datum) 0;
     chest.item_qty = DatumGetInt32(values[chests_item_qty]);
     key_item = state.needs_key ? datumCopy(values[chests_key_item], false, -1) : (Datum) 0;
-    systable_endscan(scan);
+    pg::end_keyed_scan(scan);
     return true;
 }
 
@@ -267,12 +257,10 @@ int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, 
         WrittenTable &inventories = writers.inventories;
         Datum key[] = {args.player_id, key_item};
         if (!fetch_by_key(inventories.rel, writers.inventory_key, estate->es_snapshot, key, inventories.existing) ||
-            !lock_newest_version(inventories.rel, estate, inventories.existing,
-                                 upsert_lock_mode(inventories.rel, inventory_updated_columns, 1),
-                                 inventory_key_columns, key, 2))
-            ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-                            errmsg("the key for this chest was consumed by a concurrent claim"),
-                            errhint("Retry with the same request_id.")));
+            !lock_for_update(inventories.rel, estate, inventories.existing,
+                             upsert_lock_mode(inventories.rel, inventory_updated_columns, 1), inventory_key_columns,
+                             key, 2))
+            report_key_consumed_concurrently();
         begin_update(inventories);
         set_column(inventories.updated, inventories_qty,
                    DirectFunctionCall2(int4mi, inventories.updated->tts_values[inventories_qty], Int32GetDatum(1)));
@@ -289,8 +277,7 @@ int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, 
     set_column(events.row, events_balance_after, Int64GetDatum(balance));
     set_column(events.row, events_occurred_at, TimestampTzGetDatum(now));
     store_row(events.row);
-    use_prepared_checks(events.info);
-    ExecSimpleRelationInsert(events.info, estate, events.row);
+    insert_row(events, estate);
 
     if (chest.item != (Datum) 0) {
         WrittenTable &inventories = writers.inventories;
@@ -317,8 +304,7 @@ bool lock_player(EState *estate, ClaimWriters &writers, const ClaimArgs &args)
     TupleTableSlot *wallet = writers.wallets.existing;
     Datum player[] = {args.player_id};
     return fetch_by_key(writers.wallets.rel, writers.wallet_key, estate->es_snapshot, player, wallet) &&
-           lock_newest_version(writers.wallets.rel, estate, wallet, LockTupleNoKeyExclusive, wallet_key_columns,
-                               player, 1);
+           lock_for_no_key_update(writers.wallets.rel, estate, wallet, wallet_key_columns, player, 1);
 }
 
 // Whether the player holds the key, in the snapshot taken under the wallet's lock.
@@ -332,43 +318,42 @@ bool holds_key(EState *estate, ClaimWriters &writers, const ClaimArgs &args, Dat
     return DatumGetInt32(inventory->tts_values[inventories_qty]) > 0;
 }
 
-// The claim itself, inside claim_directly()'s snapshot and EState.
-DirectClaim claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &args, ClaimTables &tables,
-                     ClaimWriters &writers, ChestState &state, bool &key_checked, Attempt &attempt,
-                     Lookup &lookup, ResultRow &row, MemoryContext result_context)
+// The claim itself, inside claim_directly()'s snapshot and EState.  False: declined.
+bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &args, ClaimTables &tables,
+              ClaimWriters &writers, ClaimOutcome &outcome, MemoryContext result_context)
 {
     if (!open_claim_tables(schema, tables))
-        return DirectClaim::declined;
+        return false;
+    ChestState &state = outcome.chest;
     Chest chest;
     Datum key_item;
     if (!read_chest(tables.chests, estate->es_snapshot, args, state, chest, key_item)) {
-        attempt = Attempt::unknown_chest;
-        return DirectClaim::done;
+        outcome.result = ClaimOutcome::Result::unknown_chest;
+        return true;
     }
     if ((state.gives_item || state.needs_key) && !open_inventories(schema, tables))
-        return DirectClaim::declined;
+        return false;
     if (!open_writers(estate, tables, writers))
-        return DirectClaim::declined;
-    last_claim_path = "direct";
+        return false;
 
-    attempt = Attempt::not_claimed;
+    outcome.result = ClaimOutcome::Result::refused;
     if (!state.is_open) {
-        look_up(estate, writers, args, lookup, result_context);
-        return DirectClaim::done;
+        look_up(estate, writers, args, outcome.lookup, result_context);
+        return true;
     }
     if (state.needs_key) {
         // Then, like the statements' next one, a new snapshot (which sees every key the player's earlier
         // claims spent, since they held the same lock) and the chest read again in it.
-        key_checked = true;
+        outcome.keys_checked = true;
         const bool has_wallet = lock_player(estate, writers, args);
         take_new_snapshot(estate);
         if (!read_chest(tables.chests, estate->es_snapshot, args, state, chest, key_item)) {
-            attempt = Attempt::unknown_chest;
-            return DirectClaim::done;
+            outcome.result = ClaimOutcome::Result::unknown_chest;
+            return true;
         }
         if (!state.is_open || (state.needs_key && (!has_wallet || !holds_key(estate, writers, args, key_item)))) {
-            look_up(estate, writers, args, lookup, result_context);
-            return DirectClaim::done;
+            look_up(estate, writers, args, outcome.lookup, result_context);
+            return true;
         }
     }
 
@@ -393,13 +378,14 @@ DirectClaim claim_in(EState *estate, const InstalledSchema &schema, const ClaimA
     store_row(claims.row);
     ItemPointerData conflict;
     if (!insert_unless_conflict(claims, estate, NIL, &conflict)) {
-        look_up(estate, writers, args, lookup, result_context);
-        return DirectClaim::done;
+        look_up(estate, writers, args, outcome.lookup, result_context);
+        return true;
     }
 
     const int64 balance = pay(estate, schema, writers, args, chest, key_item, now, claim_id);
 
-    attempt = Attempt::claimed;
+    outcome.result = ClaimOutcome::Result::claimed;
+    ResultRow &row = outcome.row;
     row.set(result_claim_id, Int64GetDatum(claim_id));
     row.set(result_coins_awarded, Int64GetDatum(chest.coins));
     if (state.gives_item) {
@@ -410,36 +396,16 @@ DirectClaim claim_in(EState *estate, const InstalledSchema &schema, const ClaimA
         row.set(result_key_used, copy_to(result_context, key_item, false));
     row.set(result_balance, Int64GetDatum(balance));
     row.set(result_claimed_at, TimestampTzGetDatum(now));
-    return DirectClaim::done;
+    return true;
 }
 
 }  // namespace
 
-bool direct_claims_enabled = true;
-
-void define_direct_claims_setting()
+bool claim_directly(const InstalledSchema &schema, const ClaimArgs &args, ClaimOutcome &outcome)
 {
-    DefineCustomBoolVariable("treasure.direct_claims",
-                             "Lets claim_treasure() write claims through the table access methods instead of its statements.",
-                             "Off, every claim runs the claim statements (the same rows, more CPU per claim).",
-                             &direct_claims_enabled, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
-    DefineCustomStringVariable("treasure.last_claim_path",
-                               "Which path wrote this session's last claim: direct, statements, or none yet.",
-                               "Read-only.  statements while treasure.direct_claims is on means the direct path "
-                               "declined that claim (see extension/claim_tables.hpp for when it does).",
-                               &last_claim_path_setting, "none", PGC_INTERNAL,
-                               GUC_NO_RESET_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE, nullptr, nullptr,
-                               show_last_claim_path);
-    MarkGUCPrefixReserved("treasure");
-}
-
-DirectClaim claim_directly(const InstalledSchema &schema, const ClaimArgs &args, ChestState &chest,
-                           bool &key_checked, Attempt &attempt, Lookup &lookup, ResultRow &row)
-{
-    last_claim_path = "statements";  // until the direct path takes the claim on
-    if (!direct_claims_enabled || schema.storage != AnalyticsStorage::wallet_row || IsolationUsesXactSnapshot() ||
-        XactReadOnly || IsInParallelMode())
-        return DirectClaim::declined;
+    if (schema.storage != AnalyticsStorage::wallet_row || IsolationUsesXactSnapshot() || XactReadOnly ||
+        IsInParallelMode())
+        return false;
 
     // What SPI does around a statement that writes: a new command and, under READ COMMITTED, a new
     // snapshot, so the claim sees everything committed before it and everything this transaction wrote.
@@ -454,11 +420,10 @@ DirectClaim claim_directly(const InstalledSchema &schema, const ClaimArgs &args,
     ClaimTables tables = {nullptr, nullptr, nullptr, nullptr, nullptr};
     ClaimWriters writers = {};
     claim_begins();
-    volatile DirectClaim outcome = DirectClaim::declined;
+    volatile bool claimed_here = false;
     PG_TRY();
     {
-        outcome =
-            claim_in(estate, schema, args, tables, writers, chest, key_checked, attempt, lookup, row, result_context);
+        claimed_here = claim_in(estate, schema, args, tables, writers, outcome, result_context);
     }
     PG_FINALLY();
     {
@@ -467,13 +432,14 @@ DirectClaim claim_directly(const InstalledSchema &schema, const ClaimArgs &args,
     PG_END_TRY();
 
     close_writers(writers);
-    ExecResetTupleTable(estate->es_tupleTable, false);
-    close_claim_tables(tables);
     MemoryContextSwitchTo(old);
-    FreeExecutorState(estate);
+    pg::free_executor_state(estate);  // the slots' buffer pins first, then the tables
+    close_claim_tables(tables);
     PopActiveSnapshot();
     CommandCounterIncrement();
-    return outcome;
+    return claimed_here;
 }
 
 }  // namespace treasure
+
+#endif  // TREASURE_DIRECT_PATH

@@ -1,26 +1,21 @@
 // A claim written through the table access methods rather than by SQL statements (direct_claim.cpp says
-// how and why).
+// how and why).  Compiled in only where pg_compat.hpp lets the direct path in.
 #pragma once
 
-#include "claim_result.hpp"
+#include "claim_outcome.hpp"
 #include "installed_schema.hpp"
+#include "pg_compat.hpp"
+
+#if TREASURE_DIRECT_PATH
 
 namespace treasure {
 
-enum class DirectClaim {
-    done,      // `attempt` says what happened, as the statements' would; when not_claimed, `lookup` is filled
-    declined,  // nothing written: this transaction or these tables are not what the direct path is written for
-};
-
-// treasure.direct_claims: whether claim_treasure() may use the direct path (on by default).  Off, every
-// claim runs the statements: an escape hatch, and the way tests and benchmarks compare the two.
-extern bool direct_claims_enabled;
-void define_direct_claims_setting();
-
-// Claims the chest unless the direct path declines.  key_checked: whether the player's keys were looked at
-// under the wallet's lock (as resolve_unclaimed() needs to know).  Runs inside the caller's SPI connection
-// (it does not use it) and, like the statements, in new snapshots of its own.
-DirectClaim claim_directly(const InstalledSchema &schema, const ClaimArgs &args, ChestState &chest,
-                           bool &key_checked, Attempt &attempt, Lookup &lookup, ResultRow &row);
+// Claims the chest, filling `outcome` as the statements would (a refused claim's look-up included), unless
+// the direct path declines: false, with nothing written or locked, when this transaction or these tables
+// are not what it was written for.  Runs inside the caller's SPI connection (it does not use it) and, like
+// the statements, in new snapshots of its own.
+bool claim_directly(const InstalledSchema &schema, const ClaimArgs &args, ClaimOutcome &outcome);
 
 }  // namespace treasure
+
+#endif  // TREASURE_DIRECT_PATH

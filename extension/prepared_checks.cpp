@@ -1,12 +1,12 @@
 #include "prepared_checks.hpp"
 
+#if TREASURE_DIRECT_PATH
+
 extern "C" {
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
-#include "executor/executor.h"
-#include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -142,9 +142,7 @@ bool has_unkept_node(Node *node, void *context)
     default:
         return true;
     }
-    // PostgreSQL 15 declares the walker without parameters (void (*)() converts to any function pointer).
-    return expression_tree_walker(node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(has_unkept_node)),
-                                  context);
+    return pg::walk_expression(node, has_unkept_node, context);
 }
 
 // ExecRelCheck's preparation.  The expressions are planned in the caller's (the claim's) memory, and only if
@@ -178,7 +176,7 @@ void use_prepared_checks(ResultRelInfo *info)
     Relation rel = info->ri_RelationDesc;
     const TupleConstr *constraints = rel->rd_att->constr;
     // ExecRelCheck raises the error for a relation whose pg_constraint rows are missing: leave it to it.
-    if (info->ri_ConstraintExprs != nullptr || constraints == nullptr || constraints->num_check == 0 ||
+    if (pg::check_constraint_exprs(info) != nullptr || constraints == nullptr || constraints->num_check == 0 ||
         constraints->num_check != rel->rd_rel->relchecks)
         return;
     // An ExprState cannot be evaluated while it is being evaluated: a claim made from inside another claim
@@ -205,7 +203,7 @@ void use_prepared_checks(ResultRelInfo *info)
         }
         *entry = PreparedChecks{relid, epoch, user, constraints->num_check, exprs};
     }
-    info->ri_ConstraintExprs = entry->exprs;
+    pg::check_constraint_exprs(info) = entry->exprs;
 }
 
 void claim_begins()
@@ -229,3 +227,5 @@ void watch_for_stale_checks()
 }
 
 }  // namespace treasure
+
+#endif  // TREASURE_DIRECT_PATH

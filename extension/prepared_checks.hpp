@@ -1,6 +1,8 @@
 // The CHECK constraints of the tables a direct claim writes, prepared once per backend and kept across
 // claims.  The executor rebuilds every CHECK expression from its stored text for each statement
 // (ExecRelCheck: stringToNode, expression_planner, ExecInitExpr), which was ~5% of a direct claim's CPU.
+// The preparation mirrors ExecRelCheck's, REL_15_STABLE (execMain.c); 18's also skips NOT ENFORCED
+// constraints (pg_compat.hpp).
 //
 // Only expressions that are safe to evaluate again and again from one ExprState are kept: columns of the
 // row, constants and calls of PostgreSQL's own immutable internal functions and operators (after SQL
@@ -10,11 +12,9 @@
 // claim of the backend is running (a type's support function called by a built-in may be user code).
 #pragma once
 
-#include "postgres.hpp"
+#include "pg_compat.hpp"
 
-extern "C" {
-#include "nodes/execnodes.h"
-}
+#if TREASURE_DIRECT_PATH
 
 namespace treasure {
 
@@ -33,3 +33,5 @@ void claim_done();
 void watch_for_stale_checks();
 
 }  // namespace treasure
+
+#endif  // TREASURE_DIRECT_PATH

@@ -1,9 +1,5 @@
 #include "sql_function.hpp"
 
-extern "C" {
-PG_MODULE_MAGIC;
-}
-
 namespace treasure {
 
 void report_caught_exception(const CaughtException &caught)

@@ -7,6 +7,10 @@
 //     turned into ereport(ERROR): longjmp never leaves a catch block, so the C++ runtime's state stays sane;
 //     error context callbacks the body pushed lived in its (now unwound) frame, so the stack of them is
 //     reset to what it was on entry first;
+//   * likewise PG_exception_stack (as pg_duckdb's cpp_wrapper.hpp does): an exception thrown inside a
+//     PG_TRY block unwinds past its PG_END_TRY, which would have popped the block's sigjmp_buf.  Left
+//     pointing into the dead frame, the ereport(ERROR) below would longjmp there and crash the backend
+//     instead of aborting the transaction;
 //   * PostgreSQL errors raised inside the body (SPI, palloc, casts) pass through untouched with their
 //     SQLSTATE, which is why bodies keep only plain data (no object that owns memory) on the stack.
 #pragma once
@@ -33,6 +37,7 @@ void report_caught_exception(const CaughtException &caught) pg_attribute_noretur
     {                                                                                 \
         treasure::CaughtException caught;                                            \
         ErrorContextCallback *const entry_error_context = error_context_stack;        \
+        sigjmp_buf *const entry_exception_stack = PG_exception_stack;                 \
         try {                                                                         \
             return name##_body(fcinfo);                                               \
         } catch (const std::bad_alloc &) {                                            \
@@ -46,6 +51,7 @@ void report_caught_exception(const CaughtException &caught) pg_attribute_noretur
             strlcpy(caught.message, "unknown C++ exception in " #name, sizeof caught.message); \
         }                                                                             \
         error_context_stack = entry_error_context;                                    \
+        PG_exception_stack = entry_exception_stack;                                   \
         treasure::report_caught_exception(caught);                                    \
     }                                                                                 \
     }                                                                                 \

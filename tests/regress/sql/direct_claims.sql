@@ -22,15 +22,7 @@ LANGUAGE sql AS $$
        FROM treasure.claims WHERE player_id = player))
 $$;
 
--- Whether the last claim took the path this file means it to take.  Checked only while the direct path is
--- on: the statements suite runs this file with it off, when every claim is the statements' and the output
--- must be the same.
-CREATE FUNCTION pg_temp.took(intended text) RETURNS text
-LANGUAGE sql AS $$
-  SELECT CASE WHEN NOT current_setting('treasure.direct_claims')::bool
-                   OR current_setting('treasure.last_claim_path') = intended THEN 'took the intended path'
-              ELSE 'took the ' || current_setting('treasure.last_claim_path') || ' path, not the ' || intended END
-$$;
+\i tests/regress/include/took.sql
 
 SELECT treasure.put_chest(1, 10);
 SELECT treasure.put_chest(2, 20, 'gem', 3);

@@ -1,6 +1,6 @@
-// What one claim_treasure() call works with: its arguments, what it learns about the chest, and the one
-// result row it returns.  Shared by the two ways a claim is written (claim_statements.cpp through saved SQL
-// statements, direct_claim.cpp through the table access methods).
+// What one claim_treasure() call works with: its arguments, and the outcome either path hands back
+// (direct_claim.cpp through the table access methods, statements_claim.cpp through saved SQL statements),
+// from which claim.cpp emits the one result row.
 #pragma once
 
 #include "postgres.hpp"
@@ -73,8 +73,6 @@ struct ChestState {
     bool gives_item;
 };
 
-enum class Attempt { unknown_chest, claimed, not_claimed };
-
 // A claim bound to this request_id or to this player and chest, found when the guard inserted nothing.
 // Pass-by-reference Datums live until SPI_finish().
 struct FoundClaim {
@@ -100,5 +98,23 @@ struct Lookup {
     int found;
     FoundClaim claims[2];
 };
+
+// What a claim found out, whichever path made it.
+struct ClaimOutcome {
+    enum class Result { unknown_chest, claimed, refused };
+    Result result;
+    ChestState chest;   // as the claim last read it
+    bool keys_checked;  // the player's keys were looked at under the wallet's lock
+    Lookup lookup;      // refused: what the refusal depends on, looked up after it
+    ResultRow row;      // claimed: the claim's columns; refused: filled in by claim.cpp
+
+    ClaimOutcome() : result(Result::refused), chest{false, false, false}, keys_checked(false), lookup{}, row(Status::claimed)
+    {
+    }
+};
+
+// The key seen under the wallet's lock was gone when the claim went to take it: abort rather than award
+// without the key (40001, so that the caller retries with the same request_id).  Both paths raise it here.
+void report_key_consumed_concurrently() pg_attribute_noreturn();
 
 }  // namespace treasure

@@ -1,0 +1,24 @@
+#include "claim_outcome.hpp"
+
+namespace treasure {
+
+const char *status_name(Status status)
+{
+    switch (status) {
+    case Status::claimed: return "claimed";
+    case Status::already_claimed: return "already_claimed";
+    case Status::key_required: return "key_required";
+    case Status::chest_closed: return "chest_closed";
+    }
+    return "unknown";
+}
+
+void report_key_consumed_concurrently()
+{
+    ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                    errmsg("the key for this chest was consumed by a concurrent claim"),
+                    errhint("Retry with the same request_id.")));
+    pg_unreachable();
+}
+
+}  // namespace treasure

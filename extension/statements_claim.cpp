@@ -1,0 +1,175 @@
+#include "statements_claim.hpp"
+
+#include "claim_statements.hpp"
+
+namespace treasure {
+namespace {
+
+// What a claim statement needs to know about a chest: which CTEs it must run.
+enum class ChestShape : uint8 { unknown, coins_only, gives_item, needs_key };
+
+ChestShape shape_of(const ChestState &chest)
+{
+    if (chest.needs_key)
+        return ChestShape::needs_key;
+    return chest.gives_item ? ChestShape::gives_item : ChestShape::coins_only;
+}
+
+bool column_bool(HeapTuple tuple, TupleDesc desc, int column)
+{
+    bool isnull;
+    Datum value = SPI_getbinval(tuple, desc, column, &isnull);
+    return !isnull && DatumGetBool(value);
+}
+
+bool column_is_null(HeapTuple tuple, TupleDesc desc, int column)
+{
+    bool isnull;
+    (void) SPI_getbinval(tuple, desc, column, &isnull);
+    return isnull;
+}
+
+// Runs one claim statement: outcome.result says whether it claimed, and outcome.chest what it saw.
+void run_claim_statement(SavedStatement &statement, const ClaimArgs &args, bool player_locked, ClaimOutcome &outcome)
+{
+    Datum values[] = {args.player_id, args.chest_id, args.request_id, args.session_id,
+                      BoolGetDatum(player_locked)};
+    const char nulls[] = {' ', ' ', ' ', args.session_id_is_null ? 'n' : ' ', ' '};
+    if (execute_saved_statement(statement, values, nulls) == 0) {
+        outcome.result = ClaimOutcome::Result::unknown_chest;
+        return;
+    }
+
+    HeapTuple tuple = SPI_tuptable->vals[0];
+    TupleDesc desc = SPI_tuptable->tupdesc;
+    outcome.chest.is_open = column_bool(tuple, desc, claim_col_is_open);
+    outcome.chest.needs_key = !column_is_null(tuple, desc, claim_col_key_item);
+    outcome.chest.gives_item = column_bool(tuple, desc, claim_col_gives_item);
+    if (column_is_null(tuple, desc, claim_col_claim_id)) {
+        outcome.result = ClaimOutcome::Result::refused;
+        return;
+    }
+
+    // The key was seen in this statement's snapshot while the player's wallet was locked, so the UPDATE
+    // that consumes it must have found it.
+    if (!column_is_null(tuple, desc, claim_col_key_used) && !column_bool(tuple, desc, claim_col_key_taken))
+        report_key_consumed_concurrently();
+    ResultRow &row = outcome.row;
+    row.copy(result_claim_id, tuple, desc, claim_col_claim_id);
+    row.copy(result_coins_awarded, tuple, desc, claim_col_coins_awarded);
+    row.copy(result_item_awarded, tuple, desc, claim_col_item_awarded);
+    row.copy(result_item_qty, tuple, desc, claim_col_item_qty);
+    row.copy(result_key_used, tuple, desc, claim_col_key_used);
+    row.copy(result_balance, tuple, desc, claim_col_balance);
+    row.copy(result_claimed_at, tuple, desc, claim_col_claimed_at);
+    outcome.result = ClaimOutcome::Result::claimed;
+}
+
+bool lock_player(const ClaimArgs &args)
+{
+    Datum values[] = {args.player_id};
+    return execute_saved_statement(lock_player_statement, values, nullptr) > 0;
+}
+
+// The lookup statement: the claims bound to this request or to this player and chest, in a new snapshot.
+void look_up(const ClaimArgs &args, Lookup &lookup)
+{
+    Datum values[] = {args.player_id, args.chest_id, args.request_id};
+    uint64 count = execute_saved_statement(lookup_statement, values, nullptr);
+    TupleDesc desc = SPI_tuptable->tupdesc;
+    bool isnull;
+    lookup.current_balance = SPI_getbinval(SPI_tuptable->vals[0], desc, lookup_col_current_balance, &isnull);
+    lookup.found = 0;
+    for (uint64 i = 0; i < count && lookup.found < 2; i++) {
+        HeapTuple tuple = SPI_tuptable->vals[i];
+        if (column_is_null(tuple, desc, lookup_col_claim_id))
+            continue;
+        FoundClaim &claim = lookup.claims[lookup.found++];
+        claim.same_request = column_bool(tuple, desc, lookup_col_same_request);
+        claim.same_chest = column_bool(tuple, desc, lookup_col_same_chest);
+        claim.claim_id = SPI_getbinval(tuple, desc, lookup_col_claim_id, &isnull);
+        claim.coins_awarded = SPI_getbinval(tuple, desc, lookup_col_coins_awarded, &isnull);
+        claim.item_awarded = SPI_getbinval(tuple, desc, lookup_col_item_awarded, &claim.item_awarded_null);
+        claim.item_qty = SPI_getbinval(tuple, desc, lookup_col_item_qty, &claim.item_qty_null);
+        claim.key_used = SPI_getbinval(tuple, desc, lookup_col_key_used, &claim.key_used_null);
+        claim.balance_after = SPI_getbinval(tuple, desc, lookup_col_balance_after, &claim.balance_after_null);
+        claim.claimed_at = SPI_getbinval(tuple, desc, lookup_col_claimed_at, &isnull);
+    }
+}
+
+// The shape of the chests this backend claimed lately: a hint that chooses a statement and never decides an
+// outcome.  A coins-only chest or one that gives an item without a key is claimed by a narrower statement
+// with fewer CTEs.  A chest that needs a key would cost the general statement twice (the first attempt,
+// without the player's lock, may not spend a key) plus the lock; with the hint the claim locks the player
+// first and runs the statement once.  A stale hint is harmless: a narrow statement refuses a chest of
+// another shape (writing nothing) and the general protocol follows; locking the player is always allowed
+// (it is exactly what the second attempt does), and a chest that no longer needs a key is claimed by the
+// locked attempt all the same.  Plain static data, so nothing here owns memory across SPI calls.
+struct ChestHint {
+    int64 chest_id;  // 0: empty slot (chest ids are positive)
+    ChestShape shape;
+};
+constexpr int chest_hint_slots = 4096;
+ChestHint chest_hints[chest_hint_slots];
+
+ChestHint &chest_hint_slot(int64 chest_id) { return chest_hints[static_cast<uint64>(chest_id) % chest_hint_slots]; }
+
+ChestShape hinted_shape(int64 chest_id)
+{
+    const ChestHint &hint = chest_hint_slot(chest_id);
+    return hint.chest_id == chest_id ? hint.shape : ChestShape::unknown;
+}
+
+void remember_shape(int64 chest_id, ChestShape shape)
+{
+    ChestHint &hint = chest_hint_slot(chest_id);
+    hint.chest_id = chest_id;
+    hint.shape = shape;
+}
+
+// The statements the hinted shape chooses to start with, then the general protocol.
+void claim_with_statements(const InstalledSchema &schema, const ClaimArgs &args, ClaimOutcome &outcome)
+{
+    ClaimStatements &statements = claim_statements(schema.storage);
+    ChestShape shape = hinted_shape(DatumGetInt64(args.chest_id));
+    if (shape == ChestShape::coins_only || shape == ChestShape::gives_item) {
+        SavedStatement &narrow = shape == ChestShape::coins_only ? statements.coins_only : statements.without_key;
+        run_claim_statement(narrow, args, false, outcome);
+        // Claimed, an unknown chest, or refused for a reason the refusal's look-up explains.
+        if (outcome.result != ClaimOutcome::Result::refused || shape_of(outcome.chest) == shape)
+            return;
+        // Refused for being of another shape: the general protocol, knowing the real shape.
+        shape = shape_of(outcome.chest);
+    }
+    if (shape == ChestShape::needs_key) {
+        // Lock first; a player without a wallet holds no key, and the unlocked statement then reports why.
+        outcome.keys_checked = true;
+        run_claim_statement(statements.general, args, lock_player(args), outcome);
+        return;
+    }
+    run_claim_statement(statements.general, args, false, outcome);
+    if (outcome.result == ClaimOutcome::Result::refused && outcome.chest.is_open && outcome.chest.needs_key) {
+        outcome.keys_checked = true;
+        if (lock_player(args))
+            run_claim_statement(statements.general, args, true, outcome);
+    }
+}
+
+}  // namespace
+
+void build_claim_statements(const InstalledSchema &schema)
+{
+    (void) claim_statements(schema.storage);
+}
+
+void claim_by_statements(const InstalledSchema &schema, const ClaimArgs &args, ClaimOutcome &outcome)
+{
+    claim_with_statements(schema, args, outcome);
+    if (outcome.result == ClaimOutcome::Result::unknown_chest)
+        return;
+    remember_shape(DatumGetInt64(args.chest_id), shape_of(outcome.chest));
+    if (outcome.result == ClaimOutcome::Result::refused)
+        look_up(args, outcome.lookup);
+}
+
+}  // namespace treasure
