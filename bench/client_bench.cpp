@@ -35,27 +35,30 @@
 
 namespace {
 
-std::string env_or(const char* name, const char* fallback) {
-    const char* value = std::getenv(name);
+std::string env_or(const char *name, const char *fallback)
+{
+    const char *value = std::getenv(name);
     return value != nullptr && *value != '\0' ? value : fallback;
 }
 
 struct PathFactory {
-    const char* name;
-    std::function<std::unique_ptr<treasure::ClaimPath>(const std::string& dsn, std::size_t connections)> make;
+    const char *name;
+    std::function<std::unique_ptr<treasure::ClaimPath>(const std::string &dsn, std::size_t connections)> make;
     // An environment variable with this path's own Google Benchmark minimum time (seconds), or nullptr.
-    const char* min_time_variable = nullptr;
+    const char *min_time_variable = nullptr;
 };
 
 // The paths under test.
-const std::vector<PathFactory>& paths() {
+const std::vector<PathFactory> &paths()
+{
     static const std::vector<PathFactory> all = {
         {"atomic",
-         [](const std::string& dsn, std::size_t connections) -> std::unique_ptr<treasure::ClaimPath> {
-             return std::make_unique<treasure::Client>(treasure::ClientOptions{dsn, connections, treasure::RetryPolicy{}});
+         [](const std::string &dsn, std::size_t connections) -> std::unique_ptr<treasure::ClaimPath> {
+             return std::make_unique<treasure::Client>(
+                 treasure::ClientOptions{dsn, connections, treasure::RetryPolicy{}});
          }},
         {"saga",
-         [](const std::string& dsn, std::size_t connections) -> std::unique_ptr<treasure::ClaimPath> {
+         [](const std::string &dsn, std::size_t connections) -> std::unique_ptr<treasure::ClaimPath> {
              return std::make_unique<treasure::SagaPath>(
                  treasure::SagaPathOptions{dsn, connections, std::chrono::milliseconds(5000)});
          },
@@ -70,14 +73,17 @@ struct Shared {
     std::unique_ptr<treasure::ClaimPath> path;
 };
 
-double percentile_us(std::vector<std::int64_t>& sorted, double p) {
-    if (sorted.empty()) return 0;
+double percentile_us(std::vector<std::int64_t> &sorted, double p)
+{
+    if (sorted.empty())
+        return 0;
     auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
     rank = std::clamp<std::size_t>(rank, 1, sorted.size());
     return static_cast<double>(sorted[rank - 1]) / 1000.0;
 }
 
-void claim_benchmark(benchmark::State& state, const PathFactory& factory, Shared& shared) {
+void claim_benchmark(benchmark::State &state, const PathFactory &factory, Shared &shared)
+{
     static const std::string dsn = env_or("TREASURE_BENCH_DSN", "dbname=treasure_bench");
     static const std::int64_t players = std::stoll(env_or("TREASURE_BENCH_PLAYERS", "100000"));
     static const std::int64_t chests = std::stoll(env_or("TREASURE_BENCH_CHESTS", "1000"));
@@ -98,8 +104,9 @@ void claim_benchmark(benchmark::State& state, const PathFactory& factory, Shared
         try {
             const treasure::ClaimResult result = shared.path->claim(request);
             claimed += result.status == treasure::ClaimStatus::claimed;
-        } catch (const treasure::ClaimError& error) {
-            if (failed++ == 0) first_error = error.what();
+        } catch (const treasure::ClaimError &error) {
+            if (failed++ == 0)
+                first_error = error.what();
         }
         const auto elapsed = std::chrono::steady_clock::now() - started;
         nanoseconds.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
@@ -108,31 +115,35 @@ void claim_benchmark(benchmark::State& state, const PathFactory& factory, Shared
         state.SkipWithError(("every tap failed, the first with: " + first_error).c_str());
     std::sort(nanoseconds.begin(), nanoseconds.end());
     // Percentiles of each thread's own taps, averaged over the threads (kAvgThreads).
-    for (const auto& [name, p] : {std::pair{"p50_us", 50.0}, {"p95_us", 95.0}, {"p99_us", 99.0}, {"p99.7_us", 99.7}})
+    for (const auto &[name, p] : {std::pair{"p50_us", 50.0}, {"p95_us", 95.0}, {"p99_us", 99.0}, {"p99.7_us", 99.7}})
         state.counters[name] = benchmark::Counter(percentile_us(nanoseconds, p), benchmark::Counter::kAvgThreads);
     state.counters["claimed"] = benchmark::Counter(static_cast<double>(claimed), benchmark::Counter::kAvgIterations);
     state.counters["failed"] = benchmark::Counter(static_cast<double>(failed));
-    state.counters["taps_per_s"] = benchmark::Counter(static_cast<double>(nanoseconds.size()), benchmark::Counter::kIsRate);
+    state.counters["taps_per_s"] =
+        benchmark::Counter(static_cast<double>(nanoseconds.size()), benchmark::Counter::kIsRate);
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv)
+{
     benchmark::Initialize(&argc, argv);
     std::vector<std::unique_ptr<Shared>> shared;
-    for (const PathFactory& factory : paths()) {
+    for (const PathFactory &factory : paths()) {
         for (int threads : {1, 4}) {
             shared.push_back(std::make_unique<Shared>());
-            Shared* paths_state = shared.back().get();
-            benchmark::internal::Benchmark* registered =
-                benchmark::RegisterBenchmark((std::string("claim/") + factory.name).c_str(),
-                                             [&factory, paths_state](benchmark::State& s) { claim_benchmark(s, factory, *paths_state); })
+            Shared *paths_state = shared.back().get();
+            benchmark::internal::Benchmark *registered =
+                benchmark::RegisterBenchmark(
+                    (std::string("claim/") + factory.name).c_str(),
+                    [&factory, paths_state](benchmark::State &s) { claim_benchmark(s, factory, *paths_state); })
                     ->Threads(threads)
                     ->UseRealTime()
                     ->Unit(benchmark::kMicrosecond);
             if (factory.min_time_variable != nullptr) {
                 const std::string min_time = env_or(factory.min_time_variable, "");
-                if (!min_time.empty()) registered->MinTime(std::stod(min_time));
+                if (!min_time.empty())
+                    registered->MinTime(std::stod(min_time));
             }
         }
     }

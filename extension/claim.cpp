@@ -36,11 +36,10 @@ void resolve_refusal(const ClaimArgs &args, ClaimOutcome &outcome)
         const FoundClaim &claim = lookup.claims[i];
         if (claim.same_request) {
             if (!claim.same_chest)
-                ereport(ERROR,
-                        (errcode(ERRCODE_UNIQUE_VIOLATION),
-                         errmsg("request_id %s was already used for a different claim",
-                                DatumGetCString(DirectFunctionCall1(uuid_out, args.request_id))),
-                         errhint("Use a new request_id for every distinct tap; reuse one only to retry it.")));
+                ereport(ERROR, (errcode(ERRCODE_UNIQUE_VIOLATION),
+                                errmsg("request_id %s was already used for a different claim",
+                                       DatumGetCString(DirectFunctionCall1(uuid_out, args.request_id))),
+                                errhint("Use a new request_id for every distinct tap; reuse one only to retry it.")));
             row.set(result_replayed, BoolGetDatum(true));
             row.set(result_claim_id, claim.claim_id);
             row.set(result_coins_awarded, claim.coins_awarded);
@@ -114,9 +113,7 @@ TREASURE_SQL_FUNCTION(claim_treasure)
     build_claim_statements(schema);
 
     ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-    InitMaterializedSRF(fcinfo, (rsinfo != nullptr && rsinfo->expectedDesc != nullptr)
-                                    ? MAT_SRF_USE_EXPECTED_DESC
-                                    : 0);
+    InitMaterializedSRF(fcinfo, (rsinfo != nullptr && rsinfo->expectedDesc != nullptr) ? MAT_SRF_USE_EXPECTED_DESC : 0);
 
     ErrorContextCallback error_context;
     error_context.callback = claim_error_context;

@@ -108,9 +108,9 @@ struct ClaimOutcome {
     Lookup lookup;      // refused: what the refusal depends on, looked up after it
     ResultRow row;      // claimed: the claim's columns; refused: filled in by claim.cpp
 
-    ClaimOutcome() : result(Result::refused), chest{false, false, false}, keys_checked(false), lookup{}, row(Status::claimed)
-    {
-    }
+    ClaimOutcome()
+        : result(Result::refused), chest{false, false, false}, keys_checked(false), lookup{}, row(Status::claimed)
+    {}
 };
 
 // The key seen under the wallet's lock was gone when the claim went to take it: abort rather than award

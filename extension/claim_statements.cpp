@@ -136,8 +136,7 @@ struct ClaimStatementSet {
           statements{claim_statement("claim", general_sql),
                      claim_statement("claim (chest without a key)", without_key_sql),
                      claim_statement("claim (chest of coins only)", coins_only_sql)}
-    {
-    }
+    {}
     ClaimStatementSet(const ClaimStatementSet &) = delete;
     ClaimStatementSet &operator=(const ClaimStatementSet &) = delete;
 };
@@ -154,11 +153,7 @@ ClaimStatements &claim_statements(AnalyticsStorage storage)
 }
 
 SavedStatement lock_player_statement = {
-    "lock player",
-    "SELECT FROM treasure.wallets w WHERE w.player_id = $1 FOR NO KEY UPDATE",
-    1,
-    {INT8OID},
-    nullptr,
+    "lock player", "SELECT FROM treasure.wallets w WHERE w.player_id = $1 FOR NO KEY UPDATE", 1, {INT8OID}, nullptr,
 };
 
 SavedStatement lookup_statement = {
@@ -170,10 +165,7 @@ SELECT wallet.balance, k.claim_id, k.request_id = $3, k.player_id = $1 AND k.che
   LEFT JOIN (treasure.claims k
              LEFT JOIN treasure.claim_events e ON e.player_id = k.player_id AND e.claim_id = k.claim_id)
     ON k.request_id = $3 OR (k.player_id = $1 AND k.chest_id = $2)
-)SQL",
-    3,
-    {INT8OID, INT8OID, UUIDOID},
-    nullptr,
+)SQL",   3, {INT8OID, INT8OID, UUIDOID}, nullptr,
 };
 
 }  // namespace treasure

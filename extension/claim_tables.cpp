@@ -24,21 +24,23 @@ struct Column {
 };
 
 constexpr Column chests_layout[] = {
-    {"chest_id", INT8OID, true}, {"coins", INT8OID, true},           {"item", TEXTOID, false},
-    {"item_qty", INT4OID, true}, {"key_item", TEXTOID, false},       {"opens_at", TIMESTAMPTZOID, false},
+    {"chest_id", INT8OID, true},         {"coins", INT8OID, true},     {"item", TEXTOID, false},
+    {"item_qty", INT4OID, true},         {"key_item", TEXTOID, false}, {"opens_at", TIMESTAMPTZOID, false},
     {"closes_at", TIMESTAMPTZOID, false}};
-constexpr Column claims_layout[] = {
-    {"player_id", INT8OID, false},    {"chest_id", INT8OID, false},      {"claim_id", INT8OID, false},
-    {"request_id", UUIDOID, false},   {"session_id", INT8OID, false},    {"coins_awarded", INT8OID, false},
-    {"item_awarded", TEXTOID, false}, {"item_qty", INT4OID, false},      {"key_used", TEXTOID, false},
-    {"claimed_at", TIMESTAMPTZOID, false}};
-constexpr Column wallets_layout[] = {{"player_id", INT8OID, true},      {"balance", INT8OID, true},
-                                     {"claims", INT8OID, true},         {"coins_awarded", INT8OID, true},
+constexpr Column claims_layout[] = {{"player_id", INT8OID, false},    {"chest_id", INT8OID, false},
+                                    {"claim_id", INT8OID, false},     {"request_id", UUIDOID, false},
+                                    {"session_id", INT8OID, false},   {"coins_awarded", INT8OID, false},
+                                    {"item_awarded", TEXTOID, false}, {"item_qty", INT4OID, false},
+                                    {"key_used", TEXTOID, false},     {"claimed_at", TIMESTAMPTZOID, false}};
+constexpr Column wallets_layout[] = {{"player_id", INT8OID, true},
+                                     {"balance", INT8OID, true},
+                                     {"claims", INT8OID, true},
+                                     {"coins_awarded", INT8OID, true},
                                      {"last_claim_at", TIMESTAMPTZOID, false}};
 constexpr Column inventories_layout[] = {{"player_id", INT8OID, true}, {"item", TEXTOID, true}, {"qty", INT4OID, true}};
-constexpr Column events_layout[] = {{"player_id", INT8OID, false},     {"claim_id", INT8OID, false},
-                                    {"event_id", INT8OID, false},      {"chest_id", INT8OID, false},
-                                    {"coins_awarded", INT8OID, false}, {"balance_after", INT8OID, false},
+constexpr Column events_layout[] = {{"player_id", INT8OID, false},         {"claim_id", INT8OID, false},
+                                    {"event_id", INT8OID, false},          {"chest_id", INT8OID, false},
+                                    {"coins_awarded", INT8OID, false},     {"balance_after", INT8OID, false},
                                     {"occurred_at", TIMESTAMPTZOID, false}};
 
 template <size_t columns>
@@ -51,8 +53,7 @@ bool has_layout(Relation rel, const Column (&layout)[columns])
         Form_pg_attribute attribute = TupleDescAttr(desc, i);
         const Oid collation = layout[i].type == TEXTOID ? DEFAULT_COLLATION_OID : InvalidOid;
         if (attribute->attisdropped || attribute->atttypid != layout[i].type || attribute->atttypmod != -1 ||
-            attribute->attcollation != collation ||
-            attribute->attidentity != '\0' || attribute->attgenerated != '\0' ||
+            attribute->attcollation != collation || attribute->attidentity != '\0' || attribute->attgenerated != '\0' ||
             (layout[i].read_not_null && !attribute->attnotnull) ||
             strcmp(NameStr(attribute->attname), layout[i].name) != 0)
             return false;
@@ -131,8 +132,7 @@ bool defaults_are_the_sequences(const InstalledSchema &schema, const ClaimTables
 bool keyed_by_chest_id(Relation chests)
 {
     Bitmapset *key = RelationGetIndexAttrBitmap(chests, INDEX_ATTR_BITMAP_PRIMARY_KEY);
-    return bms_num_members(key) == 1 &&
-           bms_is_member(chests_chest_id + 1 - FirstLowInvalidHeapAttributeNumber, key);
+    return bms_num_members(key) == 1 && bms_is_member(chests_chest_id + 1 - FirstLowInvalidHeapAttributeNumber, key);
 }
 
 }  // namespace

@@ -10,15 +10,39 @@
 namespace treasure {
 
 // Column numbers (0-based) in treasure 1.2.0.
-enum ChestsColumn { chests_chest_id, chests_coins, chests_item, chests_item_qty, chests_key_item, chests_opens_at,
-                    chests_closes_at, chests_columns };
-enum ClaimsColumn { claims_player_id, claims_chest_id, claims_claim_id, claims_request_id, claims_session_id,
-                    claims_coins_awarded, claims_item_awarded, claims_item_qty, claims_key_used, claims_claimed_at };
-enum WalletsColumn { wallets_player_id, wallets_balance, wallets_claims, wallets_coins_awarded,
-                     wallets_last_claim_at };
+enum ChestsColumn {
+    chests_chest_id,
+    chests_coins,
+    chests_item,
+    chests_item_qty,
+    chests_key_item,
+    chests_opens_at,
+    chests_closes_at,
+    chests_columns
+};
+enum ClaimsColumn {
+    claims_player_id,
+    claims_chest_id,
+    claims_claim_id,
+    claims_request_id,
+    claims_session_id,
+    claims_coins_awarded,
+    claims_item_awarded,
+    claims_item_qty,
+    claims_key_used,
+    claims_claimed_at
+};
+enum WalletsColumn { wallets_player_id, wallets_balance, wallets_claims, wallets_coins_awarded, wallets_last_claim_at };
 enum InventoriesColumn { inventories_player_id, inventories_item, inventories_qty };
-enum EventsColumn { events_player_id, events_claim_id, events_event_id, events_chest_id, events_coins_awarded,
-                    events_balance_after, events_occurred_at };
+enum EventsColumn {
+    events_player_id,
+    events_claim_id,
+    events_event_id,
+    events_chest_id,
+    events_coins_awarded,
+    events_balance_after,
+    events_occurred_at
+};
 
 // The relations of one claim, open (and locked) for the length of the call; nullptr where not (yet) opened.
 struct ClaimTables {
@@ -32,8 +56,8 @@ struct ClaimTables {
 // Opens chests (ACCESS SHARE), claims, wallets and claim_events (ROW EXCLUSIVE, as the statements lock
 // them) and returns true if the direct path may claim with them: each is a plain table of the 1.2.0 columns
 // (names, types without a typmod, the default collation for text, NOT NULL where the path reads a value,
-// no identity or generated column) with a primary key and without triggers, rules or row-level security; they are still the tables
-// the names in schema mean (opening them may have processed an invalidation); the claim's user holds the
+// no identity or generated column) with a primary key and without triggers, rules or row-level security; they are still
+// the tables the names in schema mean (opening them may have processed an invalidation); the claim's user holds the
 // table privileges the statement needs; claim_id and event_id default to nextval() of the extension's
 // sequences.  False: decline (whatever was opened is recorded in `tables`).
 bool open_claim_tables(const InstalledSchema &schema, ClaimTables &tables);

@@ -196,8 +196,7 @@ void add_found_claim(ClaimWriters &writers, Snapshot snapshot, const ClaimArgs &
 
 // What the lookup statement finds, in a new snapshot: the player's balance and the claims bound to this
 // request_id or to this player and chest, each with its event's balance_after.
-void look_up(EState *estate, ClaimWriters &writers, const ClaimArgs &args, Lookup &lookup,
-             MemoryContext result_context)
+void look_up(EState *estate, ClaimWriters &writers, const ClaimArgs &args, Lookup &lookup, MemoryContext result_context)
 {
     take_new_snapshot(estate);
     Snapshot snapshot = estate->es_snapshot;

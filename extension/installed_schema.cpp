@@ -13,8 +13,9 @@ namespace {
 
 // Plain static data, reset by the invalidation callback.
 bool schema_known = false;
-InstalledSchema schema = {0,          AnalyticsStorage::wallet_row, InvalidOid, InvalidOid, InvalidOid,
-                          InvalidOid, InvalidOid,                   InvalidOid, InvalidOid};
+InstalledSchema schema = {
+    0,         AnalyticsStorage::wallet_row, InvalidOid, InvalidOid, InvalidOid, InvalidOid, InvalidOid, InvalidOid,
+    InvalidOid};
 
 void look_up_schema()
 {
@@ -38,15 +39,9 @@ void look_up_schema()
 
 }  // namespace
 
-bool installed_schema_is_current()
-{
-    return schema_known;
-}
+bool installed_schema_is_current() { return schema_known; }
 
-void forget_installed_schema(Datum, Oid)
-{
-    schema_known = false;
-}
+void forget_installed_schema(Datum, Oid) { schema_known = false; }
 
 const InstalledSchema &lock_installed_schema()
 {

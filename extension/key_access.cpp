@@ -60,9 +60,8 @@ bool has_key(TupleTableSlot *slot, const AttrNumber *key_columns, const Datum *k
         TypeCacheEntry *type = lookup_type_cache(attribute->atttypid, TYPECACHE_EQ_OPR_FINFO);
         if (!OidIsValid(type->eq_opr_finfo.fn_oid))
             elog(ERROR, "treasure: no equality operator for type %u", attribute->atttypid);
-        if (slot->tts_isnull[column] ||
-            !DatumGetBool(FunctionCall2Coll(&type->eq_opr_finfo, attribute->attcollation, slot->tts_values[column],
-                                            key_values[k])))
+        if (slot->tts_isnull[column] || !DatumGetBool(FunctionCall2Coll(&type->eq_opr_finfo, attribute->attcollation,
+                                                                        slot->tts_values[column], key_values[k])))
             return false;
     }
     return true;
@@ -79,8 +78,7 @@ bool lock_newest_version(Relation rel, EState *estate, TupleTableSlot *slot, Loc
     TM_FailureData failure;
     const TM_Result result = pg::lock_tuple(rel, &tid, estate, slot, mode, flags, &failure);
     switch (result) {
-    case TM_Ok:
-        return has_key(slot, key_columns, key_values, key_count);
+    case TM_Ok: return has_key(slot, key_columns, key_values, key_count);
     case TM_SelfModified:
         if (updating && failure.cmax != estate->es_output_cid)
             ereport(ERROR, (errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
@@ -89,12 +87,9 @@ bool lock_newest_version(Relation rel, EState *estate, TupleTableSlot *slot, Loc
                             errhint("Consider using an AFTER trigger instead of a BEFORE trigger to propagate "
                                     "changes to other rows.")));
         return false;
-    case TM_Deleted:
-        return false;
-    case TM_Invisible:
-        elog(ERROR, "attempted to lock invisible tuple");
-    default:
-        elog(ERROR, "unexpected table_tuple_lock status: %u", static_cast<unsigned>(result));
+    case TM_Deleted: return false;
+    case TM_Invisible: elog(ERROR, "attempted to lock invisible tuple");
+    default: elog(ERROR, "unexpected table_tuple_lock status: %u", static_cast<unsigned>(result));
     }
     pg_unreachable();
 }

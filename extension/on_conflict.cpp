@@ -43,7 +43,7 @@ LockTupleMode upsert_lock_mode(Relation rel, const AttrNumber *updated_columns, 
 {
     Bitmapset *key_columns = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_KEY);
     return bms_overlap(key_columns, column_set(updated_columns, updated_count)) ? LockTupleExclusive
-                                                                                 : LockTupleNoKeyExclusive;
+                                                                                : LockTupleNoKeyExclusive;
 }
 
 // ExecInsert's speculative insertion (REL_15_STABLE, from its constraint checks to `goto vlock`).
@@ -79,8 +79,7 @@ bool lock_conflicting_row(WrittenTable &table, EState *estate, ItemPointer confl
     TM_FailureData failure;
     const TM_Result result = pg::lock_tuple(table.rel, conflict, estate, table.existing, mode, 0, &failure);
     switch (result) {
-    case TM_Ok:
-        return true;
+    case TM_Ok: return true;
     case TM_Invisible: {
         // A version this command wrote, e.g. the key's inventory row when a unique index someone added makes
         // the chest's item conflict with its key.
@@ -94,16 +93,10 @@ bool lock_conflicting_row(WrittenTable &table, EState *estate, ItemPointer confl
         elog(ERROR, "attempted to lock invisible tuple");
         pg_unreachable();
     }
-    case TM_SelfModified:
-        elog(ERROR, "unexpected self-updated tuple");
-        pg_unreachable();
+    case TM_SelfModified: elog(ERROR, "unexpected self-updated tuple"); pg_unreachable();
     case TM_Updated:
-    case TM_Deleted:
-        ExecClearTuple(table.existing);
-        return false;
-    default:
-        elog(ERROR, "unrecognized table_tuple_lock status: %u", static_cast<unsigned>(result));
-        pg_unreachable();
+    case TM_Deleted: ExecClearTuple(table.existing); return false;
+    default: elog(ERROR, "unrecognized table_tuple_lock status: %u", static_cast<unsigned>(result)); pg_unreachable();
     }
 }
 

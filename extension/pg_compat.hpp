@@ -47,24 +47,12 @@ inline void open_result_relation(ResultRelInfo *info, Relation rel, bool specula
     ExecOpenIndices(info, speculative);
 }
 
-inline void close_result_relation(ResultRelInfo *info)
-{
-    ExecCloseIndices(info);
-}
+inline void close_result_relation(ResultRelInfo *info) { ExecCloseIndices(info); }
 
 // The indexes opened with the result relation.
-inline int index_count(const ResultRelInfo *info)
-{
-    return info->ri_NumIndices;
-}
-inline Relation index_relation(const ResultRelInfo *info, int i)
-{
-    return info->ri_IndexRelationDescs[i];
-}
-inline const IndexInfo *index_info(const ResultRelInfo *info, int i)
-{
-    return info->ri_IndexRelationInfo[i];
-}
+inline int index_count(const ResultRelInfo *info) { return info->ri_NumIndices; }
+inline Relation index_relation(const ResultRelInfo *info, int i) { return info->ri_IndexRelationDescs[i]; }
+inline const IndexInfo *index_info(const ResultRelInfo *info, int i) { return info->ri_IndexRelationInfo[i]; }
 
 // A slot for rows of `rel`, of the kind its access method stores, freed with the EState.
 inline TupleTableSlot *make_row_slot(EState *estate, Relation rel)
@@ -80,10 +68,7 @@ inline void free_executor_state(EState *estate)
 }
 
 // The relation's CHECK expressions as ExecConstraints finds them prepared (nullptr: it prepares them).
-inline ExprState **&check_constraint_exprs(ResultRelInfo *info)
-{
-    return info->ri_ConstraintExprs;
-}
+inline ExprState **&check_constraint_exprs(ResultRelInfo *info) { return info->ri_ConstraintExprs; }
 
 // NOT NULL and CHECK constraints, raising the executor's errors (23502, 23514).
 inline void check_constraints(ResultRelInfo *info, TupleTableSlot *slot, EState *estate)
@@ -99,14 +84,8 @@ inline bool no_conflict_found(ResultRelInfo *info, TupleTableSlot *slot, EState 
 }
 
 // The speculative insertion's heap steps: the token others wait for, the insertion, its completion.
-inline uint32 acquire_speculative_token()
-{
-    return SpeculativeInsertionLockAcquire(GetCurrentTransactionId());
-}
-inline void release_speculative_token()
-{
-    SpeculativeInsertionLockRelease(GetCurrentTransactionId());
-}
+inline uint32 acquire_speculative_token() { return SpeculativeInsertionLockAcquire(GetCurrentTransactionId()); }
+inline void release_speculative_token() { SpeculativeInsertionLockRelease(GetCurrentTransactionId()); }
 inline void insert_speculatively(Relation rel, TupleTableSlot *slot, EState *estate, uint32 token)
 {
     table_tuple_insert_speculative(rel, slot, estate->es_output_cid, 0, nullptr, token);
@@ -150,14 +129,8 @@ inline SysScanDesc begin_keyed_scan(Relation rel, Oid index, Snapshot snapshot, 
 {
     return systable_beginscan(rel, index, true, snapshot, key_count, keys);
 }
-inline HeapTuple next_keyed_row(SysScanDesc scan)
-{
-    return systable_getnext(scan);
-}
-inline void end_keyed_scan(SysScanDesc scan)
-{
-    systable_endscan(scan);
-}
+inline HeapTuple next_keyed_row(SysScanDesc scan) { return systable_getnext(scan); }
+inline void end_keyed_scan(SysScanDesc scan) { systable_endscan(scan); }
 
 // Logical replication's plain insert and update of one row: constraints, heap, indexes (no triggers: the
 // direct path declines tables that have them).

@@ -54,10 +54,7 @@ void make_stale(Datum, Oid relid)
         current_epoch++;
 }
 
-void make_stale_syscache(Datum, int, uint32)
-{
-    current_epoch++;
-}
+void make_stale_syscache(Datum, int, uint32) { current_epoch++; }
 
 bool is_stale()
 {
@@ -91,8 +88,8 @@ bool is_plain_builtin(Oid function)
     if (!HeapTupleIsValid(tuple))
         return false;
     const Form_pg_proc proc = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tuple));
-    const bool plain = proc->prolang == INTERNALlanguageId && proc->provolatile == PROVOLATILE_IMMUTABLE &&
-                       !proc->proretset;
+    const bool plain =
+        proc->prolang == INTERNALlanguageId && proc->provolatile == PROVOLATILE_IMMUTABLE && !proc->proretset;
     ReleaseSysCache(tuple);
     return plain;
 }
@@ -117,8 +114,7 @@ bool has_unkept_node(Node *node, void *context)
     case T_CaseWhen:
     case T_CaseTestExpr:
     case T_CoalesceExpr:
-    case T_BooleanTest:
-        break;
+    case T_BooleanTest: break;
     case T_NullTest:
         if (castNode(NullTest, node)->argisrow)
             return true;
@@ -139,8 +135,7 @@ bool has_unkept_node(Node *node, void *context)
             return true;
         break;
     }
-    default:
-        return true;
+    default: return true;
     }
     return pg::walk_expression(node, has_unkept_node, context);
 }
@@ -213,10 +208,7 @@ void claim_begins()
     claims_running++;
 }
 
-void claim_done()
-{
-    claims_running--;
-}
+void claim_done() { claims_running--; }
 
 void watch_for_stale_checks()
 {

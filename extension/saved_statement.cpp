@@ -12,12 +12,10 @@ static SPIPlanPtr prepared_plan(SavedStatement &statement)
     }
     // Every statement here is a handful of primary-key probes, so one generic plan is right for all
     // arguments; it also spares each call the custom-versus-generic costing of the plan cache.
-    SPIPlanPtr plan = SPI_prepare_cursor(statement.sql, statement.nargs, statement.argtypes,
-                                         CURSOR_OPT_GENERIC_PLAN);
+    SPIPlanPtr plan = SPI_prepare_cursor(statement.sql, statement.nargs, statement.argtypes, CURSOR_OPT_GENERIC_PLAN);
     if (plan == nullptr)
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                        errmsg("treasure: could not prepare statement \"%s\": %s", statement.name,
-                               SPI_result_code_string(SPI_result))));
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("treasure: could not prepare statement \"%s\": %s",
+                                                                statement.name, SPI_result_code_string(SPI_result))));
     if (SPI_keepplan(plan) != 0)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
                         errmsg("treasure: could not keep the plan of statement \"%s\"", statement.name)));
@@ -33,8 +31,7 @@ uint64 execute_saved_statement(SavedStatement &statement, Datum *values, const c
     int rc = SPI_execute_plan(plan, values, nulls, false, 0);
     if (rc < 0)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                        errmsg("treasure: statement \"%s\" failed: %s", statement.name,
-                               SPI_result_code_string(rc))));
+                        errmsg("treasure: statement \"%s\" failed: %s", statement.name, SPI_result_code_string(rc))));
     return SPI_processed;
 }
 

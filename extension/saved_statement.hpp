@@ -13,7 +13,7 @@ struct SavedStatement {
     const char *sql;   // fully schema-qualified: the plan must not depend on the caller's search_path
     int nargs;
     Oid argtypes[max_statement_args];
-    SPIPlanPtr plan;   // kept in CacheMemoryContext for the backend's lifetime
+    SPIPlanPtr plan;  // kept in CacheMemoryContext for the backend's lifetime
 };
 
 // Runs the statement (preparing it on first use) inside the caller's SPI connection, with a fresh

@@ -29,30 +29,30 @@ void report_caught_exception(const CaughtException &caught) pg_attribute_noretur
 
 }  // namespace treasure
 
-#define TREASURE_SQL_FUNCTION(name)                                                   \
-    static Datum name##_body(FunctionCallInfo fcinfo);                                \
-    extern "C" {                                                                      \
-    PG_FUNCTION_INFO_V1(name);                                                        \
-    Datum name(PG_FUNCTION_ARGS)                                                      \
-    {                                                                                 \
-        treasure::CaughtException caught;                                            \
-        ErrorContextCallback *const entry_error_context = error_context_stack;        \
-        sigjmp_buf *const entry_exception_stack = PG_exception_stack;                 \
-        try {                                                                         \
-            return name##_body(fcinfo);                                               \
-        } catch (const std::bad_alloc &) {                                            \
-            caught.sqlstate = ERRCODE_OUT_OF_MEMORY;                                  \
-            strlcpy(caught.message, "out of memory in " #name, sizeof caught.message); \
-        } catch (const std::exception &exception) {                                   \
-            caught.sqlstate = ERRCODE_INTERNAL_ERROR;                                 \
-            strlcpy(caught.message, exception.what(), sizeof caught.message);         \
-        } catch (...) {                                                               \
-            caught.sqlstate = ERRCODE_INTERNAL_ERROR;                                 \
+#define TREASURE_SQL_FUNCTION(name)                                                            \
+    static Datum name##_body(FunctionCallInfo fcinfo);                                         \
+    extern "C" {                                                                               \
+    PG_FUNCTION_INFO_V1(name);                                                                 \
+    Datum name(PG_FUNCTION_ARGS)                                                               \
+    {                                                                                          \
+        treasure::CaughtException caught;                                                      \
+        ErrorContextCallback *const entry_error_context = error_context_stack;                 \
+        sigjmp_buf *const entry_exception_stack = PG_exception_stack;                          \
+        try {                                                                                  \
+            return name##_body(fcinfo);                                                        \
+        } catch (const std::bad_alloc &) {                                                     \
+            caught.sqlstate = ERRCODE_OUT_OF_MEMORY;                                           \
+            strlcpy(caught.message, "out of memory in " #name, sizeof caught.message);         \
+        } catch (const std::exception &exception) {                                            \
+            caught.sqlstate = ERRCODE_INTERNAL_ERROR;                                          \
+            strlcpy(caught.message, exception.what(), sizeof caught.message);                  \
+        } catch (...) {                                                                        \
+            caught.sqlstate = ERRCODE_INTERNAL_ERROR;                                          \
             strlcpy(caught.message, "unknown C++ exception in " #name, sizeof caught.message); \
-        }                                                                             \
-        error_context_stack = entry_error_context;                                    \
-        PG_exception_stack = entry_exception_stack;                                   \
-        treasure::report_caught_exception(caught);                                    \
-    }                                                                                 \
-    }                                                                                 \
+        }                                                                                      \
+        error_context_stack = entry_error_context;                                             \
+        PG_exception_stack = entry_exception_stack;                                            \
+        treasure::report_caught_exception(caught);                                             \
+    }                                                                                          \
+    }                                                                                          \
     static Datum name##_body(FunctionCallInfo fcinfo)

@@ -32,8 +32,7 @@ bool column_is_null(HeapTuple tuple, TupleDesc desc, int column)
 // Runs one claim statement: outcome.result says whether it claimed, and outcome.chest what it saw.
 void run_claim_statement(SavedStatement &statement, const ClaimArgs &args, bool player_locked, ClaimOutcome &outcome)
 {
-    Datum values[] = {args.player_id, args.chest_id, args.request_id, args.session_id,
-                      BoolGetDatum(player_locked)};
+    Datum values[] = {args.player_id, args.chest_id, args.request_id, args.session_id, BoolGetDatum(player_locked)};
     const char nulls[] = {' ', ' ', ' ', args.session_id_is_null ? 'n' : ' ', ' '};
     if (execute_saved_statement(statement, values, nulls) == 0) {
         outcome.result = ClaimOutcome::Result::unknown_chest;
@@ -157,10 +156,7 @@ void claim_with_statements(const InstalledSchema &schema, const ClaimArgs &args,
 
 }  // namespace
 
-void build_claim_statements(const InstalledSchema &schema)
-{
-    (void) claim_statements(schema.storage);
-}
+void build_claim_statements(const InstalledSchema &schema) { (void) claim_statements(schema.storage); }
 
 void claim_by_statements(const InstalledSchema &schema, const ClaimArgs &args, ClaimOutcome &outcome)
 {

@@ -44,10 +44,7 @@ void set_column(TupleTableSlot *slot, int column, Datum value, bool isnull)
     slot->tts_isnull[column] = isnull;
 }
 
-void store_row(TupleTableSlot *slot)
-{
-    ExecStoreVirtualTuple(slot);
-}
+void store_row(TupleTableSlot *slot) { ExecStoreVirtualTuple(slot); }
 
 void prepare_for_checks(WrittenTable &table, TupleTableSlot *slot)
 {

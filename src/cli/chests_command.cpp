@@ -7,7 +7,8 @@
 
 namespace treasure {
 
-int run_chests_command(const ChestsCommand& command) {
+int run_chests_command(const ChestsCommand &command)
+{
     try {
         pqxx::connection connection(command.dsn);
         pqxx::work transaction(connection);
@@ -18,7 +19,7 @@ int run_chests_command(const ChestsCommand& command) {
         std::cout << "chests " << command.first << ".." << command.first + command.count - 1 << " give "
                   << command.coins << " coins\n";
         return exit_code::claimed;
-    } catch (const std::exception& error) {
+    } catch (const std::exception &error) {
         std::cerr << "treasure chests: " << error.what() << "\n";
         return exit_code::failure;
     }

@@ -14,23 +14,30 @@ namespace treasure {
 
 namespace {
 
-void print_readable(const ClaimResult& result, const std::string& request_id) {
+void print_readable(const ClaimResult &result, const std::string &request_id)
+{
     std::cout << to_string(result.status);
-    if (result.status == ClaimStatus::claimed) std::cout << (result.replayed ? " (replayed)" : " (fresh)");
+    if (result.status == ClaimStatus::claimed)
+        std::cout << (result.replayed ? " (replayed)" : " (fresh)");
     std::cout << "\n  request_id  " << request_id;
-    if (result.claim_id) std::cout << "\n  claim_id    " << *result.claim_id;
+    if (result.claim_id)
+        std::cout << "\n  claim_id    " << *result.claim_id;
     std::cout << "\n  coins       +" << result.coins_awarded;
     if (result.item_awarded)
         std::cout << "\n  item        " << *result.item_awarded << " x" << result.item_qty.value_or(1);
-    if (result.key_used) std::cout << "\n  key used    " << *result.key_used;
-    if (result.balance) std::cout << "\n  balance     " << *result.balance;
-    if (result.claimed_at) std::cout << "\n  claimed_at  " << *result.claimed_at;
+    if (result.key_used)
+        std::cout << "\n  key used    " << *result.key_used;
+    if (result.balance)
+        std::cout << "\n  balance     " << *result.balance;
+    if (result.claimed_at)
+        std::cout << "\n  claimed_at  " << *result.claimed_at;
     std::cout << "\n  path        " << to_string(result.path) << "\n";
 }
 
 }  // namespace
 
-int run_claim_command(const ClaimCommand& command) {
+int run_claim_command(const ClaimCommand &command)
+{
     ClaimRequest request{command.player_id, command.chest_id,
                          command.request_id.empty() ? random_uuid_v4() : command.request_id, command.session_id};
     std::unique_ptr<ClaimPath> path;
@@ -40,30 +47,42 @@ int run_claim_command(const ClaimCommand& command) {
         } else {
             path = std::make_unique<Client>(ClientOptions{command.target.dsn, 1, RetryPolicy{}});
         }
-    } catch (const std::exception& error) {
+    } catch (const std::exception &error) {
         std::cerr << "treasure claim: " << error.what() << "\n";
         return exit_code::failure;
     }
     try {
         const ClaimResult result = path->claim(request);
         if (command.json) {
-            nlohmann::ordered_json out{{"status", to_string(result.status)}, {"replayed", result.replayed},
-                                       {"request_id", request.request_id}, {"claim_id", nullptr},
-                                       {"coins_awarded", result.coins_awarded}, {"item_awarded", nullptr},
-                                       {"item_qty", nullptr}, {"key_used", nullptr}, {"balance", nullptr},
-                                       {"claimed_at", nullptr}, {"path", to_string(result.path)}};
-            if (result.claim_id) out["claim_id"] = *result.claim_id;
-            if (result.item_awarded) out["item_awarded"] = *result.item_awarded;
-            if (result.item_qty) out["item_qty"] = *result.item_qty;
-            if (result.key_used) out["key_used"] = *result.key_used;
-            if (result.balance) out["balance"] = *result.balance;
-            if (result.claimed_at) out["claimed_at"] = *result.claimed_at;
+            nlohmann::ordered_json out{{"status", to_string(result.status)},
+                                       {"replayed", result.replayed},
+                                       {"request_id", request.request_id},
+                                       {"claim_id", nullptr},
+                                       {"coins_awarded", result.coins_awarded},
+                                       {"item_awarded", nullptr},
+                                       {"item_qty", nullptr},
+                                       {"key_used", nullptr},
+                                       {"balance", nullptr},
+                                       {"claimed_at", nullptr},
+                                       {"path", to_string(result.path)}};
+            if (result.claim_id)
+                out["claim_id"] = *result.claim_id;
+            if (result.item_awarded)
+                out["item_awarded"] = *result.item_awarded;
+            if (result.item_qty)
+                out["item_qty"] = *result.item_qty;
+            if (result.key_used)
+                out["key_used"] = *result.key_used;
+            if (result.balance)
+                out["balance"] = *result.balance;
+            if (result.claimed_at)
+                out["claimed_at"] = *result.claimed_at;
             std::cout << out.dump() << "\n";
         } else {
             print_readable(result, request.request_id);
         }
         return exit_code::for_status(result.status);
-    } catch (const ClaimError& error) {
+    } catch (const ClaimError &error) {
         if (command.json) {
             std::cout << nlohmann::ordered_json{{"error", to_string(error.kind())}, {"message", error.what()}}.dump()
                       << "\n";

@@ -22,7 +22,7 @@ struct ClaimCommand {
     std::optional<std::int64_t> session_id;
     bool json = false;
 };
-int run_claim_command(const ClaimCommand& command);
+int run_claim_command(const ClaimCommand &command);
 
 struct LoadCommand {
     Target target;
@@ -30,7 +30,7 @@ struct LoadCommand {
     std::string metrics_listen;  // HOST:PORT serving treasure_latency_seconds on /metrics
     bool json = false;
 };
-int run_load_command(const LoadCommand& command);
+int run_load_command(const LoadCommand &command);
 
 struct ChestsCommand {
     std::string dsn;
@@ -38,6 +38,6 @@ struct ChestsCommand {
     std::int64_t count = 10;
     std::int64_t coins = 10;
 };
-int run_chests_command(const ChestsCommand& command);
+int run_chests_command(const ChestsCommand &command);
 
 }  // namespace treasure

@@ -2,7 +2,8 @@
 
 namespace treasure::exit_code {
 
-int for_status(ClaimStatus status) {
+int for_status(ClaimStatus status)
+{
     switch (status) {
     case ClaimStatus::claimed: return claimed;
     case ClaimStatus::already_claimed: return already_claimed;
@@ -12,7 +13,8 @@ int for_status(ClaimStatus status) {
     return internal;
 }
 
-int for_error(ClaimErrorKind kind) {
+int for_error(ClaimErrorKind kind)
+{
     switch (kind) {
     case ClaimErrorKind::bad_request: return bad_request;
     case ClaimErrorKind::unknown_chest: return unknown_chest;

@@ -20,7 +20,7 @@ inline constexpr int internal = 31;
 int for_status(ClaimStatus status);
 int for_error(ClaimErrorKind kind);
 
-inline constexpr const char* help_text =
+inline constexpr const char *help_text =
     "Exit codes: 0 claimed (fresh or replayed), 10 already_claimed, 11 key_required, 12 chest_closed,\n"
     "20 invalid request, 21 unknown chest, 22 request_id already used for another player/chest,\n"
     "30 unavailable (retries exhausted, no path can serve), 31 internal error, 1 cannot start, 2 usage.";

@@ -11,26 +11,33 @@ namespace treasure {
 
 namespace {
 
-ClaimErrorKind error_kind_named(const std::string& name, int http_status) {
+ClaimErrorKind error_kind_named(const std::string &name, int http_status)
+{
     for (auto kind : {ClaimErrorKind::bad_request, ClaimErrorKind::unknown_chest, ClaimErrorKind::request_id_conflict,
                       ClaimErrorKind::unavailable, ClaimErrorKind::no_path, ClaimErrorKind::internal}) {
-        if (to_string(kind) == name) return kind;
+        if (to_string(kind) == name)
+            return kind;
     }
-    if (http_status == 503) return ClaimErrorKind::unavailable;
-    if (http_status >= 400 && http_status < 500) return ClaimErrorKind::bad_request;
+    if (http_status == 503)
+        return ClaimErrorKind::unavailable;
+    if (http_status >= 400 && http_status < 500)
+        return ClaimErrorKind::bad_request;
     return ClaimErrorKind::internal;
 }
 
 template <typename T>
-std::optional<T> optional_member(const nlohmann::json& body, const char* name) {
+std::optional<T> optional_member(const nlohmann::json &body, const char *name)
+{
     auto field = body.find(name);
-    if (field == body.end() || field->is_null()) return std::nullopt;
+    if (field == body.end() || field->is_null())
+        return std::nullopt;
     return field->get<T>();
 }
 
 }  // namespace
 
-HttpClaimPath::HttpClaimPath(const std::string& base_url) {
+HttpClaimPath::HttpClaimPath(const std::string &base_url)
+{
     if (base_url.rfind("http://", 0) != 0)
         throw std::invalid_argument("--url must look like http://127.0.0.1:8080, got '" + base_url + "'");
     http_ = std::make_unique<httplib::Client>(base_url);
@@ -42,10 +49,12 @@ HttpClaimPath::HttpClaimPath(const std::string& base_url) {
 
 HttpClaimPath::~HttpClaimPath() = default;
 
-ClaimResult HttpClaimPath::claim(const ValidClaimRequest& request) {
+ClaimResult HttpClaimPath::claim(const ValidClaimRequest &request)
+{
     nlohmann::json body{
         {"player_id", request->player_id}, {"chest_id", request->chest_id}, {"request_id", request->request_id}};
-    if (request->session_id) body["session_id"] = *request->session_id;
+    if (request->session_id)
+        body["session_id"] = *request->session_id;
     auto response = http_->Post("/v1/claims", body.dump(), "application/json");
     if (!response)
         throw ClaimError(ClaimErrorKind::unavailable,
@@ -56,7 +65,8 @@ ClaimResult HttpClaimPath::claim(const ValidClaimRequest& request) {
                          "the gateway answered " + std::to_string(response->status) + " without a JSON object");
     if (auto status = answer.find("status"); status != answer.end() && status->is_string()) {
         const auto parsed = parse_claim_status(status->get<std::string>());
-        if (!parsed) throw ClaimError(ClaimErrorKind::internal, "the gateway answered unknown status " + status->dump());
+        if (!parsed)
+            throw ClaimError(ClaimErrorKind::internal, "the gateway answered unknown status " + status->dump());
         ClaimResult result;
         result.status = *parsed;
         result.replayed = answer.value("replayed", false);

@@ -15,12 +15,12 @@ namespace treasure {
 class HttpClaimPath final : public ClaimPath {
 public:
     // base_url: http://HOST:PORT.  Throws std::invalid_argument for anything else.
-    explicit HttpClaimPath(const std::string& base_url);
+    explicit HttpClaimPath(const std::string &base_url);
     ~HttpClaimPath() override;
 
     // Maps the gateway's answer back: claim statuses to ClaimResult, error bodies to ClaimError (a transport
     // failure is ClaimError(unavailable)).
-    ClaimResult claim(const ValidClaimRequest& request) override;
+    ClaimResult claim(const ValidClaimRequest &request) override;
     // The path the gateway reports is in each result; this is the nominal one.
     PathKind kind() const override { return PathKind::atomic; }
 

@@ -6,10 +6,12 @@
 
 namespace treasure {
 
-LatencySummary summarize_latencies(std::vector<std::int64_t>& nanoseconds) {
+LatencySummary summarize_latencies(std::vector<std::int64_t> &nanoseconds)
+{
     LatencySummary summary;
     summary.count = nanoseconds.size();
-    if (nanoseconds.empty()) return summary;
+    if (nanoseconds.empty())
+        return summary;
     std::sort(nanoseconds.begin(), nanoseconds.end());
     auto at = [&](double quantile) {
         const auto rank = static_cast<std::size_t>(std::ceil(quantile * static_cast<double>(nanoseconds.size())));

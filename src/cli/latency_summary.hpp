@@ -10,6 +10,6 @@ struct LatencySummary {
 };
 
 // Nearest-rank percentiles of latencies in nanoseconds (sorts its argument).
-LatencySummary summarize_latencies(std::vector<std::int64_t>& nanoseconds);
+LatencySummary summarize_latencies(std::vector<std::int64_t> &nanoseconds);
 
 }  // namespace treasure

@@ -23,43 +23,50 @@ namespace {
 // treasure_latency_seconds on /metrics for the length of the run: the client-side view of tap-to-confirmation.
 class LatencyExporter {
 public:
-    explicit LatencyExporter(const std::string& listen)
+    explicit LatencyExporter(const std::string &listen)
         : registry_(std::make_shared<prometheus::Registry>()),
           histogram_(prometheus::BuildHistogram()
                          .Name("treasure_latency_seconds")
                          .Help("Time from tap to the confirmed claim, measured by the client")
                          .Register(*registry_)
-                         .Add({}, latency_buckets())) {
+                         .Add({}, latency_buckets()))
+    {
         const ListenAddress address = parse_listen_address(listen);
-        server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+        server_.Get("/metrics", [this](const httplib::Request &, httplib::Response &response) {
             response.set_content(serialize_metrics(*registry_), "text/plain; version=0.0.4; charset=utf-8");
         });
         port_ = address.port == 0 ? server_.bind_to_any_port(address.host)
                                   : (server_.bind_to_port(address.host, address.port) ? address.port : -1);
-        if (port_ < 0) throw std::runtime_error("cannot listen on " + listen + " for --metrics-listen");
+        if (port_ < 0)
+            throw std::runtime_error("cannot listen on " + listen + " for --metrics-listen");
         thread_ = std::thread([this] { server_.listen_after_bind(); });
-        std::cerr << "load: serving treasure_latency_seconds on http://" << address.host << ":" << port_ << "/metrics\n";
+        std::cerr << "load: serving treasure_latency_seconds on http://" << address.host << ":" << port_
+                  << "/metrics\n";
     }
-    ~LatencyExporter() {
+    ~LatencyExporter()
+    {
         server_.stop();
         thread_.join();
     }
-    prometheus::Histogram& histogram() { return histogram_; }
+    prometheus::Histogram &histogram() { return histogram_; }
 
 private:
     std::shared_ptr<prometheus::Registry> registry_;
-    prometheus::Histogram& histogram_;
+    prometheus::Histogram &histogram_;
     httplib::Server server_;
     int port_ = -1;
     std::thread thread_;
 };
 
-nlohmann::ordered_json report_json(const LoadCommand& command, const LoadReport& report) {
+nlohmann::ordered_json report_json(const LoadCommand &command, const LoadReport &report)
+{
     nlohmann::ordered_json outcomes = nlohmann::ordered_json::object();
-    for (const auto& [outcome, count] : report.outcomes) outcomes[outcome] = count;
+    for (const auto &[outcome, count] : report.outcomes)
+        outcomes[outcome] = count;
     nlohmann::ordered_json paths = nlohmann::ordered_json::object();
-    for (const auto& [path, count] : report.paths) paths[path] = count;
-    const auto& latency = report.latency;
+    for (const auto &[path, count] : report.paths)
+        paths[path] = count;
+    const auto &latency = report.latency;
     return nlohmann::ordered_json{
         {"target", command.target.url.empty() ? "dsn" : command.target.url},
         {"players", command.load.players},
@@ -73,33 +80,43 @@ nlohmann::ordered_json report_json(const LoadCommand& command, const LoadReport&
         {"outcomes", outcomes},
         {"paths", paths},
         {"latency_ms",
-         {{"count", latency.count}, {"mean", latency.mean_ms}, {"p50", latency.p50_ms}, {"p95", latency.p95_ms},
-          {"p99", latency.p99_ms}, {"p99_7", latency.p99_7_ms}, {"max", latency.max_ms}}},
+         {{"count", latency.count},
+          {"mean", latency.mean_ms},
+          {"p50", latency.p50_ms},
+          {"p95", latency.p95_ms},
+          {"p99", latency.p99_ms},
+          {"p99_7", latency.p99_7_ms},
+          {"max", latency.max_ms}}},
         {"first_error", report.first_error}};
 }
 
-void print_readable(const LoadReport& report) {
+void print_readable(const LoadReport &report)
+{
     std::cout << std::fixed << std::setprecision(2);
     std::cout << "taps " << report.taps << " in " << report.elapsed_seconds << " s ("
               << (report.elapsed_seconds > 0 ? static_cast<double>(report.taps) / report.elapsed_seconds : 0.0)
               << " taps/s)\n";
     std::cout << "outcomes:\n";
-    for (const auto& [outcome, count] : report.outcomes) std::cout << "  " << std::setw(20) << std::left << outcome << count << "\n";
+    for (const auto &[outcome, count] : report.outcomes)
+        std::cout << "  " << std::setw(20) << std::left << outcome << count << "\n";
     std::cout << "paths:\n";
-    for (const auto& [path, count] : report.paths) std::cout << "  " << std::setw(20) << std::left << path << count << "\n";
-    const auto& l = report.latency;
+    for (const auto &[path, count] : report.paths)
+        std::cout << "  " << std::setw(20) << std::left << path << count << "\n";
+    const auto &l = report.latency;
     std::cout << std::setprecision(3) << "tap-to-confirmation latency (ms, " << l.count << " confirmed taps):\n"
               << "  p50 " << l.p50_ms << "  p95 " << l.p95_ms << "  p99 " << l.p99_ms << "  p99.7 " << l.p99_7_ms
               << "  max " << l.max_ms << "  mean " << l.mean_ms << "\n";
-    if (!report.first_error.empty()) std::cout << "first error: " << report.first_error << "\n";
+    if (!report.first_error.empty())
+        std::cout << "first error: " << report.first_error << "\n";
 }
 
 }  // namespace
 
-int run_load_command(const LoadCommand& command) {
+int run_load_command(const LoadCommand &command)
+{
     std::unique_ptr<Client> shared_client;
     std::vector<std::unique_ptr<HttpClaimPath>> http_paths;
-    std::vector<ClaimPath*> paths;
+    std::vector<ClaimPath *> paths;
     std::unique_ptr<LatencyExporter> exporter;
     try {
         if (!command.target.url.empty()) {
@@ -112,8 +129,9 @@ int run_load_command(const LoadCommand& command) {
                 ClientOptions{command.target.dsn, static_cast<std::size_t>(command.load.concurrency), RetryPolicy{}});
             paths.assign(static_cast<std::size_t>(command.load.concurrency), shared_client.get());
         }
-        if (!command.metrics_listen.empty()) exporter = std::make_unique<LatencyExporter>(command.metrics_listen);
-    } catch (const std::exception& error) {
+        if (!command.metrics_listen.empty())
+            exporter = std::make_unique<LatencyExporter>(command.metrics_listen);
+    } catch (const std::exception &error) {
         std::cerr << "treasure load: " << error.what() << "\n";
         return exit_code::failure;
     }
@@ -123,7 +141,7 @@ int run_load_command(const LoadCommand& command) {
     try {
         ProgressReporter reporter(progress, command.load.duration);
         report = run_load(command.load, paths, progress, exporter ? &exporter->histogram() : nullptr);
-    } catch (const std::exception& error) {
+    } catch (const std::exception &error) {
         std::cerr << "treasure load: " << error.what() << "\n";
         return exit_code::failure;
     }

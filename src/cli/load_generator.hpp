@@ -44,7 +44,7 @@ struct LoadReport {
 };
 
 // paths[i] serves worker i (a shared thread-safe path may appear several times).  latency_histogram may be null.
-LoadReport run_load(const LoadOptions& options, const std::vector<ClaimPath*>& paths, LoadProgress& progress,
-                    prometheus::Histogram* latency_histogram);
+LoadReport run_load(const LoadOptions &options, const std::vector<ClaimPath *> &paths, LoadProgress &progress,
+                    prometheus::Histogram *latency_histogram);
 
 }  // namespace treasure

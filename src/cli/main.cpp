@@ -10,15 +10,16 @@
 #include "cli/exit_codes.hpp"
 #include "cli/stats_command.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv)
+{
     signal(SIGPIPE, SIG_IGN);
     CLI::App app{"treasure: the client side of claim_treasure()"};
     app.require_subcommand(1);
 
     treasure::ClaimCommand claim;
-    CLI::App* claim_app = app.add_subcommand("claim", "confirm one tap and print the outcome");
+    CLI::App *claim_app = app.add_subcommand("claim", "confirm one tap and print the outcome");
     claim_app->footer(treasure::exit_code::help_text);
-    auto* claim_target = claim_app->add_option_group("target", "where the claim goes")->require_option(1);
+    auto *claim_target = claim_app->add_option_group("target", "where the claim goes")->require_option(1);
     claim_target->add_option("--dsn", claim.target.dsn, "libpq connection string (straight to PostgreSQL)");
     claim_target->add_option("--url", claim.target.url, "treasure-gateway base URL, e.g. http://127.0.0.1:8080");
     claim_app->add_option("--player", claim.player_id, "player_id")->required();
@@ -29,55 +30,72 @@ int main(int argc, char** argv) {
 
     treasure::LoadCommand load;
     double duration_seconds = 10;
-    CLI::App* load_app = app.add_subcommand("load", "simulate players tapping chests and report latency");
+    CLI::App *load_app = app.add_subcommand("load", "simulate players tapping chests and report latency");
     load_app->footer(
         "Latency is tap-to-confirmation as the client sees it, over taps answered with a claim status; with --rate\n"
         "it counts from when each tap was due.  Errors are counted by kind.  Exit code 0 when the run completed.");
-    auto* load_target = load_app->add_option_group("target", "where the claims go")->require_option(1);
+    auto *load_target = load_app->add_option_group("target", "where the claims go")->require_option(1);
     load_target->add_option("--url", load.target.url, "treasure-gateway base URL, e.g. http://127.0.0.1:8080");
     load_target->add_option("--dsn", load.target.dsn, "libpq connection string (one connection per worker)");
-    load_app->add_option("--players", load.load.players, "player ids 1..N")->capture_default_str()->check(CLI::PositiveNumber);
+    load_app->add_option("--players", load.load.players, "player ids 1..N")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     load_app->add_option("--chests", load.load.chests, "chest ids 1..M (create them with `treasure chests`)")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     load_app->add_option("--concurrency", load.load.concurrency, "concurrent simulated clients")
         ->capture_default_str()
         ->check(CLI::Range(1, 10000));
-    load_app->add_option("--duration", duration_seconds, "seconds to run")->capture_default_str()->check(CLI::Range(0.1, 86400.0));
-    load_app->add_option("--duplicate-ratio", load.load.duplicate_ratio, "fraction of taps sent again with the same request_id")
+    load_app->add_option("--duration", duration_seconds, "seconds to run")
+        ->capture_default_str()
+        ->check(CLI::Range(0.1, 86400.0));
+    load_app
+        ->add_option("--duplicate-ratio", load.load.duplicate_ratio,
+                     "fraction of taps sent again with the same request_id")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1.0));
-    load_app->add_option("--rate", load.load.rate, "fixed arrival rate in taps/s over all clients (default: as fast as possible)")
+    load_app
+        ->add_option("--rate", load.load.rate,
+                     "fixed arrival rate in taps/s over all clients (default: as fast as possible)")
         ->check(CLI::NonNegativeNumber);
-    load_app->add_option("--metrics-listen", load.metrics_listen, "HOST:PORT serving treasure_latency_seconds on /metrics");
+    load_app->add_option("--metrics-listen", load.metrics_listen,
+                         "HOST:PORT serving treasure_latency_seconds on /metrics");
     load_app->add_flag("--json", load.json, "print the summary as JSON");
 
     treasure::ChestsCommand chests;
-    CLI::App* chests_app = app.add_subcommand("chests", "create or replace chests first..first+count-1 (admin)");
+    CLI::App *chests_app = app.add_subcommand("chests", "create or replace chests first..first+count-1 (admin)");
     chests_app->add_option("--dsn", chests.dsn, "libpq connection string")->required();
-    chests_app->add_option("--first", chests.first, "first chest_id")->capture_default_str()->check(CLI::PositiveNumber);
-    chests_app->add_option("--count", chests.count, "how many chests")->capture_default_str()->check(CLI::PositiveNumber);
-    chests_app->add_option("--coins", chests.coins, "coins each chest gives")->capture_default_str()->check(CLI::NonNegativeNumber);
+    chests_app->add_option("--first", chests.first, "first chest_id")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    chests_app->add_option("--count", chests.count, "how many chests")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    chests_app->add_option("--coins", chests.coins, "coins each chest gives")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
 
     treasure::StatsCommand stats;
-    CLI::App* stats_app = treasure::add_stats_subcommand(app, stats);
+    CLI::App *stats_app = treasure::add_stats_subcommand(app, stats);
 
     try {
         app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& help) {
+    } catch (const CLI::CallForHelp &help) {
         return app.exit(help);
-    } catch (const CLI::CallForAllHelp& help) {
+    } catch (const CLI::CallForAllHelp &help) {
         return app.exit(help);
-    } catch (const CLI::ParseError& error) {
+    } catch (const CLI::ParseError &error) {
         app.exit(error);
         return treasure::exit_code::usage;
     }
 
-    if (claim_app->parsed()) return treasure::run_claim_command(claim);
+    if (claim_app->parsed())
+        return treasure::run_claim_command(claim);
     if (load_app->parsed()) {
         load.load.duration = std::chrono::milliseconds(static_cast<long long>(duration_seconds * 1000));
         return treasure::run_load_command(load);
     }
-    if (stats_app->parsed()) return treasure::run_stats_command(stats);
+    if (stats_app->parsed())
+        return treasure::run_stats_command(stats);
     return treasure::run_chests_command(chests);
 }

@@ -7,24 +7,25 @@
 
 namespace treasure {
 
-ProgressReporter::ProgressReporter(const LoadProgress& progress, std::chrono::milliseconds duration)
-    : progress_(progress),
-      duration_(duration),
-      terminal_(::isatty(STDERR_FILENO) == 1),
-      start_(std::chrono::steady_clock::now()),
-      thread_([this] { run(); }) {}
+ProgressReporter::ProgressReporter(const LoadProgress &progress, std::chrono::milliseconds duration)
+    : progress_(progress), duration_(duration), terminal_(::isatty(STDERR_FILENO) == 1),
+      start_(std::chrono::steady_clock::now()), thread_([this] { run(); })
+{}
 
-ProgressReporter::~ProgressReporter() {
+ProgressReporter::~ProgressReporter()
+{
     {
         std::lock_guard<std::mutex> lock(mutex_);
         done_ = true;
     }
     wake_.notify_all();
     thread_.join();
-    if (terminal_) std::fputc('\n', stderr);
+    if (terminal_)
+        std::fputc('\n', stderr);
 }
 
-void ProgressReporter::run() {
+void ProgressReporter::run()
+{
     const auto period = terminal_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(1000);
     std::unique_lock<std::mutex> lock(mutex_);
     while (!wake_.wait_for(lock, period, [this] { return done_; })) {
@@ -32,9 +33,11 @@ void ProgressReporter::run() {
     }
 }
 
-void ProgressReporter::draw(double elapsed) {
+void ProgressReporter::draw(double elapsed)
+{
     const std::int64_t taps = progress_.taps.load();
-    const double rate = elapsed > last_elapsed_ ? static_cast<double>(taps - last_taps_) / (elapsed - last_elapsed_) : 0;
+    const double rate =
+        elapsed > last_elapsed_ ? static_cast<double>(taps - last_taps_) / (elapsed - last_elapsed_) : 0;
     last_taps_ = taps;
     last_elapsed_ = elapsed;
     const double total = std::chrono::duration<double>(duration_).count();

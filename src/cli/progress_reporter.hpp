@@ -12,16 +12,16 @@ namespace treasure {
 
 class ProgressReporter {
 public:
-    ProgressReporter(const LoadProgress& progress, std::chrono::milliseconds duration);
+    ProgressReporter(const LoadProgress &progress, std::chrono::milliseconds duration);
     ~ProgressReporter();
-    ProgressReporter(const ProgressReporter&) = delete;
-    ProgressReporter& operator=(const ProgressReporter&) = delete;
+    ProgressReporter(const ProgressReporter &) = delete;
+    ProgressReporter &operator=(const ProgressReporter &) = delete;
 
 private:
     void run();
     void draw(double elapsed_seconds);
 
-    const LoadProgress& progress_;
+    const LoadProgress &progress_;
     const std::chrono::milliseconds duration_;
     const bool terminal_;
     const std::chrono::steady_clock::time_point start_;

@@ -20,14 +20,18 @@ namespace {
 
 constexpr int unknown_player = 23;
 
-std::string origin_text(const ReadOrigin& origin) {
+std::string origin_text(const ReadOrigin &origin)
+{
     std::ostringstream out;
     out << "served by " << to_string(origin.served_by);
     if (origin.served_by == ReadSource::replica) {
         out << " (lag ";
-        if (origin.lag_ms) out << *origin.lag_ms << " ms";
-        else out << "unknown";
-        if (origin.stale) out << ", STALE: the primary failed";
+        if (origin.lag_ms)
+            out << *origin.lag_ms << " ms";
+        else
+            out << "unknown";
+        if (origin.stale)
+            out << ", STALE: the primary failed";
         out << ")";
     } else if (!origin.fallback_reason.empty()) {
         out << " (" << origin.fallback_reason << ")";
@@ -37,8 +41,9 @@ std::string origin_text(const ReadOrigin& origin) {
 
 }  // namespace
 
-CLI::App* add_stats_subcommand(CLI::App& app, StatsCommand& command) {
-    CLI::App* stats = app.add_subcommand("stats", "analytics reads: a player's stats and events, a top-N by coins");
+CLI::App *add_stats_subcommand(CLI::App &app, StatsCommand &command)
+{
+    CLI::App *stats = app.add_subcommand("stats", "analytics reads: a player's stats and events, a top-N by coins");
     stats->footer(
         "Reads go to --replica-dsn when its measured lag is at most --max-lag-ms, else to --dsn; every answer says\n"
         "which server served it.  Exit codes: 0 answered, 20 invalid request, 23 unknown player, 30 unavailable,\n"
@@ -61,7 +66,8 @@ CLI::App* add_stats_subcommand(CLI::App& app, StatsCommand& command) {
     return stats;
 }
 
-int run_stats_command(const StatsCommand& command) {
+int run_stats_command(const StatsCommand &command)
+{
     if (!command.player_id && !command.top) {
         std::cerr << "treasure stats: give --player P, --top N, or both\n";
         return exit_code::usage;
@@ -80,7 +86,7 @@ int run_stats_command(const StatsCommand& command) {
         while (reader->has_replica() && !reader->replica_lag().lag_ms && reader->replica_lag().usable() &&
                std::chrono::steady_clock::now() < deadline)
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    } catch (const std::exception& error) {
+    } catch (const std::exception &error) {
         std::cerr << "treasure stats: " << error.what() << "\n";
         return exit_code::failure;
     }
@@ -88,7 +94,8 @@ int run_stats_command(const StatsCommand& command) {
     nlohmann::ordered_json out;
     int status = exit_code::claimed;
     try {
-        if (reader->has_replica()) out["replica"] = replica_json(*reader);
+        if (reader->has_replica())
+            out["replica"] = replica_json(*reader);
         if (command.player_id) {
             const auto stats = reader->player_stats(*command.player_id);
             nlohmann::ordered_json player;
@@ -112,12 +119,13 @@ int run_stats_command(const StatsCommand& command) {
             if (command.events > 0 && stats.value) {
                 const auto events = reader->recent_events(*command.player_id, command.events);
                 nlohmann::ordered_json list = nlohmann::ordered_json::array();
-                for (const auto& event : events.value) list.push_back(claim_event_json(event));
+                for (const auto &event : events.value)
+                    list.push_back(claim_event_json(event));
                 nlohmann::ordered_json body{{"events", std::move(list)}};
                 add_origin(body, events.origin);
                 if (!command.json) {
                     std::cout << "recent events  [" << origin_text(events.origin) << "]\n";
-                    for (const auto& event : events.value)
+                    for (const auto &event : events.value)
                         std::cout << "  " << event.occurred_at << "  chest " << event.chest_id << "  +"
                                   << event.coins_awarded << " coins  balance " << event.balance_after << "\n";
                 }
@@ -131,19 +139,23 @@ int run_stats_command(const StatsCommand& command) {
             if (!command.json) {
                 std::cout << "top " << *command.top << " by coins, [" << board.value.from << ", " << board.value.to
                           << ")  [" << origin_text(board.origin) << "]\n";
-                for (const auto& entry : board.value.players)
+                for (const auto &entry : board.value.players)
                     std::cout << "  " << entry.rank << ". player " << entry.player_id << "  " << entry.coins_awarded
                               << " coins (" << entry.claims << " claims)\n";
-                if (board.value.players.empty()) std::cout << "  (no claims in the range)\n";
+                if (board.value.players.empty())
+                    std::cout << "  (no claims in the range)\n";
             }
             out["leaderboard"] = std::move(body);
         }
-    } catch (const ClaimError& error) {
+    } catch (const ClaimError &error) {
         std::cerr << "treasure stats: " << to_string(error.kind()) << ": " << error.what() << "\n";
-        if (command.json) std::cout << nlohmann::ordered_json{{"error", to_string(error.kind())}, {"message", error.what()}}.dump() << "\n";
+        if (command.json)
+            std::cout << nlohmann::ordered_json{{"error", to_string(error.kind())}, {"message", error.what()}}.dump()
+                      << "\n";
         return exit_code::for_error(error.kind());
     }
-    if (command.json) std::cout << out.dump() << "\n";
+    if (command.json)
+        std::cout << out.dump() << "\n";
     return status;
 }
 

@@ -48,7 +48,7 @@ private:
     };
     struct Slot;
 
-    void work(Slot& slot);
+    void work(Slot &slot);
     void watch();
     void shed(int fd, int dup);
 

@@ -13,9 +13,12 @@ constexpr int default_events_limit = 20;
 constexpr int default_leaderboard_limit = 10;
 
 // limit=N, 1..max_limit; absent: fallback.  Throws ClaimError(bad_request).
-int limit_parameter(const std::optional<std::string>& text, int fallback) {
-    if (!text) return fallback;
-    const bool digits = !text->empty() && text->size() <= 4 && text->find_first_not_of("0123456789") == std::string::npos;
+int limit_parameter(const std::optional<std::string> &text, int fallback)
+{
+    if (!text)
+        return fallback;
+    const bool digits =
+        !text->empty() && text->size() <= 4 && text->find_first_not_of("0123456789") == std::string::npos;
     const int limit = digits ? std::stoi(*text) : 0;
     if (limit < 1 || limit > AnalyticsReader::max_limit)
         throw ClaimError(ClaimErrorKind::bad_request,
@@ -24,14 +27,17 @@ int limit_parameter(const std::optional<std::string>& text, int fallback) {
 }
 
 // A parameter that may be absent but not empty.  Throws ClaimError(bad_request).
-const std::optional<std::string>& optional_parameter(const std::optional<std::string>& value, const char* name) {
-    if (value && value->empty()) throw ClaimError(ClaimErrorKind::bad_request, std::string(name) + " is empty");
+const std::optional<std::string> &optional_parameter(const std::optional<std::string> &value, const char *name)
+{
+    if (value && value->empty())
+        throw ClaimError(ClaimErrorKind::bad_request, std::string(name) + " is empty");
     return value;
 }
 
 }  // namespace
 
-Answer player_stats_answer(AnalyticsReader& reader, std::int64_t player_id) {
+Answer player_stats_answer(AnalyticsReader &reader, std::int64_t player_id)
+{
     try {
         const auto served = reader.player_stats(player_id);
         if (!served.value) {
@@ -42,39 +48,42 @@ Answer player_stats_answer(AnalyticsReader& reader, std::int64_t player_id) {
         auto body = player_stats_json(*served.value);
         add_origin(body, served.origin);
         return json_answer(200, body);
-    } catch (const ClaimError& error) {
+    } catch (const ClaimError &error) {
         return error_answer(error);
     }
 }
 
-Answer recent_events_answer(AnalyticsReader& reader, std::int64_t player_id, const std::optional<std::string>& limit) {
+Answer recent_events_answer(AnalyticsReader &reader, std::int64_t player_id, const std::optional<std::string> &limit)
+{
     try {
         const auto served = reader.recent_events(player_id, limit_parameter(limit, default_events_limit));
         nlohmann::ordered_json events = nlohmann::ordered_json::array();
-        for (const auto& event : served.value) events.push_back(claim_event_json(event));
+        for (const auto &event : served.value)
+            events.push_back(claim_event_json(event));
         nlohmann::ordered_json body{{"player_id", player_id}, {"events", std::move(events)}};
         add_origin(body, served.origin);
         return json_answer(200, body);
-    } catch (const ClaimError& error) {
+    } catch (const ClaimError &error) {
         return error_answer(error);
     }
 }
 
-Answer leaderboard_answer(AnalyticsReader& reader, const std::optional<std::string>& from,
-                          const std::optional<std::string>& to, const std::optional<std::string>& limit) {
+Answer leaderboard_answer(AnalyticsReader &reader, const std::optional<std::string> &from,
+                          const std::optional<std::string> &to, const std::optional<std::string> &limit)
+{
     try {
         const int top = limit_parameter(limit, default_leaderboard_limit);
-        const auto& since = optional_parameter(from, "from");
-        const auto& until = optional_parameter(to, "to");
+        const auto &since = optional_parameter(from, "from");
+        const auto &until = optional_parameter(to, "to");
         const auto served = reader.leaderboard(since, until, top);
         auto body = leaderboard_json(served.value, top);
         add_origin(body, served.origin);
         return json_answer(200, body);
-    } catch (const ClaimError& error) {
+    } catch (const ClaimError &error) {
         return error_answer(error);
     }
 }
 
-Answer replica_answer(AnalyticsReader& reader) { return json_answer(200, replica_json(reader)); }
+Answer replica_answer(AnalyticsReader &reader) { return json_answer(200, replica_json(reader)); }
 
 }  // namespace treasure

@@ -6,8 +6,8 @@
 //   GET /v1/leaderboard?from=ISO&to=ISO&limit=N players by coins awarded in [from, to) (default the last day,
 //                                               N 1..1000, default 10)
 //   GET /v1/replica                             the lag monitor's latest measurement
-// Every analytics answer (a 404 too; not a 400/503) carries "served_by" ("replica" | "primary"), "lag_ms" (the replica's
-// measured lag, 0 from the primary, null when unknown), "stale" (the replica answered beyond the lag bound
+// Every analytics answer (a 404 too; not a 400/503) carries "served_by" ("replica" | "primary"), "lag_ms" (the
+// replica's measured lag, 0 from the primary, null when unknown), "stale" (the replica answered beyond the lag bound
 // because the primary failed) and "fallback_reason" (why the primary answered, null when the replica did).
 // Each function answers one route from what the HTTP server parsed (gateway.cpp binds them): {id} and the query
 // parameters, nothing when a parameter is absent.  None throws ClaimError: refusals are Answers too.
@@ -20,10 +20,10 @@
 
 namespace treasure {
 
-Answer player_stats_answer(AnalyticsReader& reader, std::int64_t player_id);
-Answer recent_events_answer(AnalyticsReader& reader, std::int64_t player_id, const std::optional<std::string>& limit);
-Answer leaderboard_answer(AnalyticsReader& reader, const std::optional<std::string>& from,
-                          const std::optional<std::string>& to, const std::optional<std::string>& limit);
-Answer replica_answer(AnalyticsReader& reader);
+Answer player_stats_answer(AnalyticsReader &reader, std::int64_t player_id);
+Answer recent_events_answer(AnalyticsReader &reader, std::int64_t player_id, const std::optional<std::string> &limit);
+Answer leaderboard_answer(AnalyticsReader &reader, const std::optional<std::string> &from,
+                          const std::optional<std::string> &to, const std::optional<std::string> &limit);
+Answer replica_answer(AnalyticsReader &reader);
 
 }  // namespace treasure

@@ -20,7 +20,7 @@ struct Answer {
     std::vector<std::pair<std::string, std::string>> headers;
 };
 
-Answer json_answer(int status, const nlohmann::ordered_json& body);
+Answer json_answer(int status, const nlohmann::ordered_json &body);
 
 // {"error": "<kind>", "message": "..."}, the body of every error answer.
 nlohmann::ordered_json error_json(std::string_view error, std::string_view message);
@@ -28,6 +28,6 @@ nlohmann::ordered_json error_json(std::string_view error, std::string_view messa
 // An error_json() answer; a 503 also says Retry-After: 1.
 Answer error_answer(int status, std::string_view error, std::string_view message);
 // The same for a ClaimError: its kind, its message and the status http_status() gives the kind.
-Answer error_answer(const ClaimError& error);
+Answer error_answer(const ClaimError &error);
 
 }  // namespace treasure

@@ -11,12 +11,13 @@
 
 namespace treasure {
 
-Answer post_claim(Router& router, ClaimMetrics& metrics, std::string_view body, std::string_view idempotency_key) {
+Answer post_claim(Router &router, ClaimMetrics &metrics, std::string_view body, std::string_view idempotency_key)
+{
     const auto started = std::chrono::steady_clock::now();
     std::optional<ValidClaimRequest> request;
     try {
         request.emplace(parse_claim_request(body, idempotency_key));
-    } catch (const ClaimError& error) {
+    } catch (const ClaimError &error) {
         const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
         metrics.observe_claim(PathLabel::none, to_string(error.kind()), elapsed.count());
         return error_answer(error);
@@ -24,9 +25,10 @@ Answer post_claim(Router& router, ClaimMetrics& metrics, std::string_view body, 
     try {
         const ClaimResult result = router.claim(*request);
         Answer answer = json_answer(http_status(result.status), to_json(result));
-        if (result.replayed) answer.headers.emplace_back("Idempotency-Replay", "true");
+        if (result.replayed)
+            answer.headers.emplace_back("Idempotency-Replay", "true");
         return answer;
-    } catch (const ClaimError& error) {
+    } catch (const ClaimError &error) {
         return error_answer(error);
     }
 }

@@ -12,6 +12,6 @@ namespace treasure {
 
 // body: the request body; idempotency_key: the Idempotency-Key header ("" when absent).  Never throws ClaimError:
 // every outcome is an Answer (a replay adds Idempotency-Replay: true).
-Answer post_claim(Router& router, ClaimMetrics& metrics, std::string_view body, std::string_view idempotency_key);
+Answer post_claim(Router &router, ClaimMetrics &metrics, std::string_view body, std::string_view idempotency_key);
 
 }  // namespace treasure

@@ -13,11 +13,13 @@ namespace treasure {
 
 namespace {
 
-[[noreturn]] void bad_request(const std::string& message) { throw ClaimError(ClaimErrorKind::bad_request, message); }
+[[noreturn]] void bad_request(const std::string &message) { throw ClaimError(ClaimErrorKind::bad_request, message); }
 
-std::int64_t integer_field(const nlohmann::json& body, const char* name) {
+std::int64_t integer_field(const nlohmann::json &body, const char *name)
+{
     auto field = body.find(name);
-    if (field == body.end() || field->is_null()) bad_request(std::string("missing field \"") + name + "\"");
+    if (field == body.end() || field->is_null())
+        bad_request(std::string("missing field \"") + name + "\"");
     if (!field->is_number_integer())
         bad_request(std::string("field \"") + name + "\" must be an integer, got " + field->type_name());
     if (field->is_number_unsigned() &&
@@ -27,16 +29,20 @@ std::int64_t integer_field(const nlohmann::json& body, const char* name) {
 }
 
 template <typename T>
-nlohmann::json nullable(const std::optional<T>& value) {
+nlohmann::json nullable(const std::optional<T> &value)
+{
     return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
 }  // namespace
 
-ClaimRequest parse_claim_request(std::string_view body, std::string_view idempotency_key) {
+ClaimRequest parse_claim_request(std::string_view body, std::string_view idempotency_key)
+{
     nlohmann::json document = nlohmann::json::parse(body, nullptr, false);
-    if (document.is_discarded()) bad_request("the body is not valid JSON");
-    if (!document.is_object()) bad_request("the body must be a JSON object");
+    if (document.is_discarded())
+        bad_request("the body is not valid JSON");
+    if (!document.is_object())
+        bad_request("the body must be a JSON object");
 
     ClaimRequest request;
     request.player_id = integer_field(document, "player_id");
@@ -46,35 +52,40 @@ ClaimRequest parse_claim_request(std::string_view body, std::string_view idempot
 
     std::optional<std::string> from_body;
     if (auto request_id = document.find("request_id"); request_id != document.end() && !request_id->is_null()) {
-        if (!request_id->is_string()) bad_request("field \"request_id\" must be a UUID string");
-        const auto& text = request_id->get_ref<const std::string&>();
+        if (!request_id->is_string())
+            bad_request("field \"request_id\" must be a UUID string");
+        const auto &text = request_id->get_ref<const std::string &>();
         from_body = normalize_uuid(text);
-        if (!from_body) bad_request("field \"request_id\" is not a UUID: '" + text.substr(0, 64) + "'");
+        if (!from_body)
+            bad_request("field \"request_id\" is not a UUID: '" + text.substr(0, 64) + "'");
     }
     std::optional<std::string> from_header;
     if (!idempotency_key.empty()) {
         from_header = normalize_uuid(idempotency_key);
         if (!from_header)
-            bad_request("the Idempotency-Key header is not a UUID: '" + std::string(idempotency_key.substr(0, 64)) + "'");
+            bad_request("the Idempotency-Key header is not a UUID: '" + std::string(idempotency_key.substr(0, 64)) +
+                        "'");
     }
-    if (!from_body && !from_header) bad_request("missing field \"request_id\" (or an Idempotency-Key header)");
+    if (!from_body && !from_header)
+        bad_request("missing field \"request_id\" (or an Idempotency-Key header)");
     if (from_body && from_header && *from_body != *from_header)
         bad_request("the Idempotency-Key header and the body's request_id differ");
     request.request_id = from_body ? *std::move(from_body) : *std::move(from_header);
     return request;
 }
 
-nlohmann::ordered_json to_json(const ClaimResult& result) {
+nlohmann::ordered_json to_json(const ClaimResult &result)
+{
     return nlohmann::ordered_json{{"status", to_string(result.status)},
-                          {"replayed", result.replayed},
-                          {"claim_id", nullable(result.claim_id)},
-                          {"coins_awarded", result.coins_awarded},
-                          {"item_awarded", nullable(result.item_awarded)},
-                          {"item_qty", nullable(result.item_qty)},
-                          {"key_used", nullable(result.key_used)},
-                          {"balance", nullable(result.balance)},
-                          {"claimed_at", nullable(result.claimed_at)},
-                          {"path", to_string(result.path)}};
+                                  {"replayed", result.replayed},
+                                  {"claim_id", nullable(result.claim_id)},
+                                  {"coins_awarded", result.coins_awarded},
+                                  {"item_awarded", nullable(result.item_awarded)},
+                                  {"item_qty", nullable(result.item_qty)},
+                                  {"key_used", nullable(result.key_used)},
+                                  {"balance", nullable(result.balance)},
+                                  {"claimed_at", nullable(result.claimed_at)},
+                                  {"path", to_string(result.path)}};
 }
 
 }  // namespace treasure

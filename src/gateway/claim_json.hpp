@@ -15,6 +15,6 @@ namespace treasure {
 // request becomes a ValidClaimRequest.  Throws ClaimError(bad_request) naming what is wrong.
 ClaimRequest parse_claim_request(std::string_view body, std::string_view idempotency_key);
 
-nlohmann::ordered_json to_json(const ClaimResult& result);
+nlohmann::ordered_json to_json(const ClaimResult &result);
 
 }  // namespace treasure

@@ -30,9 +30,9 @@ namespace treasure {
 
 struct GatewayConfig {
     std::string dsn;
-    std::string replica_dsn;  // empty: analytics reads go to dsn
+    std::string replica_dsn;                          // empty: analytics reads go to dsn
     std::chrono::milliseconds replica_max_lag{1000};  // analytics reads go to dsn while the replica lags more
-    std::string flags_file;   // empty: atomic_claims is "on" for everybody
+    std::string flags_file;                           // empty: atomic_claims is "on" for everybody
     std::size_t pool_size = 8;
     std::size_t worker_threads = 32;
     AdmissionOptions admission;  // queue bound, queue wait and request timeout (workers comes from worker_threads)
@@ -50,19 +50,19 @@ public:
     // Connects to the database and reads the flags file; throws std::runtime_error with the reason.
     explicit Gateway(GatewayConfig config);
     ~Gateway();
-    Gateway(const Gateway&) = delete;
-    Gateway& operator=(const Gateway&) = delete;
+    Gateway(const Gateway &) = delete;
+    Gateway &operator=(const Gateway &) = delete;
 
     // Binds host:port (port 0 = any free port) and returns the bound port; throws std::runtime_error.
-    int bind(const std::string& host, int port);
+    int bind(const std::string &host, int port);
     // Serves until stop(); in-flight requests finish before it returns.
     void serve();
     void stop();
 
-    ClaimMetrics& metrics() { return metrics_; }
-    CircuitBreaker& breaker() { return breaker_; }
-    Router& router() { return router_; }
-    AnalyticsReader& analytics() { return *analytics_; }
+    ClaimMetrics &metrics() { return metrics_; }
+    CircuitBreaker &breaker() { return breaker_; }
+    Router &router() { return router_; }
+    AnalyticsReader &analytics() { return *analytics_; }
     bool has_saga_path() const { return saga_ != nullptr; }
 
 private:

@@ -2,7 +2,8 @@
 
 namespace treasure {
 
-int http_status(ClaimStatus status) {
+int http_status(ClaimStatus status)
+{
     switch (status) {
     case ClaimStatus::claimed: return 200;
     case ClaimStatus::already_claimed: return 409;
@@ -12,7 +13,8 @@ int http_status(ClaimStatus status) {
     return 500;
 }
 
-int http_status(ClaimErrorKind kind) {
+int http_status(ClaimErrorKind kind)
+{
     switch (kind) {
     case ClaimErrorKind::bad_request: return 400;
     case ClaimErrorKind::unknown_chest: return 404;

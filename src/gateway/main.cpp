@@ -10,7 +10,8 @@
 #include "lib/listen_address.hpp"
 #include "lib/stop_signals.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv)
+{
     treasure::GatewayConfig config;
     std::string listen = "127.0.0.1:8080";
     double threshold_percent = 0.3;
@@ -28,14 +29,18 @@ int main(int argc, char** argv) {
         "SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0.");
     app.add_option("--dsn", config.dsn, "libpq connection string of the primary")->required();
     app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free port)")->capture_default_str();
-    app.add_option("--flags", config.flags_file, "JSON flags file, e.g. {\"flags\":{\"atomic_claims\":{\"rule\":\"on\"}}}")
+    app.add_option("--flags", config.flags_file,
+                   "JSON flags file, e.g. {\"flags\":{\"atomic_claims\":{\"rule\":\"on\"}}}")
         ->check(CLI::ExistingFile);
     app.add_option("--replica-dsn", config.replica_dsn, "connection string of a streaming replica for analytics reads");
     long long replica_max_lag_ms = config.replica_max_lag.count();
-    app.add_option("--replica-max-lag-ms", replica_max_lag_ms, "analytics reads go to the primary while the replica lags more")
+    app.add_option("--replica-max-lag-ms", replica_max_lag_ms,
+                   "analytics reads go to the primary while the replica lags more")
         ->capture_default_str()
         ->check(CLI::Range(0LL, 86400000LL));
-    app.add_option("--pool", config.pool_size, "database connections")->capture_default_str()->check(CLI::Range(1, 1000));
+    app.add_option("--pool", config.pool_size, "database connections")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000));
     app.add_option("--threads", config.worker_threads, "HTTP worker threads (each keep-alive connection holds one)")
         ->capture_default_str()
         ->check(CLI::Range(1, 4096));
@@ -62,18 +67,21 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 100000));
     long long max_queue_wait_ms = config.admission.max_queue_wait.count();
     long long request_timeout_ms = config.admission.request_timeout.count();
-    app.add_option("--max-queued", config.admission.max_queued, "connections waiting for a worker; more get 503 overloaded")
+    app.add_option("--max-queued", config.admission.max_queued,
+                   "connections waiting for a worker; more get 503 overloaded")
         ->capture_default_str()
         ->check(CLI::Range(0, 1000000));
     app.add_option("--max-queue-wait-ms", max_queue_wait_ms, "a connection that waited longer for a worker gets 503")
         ->capture_default_str()
         ->check(CLI::Range(1LL, 600000LL));
-    app.add_option("--request-timeout-ms", request_timeout_ms, "cut a connection whose request is not read and answered in time")
+    app.add_option("--request-timeout-ms", request_timeout_ms,
+                   "cut a connection whose request is not read and answered in time")
         ->capture_default_str()
         ->check(CLI::Range(0LL, 3600000LL));
     std::string saga_mode = "auto";
     long long saga_deadline_ms = config.saga_deadline.count();
-    app.add_option("--saga", saga_mode, "saga path as fallback and flag-off target: auto (if the extension has it), on, off")
+    app.add_option("--saga", saga_mode,
+                   "saga path as fallback and flag-off target: auto (if the extension has it), on, off")
         ->capture_default_str()
         ->check(CLI::IsMember({"auto", "on", "off"}));
     app.add_option("--saga-deadline-ms", saga_deadline_ms, "longest wait for a saga's answer")
@@ -100,7 +108,8 @@ int main(int argc, char** argv) {
         treasure::Gateway gateway(config);
         const int port = gateway.bind(address.host, address.port);
         treasure::StopSignalWaiter stopper([&gateway](int received) {
-            std::cerr << "treasure-gateway: " << treasure::stop_signal_name(received) << ", finishing in-flight requests\n";
+            std::cerr << "treasure-gateway: " << treasure::stop_signal_name(received)
+                      << ", finishing in-flight requests\n";
             gateway.stop();
         });
         std::cerr << "treasure-gateway: listening on " << address.host << ":" << port << " (pool " << config.pool_size
@@ -111,7 +120,7 @@ int main(int argc, char** argv) {
         gateway.serve();
         std::cerr << "treasure-gateway: stopped\n";
         return 0;
-    } catch (const std::exception& error) {
+    } catch (const std::exception &error) {
         std::cerr << "treasure-gateway: " << error.what() << "\n";
         return 1;
     }

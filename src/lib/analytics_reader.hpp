@@ -17,8 +17,8 @@
 //                primary, and the replica exists to absorb exactly this kind of scan.
 //
 // Metrics (own registry, appended to the gateway's /metrics):
-//   treasure_replica_lag_seconds                        gauge, refreshed by the monitor (see replica_lag.hpp); -1 unknown
-//   treasure_replica_up                                 gauge, 1 when the replica is reachable and in recovery
+//   treasure_replica_lag_seconds                        gauge, refreshed by the monitor (see replica_lag.hpp); -1
+//   unknown treasure_replica_up                                 gauge, 1 when the replica is reachable and in recovery
 //   treasure_analytics_reads_total{query,served_by}     counter, served_by = replica | primary
 //   treasure_analytics_fallbacks_total{reason}          counter, reads meant for the replica that it did not serve
 #include <array>
@@ -86,7 +86,7 @@ struct Leaderboard {
 
 struct AnalyticsOptions {
     std::string primary_dsn;
-    std::string replica_dsn;  // empty: every read goes to the primary (fallback_reason "no_replica")
+    std::string replica_dsn;    // empty: every read goes to the primary (fallback_reason "no_replica")
     std::size_t pool_size = 2;  // per server; separate from the claim pool so analytics cannot starve claims
     std::chrono::milliseconds max_lag{1000};
     std::chrono::milliseconds lag_refresh{250};
@@ -101,8 +101,8 @@ public:
     // monitor first reaches it, so a replica that is down at start-up only sends reads to the primary.
     explicit AnalyticsReader(AnalyticsOptions options);
     ~AnalyticsReader();
-    AnalyticsReader(const AnalyticsReader&) = delete;
-    AnalyticsReader& operator=(const AnalyticsReader&) = delete;
+    AnalyticsReader(const AnalyticsReader &) = delete;
+    AnalyticsReader &operator=(const AnalyticsReader &) = delete;
 
     // Each throws ClaimError: bad_request (limit out of 1..max_limit, a time PostgreSQL cannot read),
     // unavailable (no server could answer), internal.
@@ -110,7 +110,7 @@ public:
     // Newest first.
     Served<std::vector<ClaimEvent>> recent_events(std::int64_t player_id, int limit);
     // Players by coins awarded in [from, to) (timestamptz text, ISO 8601); defaults: to = now, from = to - 1 day.
-    Served<Leaderboard> leaderboard(const std::optional<std::string>& from, const std::optional<std::string>& to,
+    Served<Leaderboard> leaderboard(const std::optional<std::string> &from, const std::optional<std::string> &to,
                                     int limit);
 
     bool has_replica() const { return monitor_ != nullptr; }
@@ -125,20 +125,21 @@ public:
 
 private:
     template <class Query>
-    auto read(std::string_view query_name, Query&& query) -> Served<decltype(query(std::declval<pqxx::connection&>()))>;
+    auto read(std::string_view query_name, Query &&query)
+        -> Served<decltype(query(std::declval<pqxx::connection &>()))>;
     std::shared_ptr<ConnectionPool> replica_pool();
     void count_read(std::string_view query, ReadSource source);
     void count_fallback(std::string_view reason);
 
     const AnalyticsOptions options_;
     std::shared_ptr<prometheus::Registry> registry_;
-    prometheus::Gauge& lag_gauge_;
-    prometheus::Gauge& up_gauge_;
-    prometheus::Family<prometheus::Counter>& reads_family_;
-    prometheus::Family<prometheus::Counter>& fallbacks_family_;
+    prometheus::Gauge &lag_gauge_;
+    prometheus::Gauge &up_gauge_;
+    prometheus::Family<prometheus::Counter> &reads_family_;
+    prometheus::Family<prometheus::Counter> &fallbacks_family_;
     // The counters of every query and fallback reason, registered once so that a read builds no label set.
-    std::map<std::string, std::array<prometheus::Counter*, 2>, std::less<>> reads_;  // by query, then ReadSource
-    std::map<std::string, prometheus::Counter*, std::less<>> fallbacks_;              // by reason
+    std::map<std::string, std::array<prometheus::Counter *, 2>, std::less<>> reads_;  // by query, then ReadSource
+    std::map<std::string, prometheus::Counter *, std::less<>> fallbacks_;             // by reason
     ConnectionPool primary_;
     std::mutex replica_mutex_;
     std::shared_ptr<ConnectionPool> replica_;

@@ -44,16 +44,16 @@ public:
         bool probe = false;
     };
 
-    explicit CircuitBreaker(CircuitBreakerOptions options = {}, const Clock& clock = SteadyClock::instance());
+    explicit CircuitBreaker(CircuitBreakerOptions options = {}, const Clock &clock = SteadyClock::instance());
 
     // Called on every transition, outside the breaker's lock.
     void on_transition(TransitionListener listener);
 
     Ticket allow();
-    void record(const Ticket& ticket, bool server_fault);
+    void record(const Ticket &ticket, bool server_fault);
 
     CircuitState state() const { return state_.load(std::memory_order_acquire); }
-    const CircuitBreakerOptions& options() const { return options_; }
+    const CircuitBreakerOptions &options() const { return options_; }
 
     struct WindowTotals {
         std::int64_t calls = 0;
@@ -74,11 +74,11 @@ private:
 
     std::int64_t bucket_index(Clock::time_point at) const;
     WindowTotals totals_locked(std::int64_t current_index) const;
-    void move_locked(CircuitState to, std::vector<Transition>& transitions);
-    void notify(const std::vector<Transition>& transitions);
+    void move_locked(CircuitState to, std::vector<Transition> &transitions);
+    void notify(const std::vector<Transition> &transitions);
 
     const CircuitBreakerOptions options_;
-    const Clock& clock_;
+    const Clock &clock_;
     std::atomic<CircuitState> state_{CircuitState::closed};
 
     mutable std::mutex mutex_;

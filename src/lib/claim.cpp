@@ -7,7 +7,8 @@
 
 namespace treasure {
 
-std::string_view to_string(ClaimStatus status) {
+std::string_view to_string(ClaimStatus status)
+{
     switch (status) {
     case ClaimStatus::claimed: return "claimed";
     case ClaimStatus::already_claimed: return "already_claimed";
@@ -17,19 +18,20 @@ std::string_view to_string(ClaimStatus status) {
     return "unknown";
 }
 
-std::optional<ClaimStatus> parse_claim_status(std::string_view text) {
-    for (auto status : {ClaimStatus::claimed, ClaimStatus::already_claimed, ClaimStatus::key_required,
-                        ClaimStatus::chest_closed}) {
-        if (to_string(status) == text) return status;
+std::optional<ClaimStatus> parse_claim_status(std::string_view text)
+{
+    for (auto status :
+         {ClaimStatus::claimed, ClaimStatus::already_claimed, ClaimStatus::key_required, ClaimStatus::chest_closed}) {
+        if (to_string(status) == text)
+            return status;
     }
     return std::nullopt;
 }
 
-std::string_view to_string(PathKind path) {
-    return path == PathKind::atomic ? "atomic" : "saga";
-}
+std::string_view to_string(PathKind path) { return path == PathKind::atomic ? "atomic" : "saga"; }
 
-void validate(ClaimRequest& request) {
+void validate(ClaimRequest &request)
+{
     if (request.player_id <= 0)
         throw ClaimError(ClaimErrorKind::bad_request,
                          "player_id must be positive, got " + std::to_string(request.player_id));

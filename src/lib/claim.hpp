@@ -22,7 +22,7 @@ struct ClaimRequest {
 };
 
 // Throws ClaimError(bad_request) naming the first invalid field; normalises request_id to lowercase.
-void validate(ClaimRequest& request);
+void validate(ClaimRequest &request);
 
 // A ClaimRequest that passed validate().  Only this constructor makes one, so the Router and every ClaimPath take
 // this type and none of them checks again: a request is validated once, where it enters (the gateway's POST
@@ -32,8 +32,8 @@ class ValidClaimRequest {
 public:
     ValidClaimRequest(ClaimRequest request);  // throws ClaimError(bad_request), as validate()
 
-    const ClaimRequest& operator*() const noexcept { return request_; }
-    const ClaimRequest* operator->() const noexcept { return &request_; }
+    const ClaimRequest &operator*() const noexcept { return request_; }
+    const ClaimRequest *operator->() const noexcept { return &request_; }
 
 private:
     ClaimRequest request_;

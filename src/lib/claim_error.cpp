@@ -4,7 +4,8 @@
 
 namespace treasure {
 
-std::string_view to_string(ClaimErrorKind kind) {
+std::string_view to_string(ClaimErrorKind kind)
+{
     switch (kind) {
     case ClaimErrorKind::bad_request: return "bad_request";
     case ClaimErrorKind::unknown_chest: return "unknown_chest";
@@ -16,12 +17,13 @@ std::string_view to_string(ClaimErrorKind kind) {
     return "internal";
 }
 
-bool is_server_fault(ClaimErrorKind kind) {
-    return kind == ClaimErrorKind::unavailable || kind == ClaimErrorKind::no_path ||
-           kind == ClaimErrorKind::internal;
+bool is_server_fault(ClaimErrorKind kind)
+{
+    return kind == ClaimErrorKind::unavailable || kind == ClaimErrorKind::no_path || kind == ClaimErrorKind::internal;
 }
 
-ClaimError::ClaimError(ClaimErrorKind kind, const std::string& message, std::string sqlstate)
-    : std::runtime_error(message), kind_(kind), sqlstate_(std::move(sqlstate)) {}
+ClaimError::ClaimError(ClaimErrorKind kind, const std::string &message, std::string sqlstate)
+    : std::runtime_error(message), kind_(kind), sqlstate_(std::move(sqlstate))
+{}
 
 }  // namespace treasure

@@ -22,9 +22,9 @@ bool is_server_fault(ClaimErrorKind kind);
 
 class ClaimError : public std::runtime_error {
 public:
-    ClaimError(ClaimErrorKind kind, const std::string& message, std::string sqlstate = {});
+    ClaimError(ClaimErrorKind kind, const std::string &message, std::string sqlstate = {});
     ClaimErrorKind kind() const noexcept { return kind_; }
-    const std::string& sqlstate() const noexcept { return sqlstate_; }
+    const std::string &sqlstate() const noexcept { return sqlstate_; }
 
 private:
     ClaimErrorKind kind_;

@@ -4,7 +4,8 @@
 
 namespace treasure {
 
-std::string_view to_string(PathLabel path) {
+std::string_view to_string(PathLabel path)
+{
     switch (path) {
     case PathLabel::atomic: return "atomic";
     case PathLabel::saga: return "saga";
@@ -13,15 +14,16 @@ std::string_view to_string(PathLabel path) {
     return "none";
 }
 
-const std::vector<double>& latency_buckets() {
+const std::vector<double> &latency_buckets()
+{
     // Dense around the SEED's numbers: 15 ms p95, 50 ms for 99.7%, 100/200/300 ms perceived-latency marks.
-    static const std::vector<double> buckets{0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01,
-                                             0.015,   0.025,  0.05,  0.075,  0.1,   0.2,    0.3,
-                                             0.5,     1.0,    2.5};
+    static const std::vector<double> buckets{0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.025,
+                                             0.05,    0.075,  0.1,   0.2,    0.3,   0.5,    1.0,  2.5};
     return buckets;
 }
 
-std::string serialize_metrics(prometheus::Registry& registry) {
+std::string serialize_metrics(prometheus::Registry &registry)
+{
     return prometheus::TextSerializer().Serialize(registry.Collect());
 }
 
@@ -47,7 +49,8 @@ ClaimMetrics::ClaimMetrics()
       flag_family_(prometheus::BuildCounter()
                        .Name("treasure_flag_evaluations_total")
                        .Help("Feature flag evaluations, by flag and variant")
-                       .Register(*registry_)) {
+                       .Register(*registry_))
+{
     for (auto path : {PathLabel::atomic, PathLabel::saga, PathLabel::none}) {
         for (std::size_t i = 0; i < statuses.size(); ++i) {
             const prometheus::Labels labels{{"path", std::string(to_string(path))},
@@ -57,10 +60,12 @@ ClaimMetrics::ClaimMetrics()
         }
     }
     for (auto state : {CircuitState::closed, CircuitState::open, CircuitState::half_open})
-        transitions_[static_cast<std::size_t>(state)] = &transitions_family_.Add({{"to", std::string(to_string(state))}});
+        transitions_[static_cast<std::size_t>(state)] =
+            &transitions_family_.Add({{"to", std::string(to_string(state))}});
 }
 
-void ClaimMetrics::observe_claim(PathLabel path, std::string_view status, double seconds) {
+void ClaimMetrics::observe_claim(PathLabel path, std::string_view status, double seconds)
+{
     std::size_t index = statuses.size() - 1;  // "internal" for anything unexpected
     for (std::size_t i = 0; i < statuses.size(); ++i) {
         if (statuses[i] == status) {
@@ -68,13 +73,14 @@ void ClaimMetrics::observe_claim(PathLabel path, std::string_view status, double
             break;
         }
     }
-    const Series& series = series_[static_cast<std::size_t>(path)][index];
+    const Series &series = series_[static_cast<std::size_t>(path)][index];
     series.duration->Observe(seconds);
     series.total->Increment();
 }
 
-void ClaimMetrics::count_flag_evaluation(std::string_view flag, std::string_view variant) {
-    prometheus::Counter* counter = nullptr;
+void ClaimMetrics::count_flag_evaluation(std::string_view flag, std::string_view variant)
+{
+    prometheus::Counter *counter = nullptr;
     {
         std::lock_guard<std::mutex> lock(flag_mutex_);
         auto key = std::make_pair(std::string(flag), std::string(variant));
@@ -89,11 +95,13 @@ void ClaimMetrics::count_flag_evaluation(std::string_view flag, std::string_view
     counter->Increment();
 }
 
-void ClaimMetrics::set_circuit_state(CircuitState state) {
+void ClaimMetrics::set_circuit_state(CircuitState state)
+{
     circuit_state_.Set(static_cast<double>(static_cast<int>(state)));
 }
 
-void ClaimMetrics::count_circuit_transition(CircuitState to) {
+void ClaimMetrics::count_circuit_transition(CircuitState to)
+{
     transitions_[static_cast<std::size_t>(to)]->Increment();
 }
 

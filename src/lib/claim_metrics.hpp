@@ -31,10 +31,10 @@ enum class PathLabel { atomic, saga, none };
 std::string_view to_string(PathLabel path);
 
 // Bucket boundaries shared by the gateway's and the load generator's latency histograms.
-const std::vector<double>& latency_buckets();
+const std::vector<double> &latency_buckets();
 
 // Prometheus text exposition format of everything in registry.
-std::string serialize_metrics(prometheus::Registry& registry);
+std::string serialize_metrics(prometheus::Registry &registry);
 
 class ClaimMetrics {
 public:
@@ -49,8 +49,8 @@ public:
 
 private:
     struct Series {
-        prometheus::Histogram* duration;
-        prometheus::Counter* total;
+        prometheus::Histogram *duration;
+        prometheus::Counter *total;
     };
     static constexpr std::array<std::string_view, 11> statuses{
         "claimed",       "already_claimed",     "key_required", "chest_closed", "bad_request",
@@ -58,15 +58,15 @@ private:
         "internal"};  // internal last: anything unknown counts as internal
 
     std::shared_ptr<prometheus::Registry> registry_;
-    prometheus::Family<prometheus::Histogram>& duration_family_;
-    prometheus::Family<prometheus::Counter>& total_family_;
-    prometheus::Gauge& circuit_state_;
-    prometheus::Family<prometheus::Counter>& transitions_family_;
-    prometheus::Family<prometheus::Counter>& flag_family_;
+    prometheus::Family<prometheus::Histogram> &duration_family_;
+    prometheus::Family<prometheus::Counter> &total_family_;
+    prometheus::Gauge &circuit_state_;
+    prometheus::Family<prometheus::Counter> &transitions_family_;
+    prometheus::Family<prometheus::Counter> &flag_family_;
     std::array<std::array<Series, statuses.size()>, 3> series_{};
-    std::array<prometheus::Counter*, 3> transitions_{};  // by CircuitState
+    std::array<prometheus::Counter *, 3> transitions_{};  // by CircuitState
     std::mutex flag_mutex_;
-    std::map<std::pair<std::string, std::string>, prometheus::Counter*, std::less<>> flag_counters_;
+    std::map<std::pair<std::string, std::string>, prometheus::Counter *, std::less<>> flag_counters_;
 };
 
 }  // namespace treasure

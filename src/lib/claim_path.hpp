@@ -11,7 +11,7 @@ public:
     virtual ~ClaimPath() = default;
     // Returns the outcome, or throws ClaimError.  The request was validated when it became a ValidClaimRequest;
     // a path does not check it again.  The Router's paths must be safe to call from many threads at once.
-    virtual ClaimResult claim(const ValidClaimRequest& request) = 0;
+    virtual ClaimResult claim(const ValidClaimRequest &request) = 0;
     virtual PathKind kind() const = 0;
 };
 

@@ -12,17 +12,21 @@ namespace treasure {
 namespace {
 
 template <typename T>
-std::optional<T> optional_field(const pqxx::field& field) {
-    if (field.is_null()) return std::nullopt;
+std::optional<T> optional_field(const pqxx::field &field)
+{
+    if (field.is_null())
+        return std::nullopt;
     return field.as<T>();
 }
 
 }  // namespace
 
-ClaimResult claim_result_from_row(const pqxx::row& row, pqxx::row::size_type first, PathKind path) {
+ClaimResult claim_result_from_row(const pqxx::row &row, pqxx::row::size_type first, PathKind path)
+{
     const auto status_text = row[first].as<std::string>();
     const auto status = parse_claim_status(status_text);
-    if (!status) throw ClaimError(ClaimErrorKind::internal, "unknown claim status '" + status_text + "'");
+    if (!status)
+        throw ClaimError(ClaimErrorKind::internal, "unknown claim status '" + status_text + "'");
     ClaimResult result;
     result.status = *status;
     result.replayed = row[first + 1].as<bool>();
@@ -37,13 +41,16 @@ ClaimResult claim_result_from_row(const pqxx::row& row, pqxx::row::size_type fir
     return result;
 }
 
-std::string primary_error_message(const char* what) {
+std::string primary_error_message(const char *what)
+{
     std::string message(what);
-    for (const char* prefix : {"ERROR:  ", "FATAL:  "}) {
-        if (message.rfind(prefix, 0) == 0) message.erase(0, std::char_traits<char>::length(prefix));
+    for (const char *prefix : {"ERROR:  ", "FATAL:  "}) {
+        if (message.rfind(prefix, 0) == 0)
+            message.erase(0, std::char_traits<char>::length(prefix));
     }
     const auto end_of_line = message.find('\n');
-    if (end_of_line != std::string::npos) message.erase(end_of_line);
+    if (end_of_line != std::string::npos)
+        message.erase(end_of_line);
     return message;
 }
 

@@ -10,9 +10,9 @@
 namespace treasure {
 
 // Columns first..first+8 as a ClaimResult served by `path`; throws ClaimError(internal) on an unknown status.
-ClaimResult claim_result_from_row(const pqxx::row& row, pqxx::row::size_type first, PathKind path);
+ClaimResult claim_result_from_row(const pqxx::row &row, pqxx::row::size_type first, PathKind path);
 
 // libpq's "ERROR:  chest 9 does not exist\nCONTEXT: ..." reduced to "chest 9 does not exist".
-std::string primary_error_message(const char* what);
+std::string primary_error_message(const char *what);
 
 }  // namespace treasure

@@ -13,11 +13,11 @@ namespace treasure {
 
 namespace {
 
-constexpr const char* statement_name = "treasure_claim";
+constexpr const char *statement_name = "treasure_claim";
 
 // A nontransaction sends just this statement: claim_treasure() commits on its own, so one round trip.
 // claimed_at comes back as RFC 3339 UTC whatever the session's TimeZone and DateStyle.
-constexpr const char* statement_sql =
+constexpr const char *statement_sql =
     "SELECT status, replayed, claim_id, coins_awarded, item_awarded, item_qty, key_used, balance, "
     "to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
     "FROM public.claim_treasure($1::bigint, $2::bigint, $3::uuid, $4::bigint)";
@@ -25,31 +25,32 @@ constexpr const char* statement_sql =
 }  // namespace
 
 Client::Client(ClientOptions options)
-    : options_(std::move(options)),
-      pool_(options_.dsn, options_.pool_size, [](pqxx::connection& connection) {
+    : options_(std::move(options)), pool_(options_.dsn, options_.pool_size, [](pqxx::connection &connection) {
           connection.prepare(statement_name, statement_sql);
-      }) {
-    if (options_.retry.max_attempts < 1) throw std::invalid_argument("retry policy: max_attempts must be at least 1");
+      })
+{
+    if (options_.retry.max_attempts < 1)
+        throw std::invalid_argument("retry policy: max_attempts must be at least 1");
 }
 
-Client::Stats Client::stats() const {
-    return Stats{retries_.load(), pool_.reconnects()};
-}
+Client::Stats Client::stats() const { return Stats{retries_.load(), pool_.reconnects()}; }
 
-ClaimResult Client::attempt(ConnectionPool::Lease& lease, const ClaimRequest& request) {
-    pqxx::connection& connection = lease.connection();
+ClaimResult Client::attempt(ConnectionPool::Lease &lease, const ClaimRequest &request)
+{
+    pqxx::connection &connection = lease.connection();
     pqxx::nontransaction transaction(connection);
     const std::string session = request.session_id ? std::to_string(*request.session_id) : std::string();
     const pqxx::result rows =
         transaction.exec_prepared(statement_name, request.player_id, request.chest_id, request.request_id,
-                                  request.session_id ? session.c_str() : static_cast<const char*>(nullptr));
+                                  request.session_id ? session.c_str() : static_cast<const char *>(nullptr));
     if (rows.size() != 1)
         throw ClaimError(ClaimErrorKind::internal,
                          "claim_treasure() returned " + std::to_string(rows.size()) + " rows instead of 1");
     return claim_result_from_row(rows[0], 0, PathKind::atomic);
 }
 
-ClaimResult Client::claim(const ValidClaimRequest& request) {
+ClaimResult Client::claim(const ValidClaimRequest &request)
+{
     thread_local std::mt19937_64 random{std::random_device{}()};
     const auto started = std::chrono::steady_clock::now();
     const auto deadline = started + options_.retry.deadline;
@@ -62,17 +63,18 @@ ClaimResult Client::claim(const ValidClaimRequest& request) {
         } catch (...) {
             failure = classify_failed_attempt([&lease] { return lease.connection().is_open(); }, OtherFailure::rethrow);
         }
-        if (failure.reconnect) lease.discard();
+        if (failure.reconnect)
+            lease.discard();
 
         if (attempt_number >= options_.retry.max_attempts)
-            throw ClaimError(ClaimErrorKind::unavailable,
-                             "claim not confirmed after " + std::to_string(attempt_number) +
-                                 " attempts; last failure: " + failure.message);
+            throw ClaimError(ClaimErrorKind::unavailable, "claim not confirmed after " +
+                                                              std::to_string(attempt_number) +
+                                                              " attempts; last failure: " + failure.message);
         const auto pause = options_.retry.backoff(attempt_number - 1, random);
         if (std::chrono::steady_clock::now() + pause >= deadline)
             throw ClaimError(ClaimErrorKind::unavailable,
-                             "claim not confirmed within " + std::to_string(options_.retry.deadline.count()) +
-                                 " ms (" + std::to_string(attempt_number) + " attempts); last failure: " + failure.message);
+                             "claim not confirmed within " + std::to_string(options_.retry.deadline.count()) + " ms (" +
+                                 std::to_string(attempt_number) + " attempts); last failure: " + failure.message);
         ++retries_;
         {
             // Give the connection back while sleeping so other claims can use it.

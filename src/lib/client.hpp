@@ -23,7 +23,7 @@ public:
     // Connects the whole pool; throws std::runtime_error when the database cannot be reached.
     explicit Client(ClientOptions options);
 
-    ClaimResult claim(const ValidClaimRequest& request) override;
+    ClaimResult claim(const ValidClaimRequest &request) override;
     PathKind kind() const override { return PathKind::atomic; }
 
     struct Stats {
@@ -33,7 +33,7 @@ public:
     Stats stats() const;
 
 private:
-    ClaimResult attempt(ConnectionPool::Lease& lease, const ClaimRequest& request);
+    ClaimResult attempt(ConnectionPool::Lease &lease, const ClaimRequest &request);
 
     const ClientOptions options_;
     ConnectionPool pool_;

@@ -16,7 +16,8 @@ public:
 class SteadyClock final : public Clock {
 public:
     time_point now() const override { return std::chrono::steady_clock::now(); }
-    static SteadyClock& instance() {
+    static SteadyClock &instance()
+    {
         static SteadyClock clock;
         return clock;
     }

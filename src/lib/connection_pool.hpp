@@ -18,27 +18,27 @@ namespace treasure {
 class ConnectionPool {
 public:
     // Runs on every new connection (prepare statements, set session parameters).
-    using Setup = std::function<void(pqxx::connection&)>;
+    using Setup = std::function<void(pqxx::connection &)>;
 
     // Opens all connections now so a wrong DSN fails at start-up; throws std::runtime_error.
     ConnectionPool(std::string dsn, std::size_t size, Setup setup);
-    ConnectionPool(const ConnectionPool&) = delete;
-    ConnectionPool& operator=(const ConnectionPool&) = delete;
+    ConnectionPool(const ConnectionPool &) = delete;
+    ConnectionPool &operator=(const ConnectionPool &) = delete;
 
     class Lease {
     public:
-        Lease(Lease&& other) noexcept;
-        Lease& operator=(Lease&&) = delete;
+        Lease(Lease &&other) noexcept;
+        Lease &operator=(Lease &&) = delete;
         ~Lease();
         // The leased connection, reopened first if an earlier lease discarded it (may throw pqxx errors).
-        pqxx::connection& connection();
+        pqxx::connection &connection();
         // Closes the connection; the slot is reopened on its next use.
         void discard() noexcept;
 
     private:
         friend class ConnectionPool;
-        Lease(ConnectionPool& pool, std::size_t slot) : pool_(&pool), slot_(slot) {}
-        ConnectionPool* pool_;
+        Lease(ConnectionPool &pool, std::size_t slot) : pool_(&pool), slot_(slot) {}
+        ConnectionPool *pool_;
         std::size_t slot_;
     };
 

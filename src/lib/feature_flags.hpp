@@ -17,7 +17,7 @@ public:
     virtual std::string_view name() const = 0;
     // Never throws: a missing flag or a broken source resolves to default_value with reason default_value/error.
     virtual ResolutionDetails<bool> resolve_boolean(std::string_view flag_key, bool default_value,
-                                                    const EvaluationContext& context) = 0;
+                                                    const EvaluationContext &context) = 0;
 };
 
 // Rules fixed at construction (used when no flags file is given).
@@ -26,7 +26,7 @@ public:
     explicit StaticFlagProvider(std::map<std::string, FlagRule, std::less<>> rules) : rules_(std::move(rules)) {}
     std::string_view name() const override { return "static"; }
     ResolutionDetails<bool> resolve_boolean(std::string_view flag_key, bool default_value,
-                                            const EvaluationContext& context) override;
+                                            const EvaluationContext &context) override;
 
 private:
     std::map<std::string, FlagRule, std::less<>> rules_;

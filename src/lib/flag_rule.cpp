@@ -7,7 +7,8 @@
 
 namespace treasure {
 
-std::string_view to_string(ResolutionReason reason) {
+std::string_view to_string(ResolutionReason reason)
+{
     switch (reason) {
     case ResolutionReason::static_value: return "STATIC";
     case ResolutionReason::targeting_match: return "TARGETING_MATCH";
@@ -20,13 +21,15 @@ std::string_view to_string(ResolutionReason reason) {
 
 namespace {
 
-ResolutionDetails<bool> resolved(bool value, ResolutionReason reason) {
+ResolutionDetails<bool> resolved(bool value, ResolutionReason reason)
+{
     return ResolutionDetails<bool>{value, value ? "on" : "off", reason, {}};
 }
 
 }  // namespace
 
-std::uint32_t percent_bucket(std::string_view salt, std::string_view targeting_key) {
+std::uint32_t percent_bucket(std::string_view salt, std::string_view targeting_key)
+{
     std::uint64_t hash = 14695981039346656037ULL;
     auto mix_in = [&hash](std::string_view bytes) {
         for (unsigned char c : bytes) {
@@ -47,25 +50,30 @@ std::uint32_t percent_bucket(std::string_view salt, std::string_view targeting_k
     return static_cast<std::uint32_t>(hash % 10000);
 }
 
-ResolutionDetails<bool> FlagRule::evaluate(const EvaluationContext& context) const {
+ResolutionDetails<bool> FlagRule::evaluate(const EvaluationContext &context) const
+{
     switch (kind) {
     case RolloutKind::off: return resolved(false, ResolutionReason::static_value);
     case RolloutKind::on: return resolved(true, ResolutionReason::static_value);
     case RolloutKind::canary: {
         auto session = context.attributes.find("session_id");
-        if (session == context.attributes.end()) return resolved(false, ResolutionReason::default_value);
+        if (session == context.attributes.end())
+            return resolved(false, ResolutionReason::default_value);
         return resolved(session->second % canary_modulus == 0, ResolutionReason::targeting_match);
     }
     case RolloutKind::percent:
-        if (context.targeting_key.empty()) return resolved(false, ResolutionReason::default_value);
+        if (context.targeting_key.empty())
+            return resolved(false, ResolutionReason::default_value);
         return resolved(percent_bucket(salt, context.targeting_key) < percent_basis_points, ResolutionReason::split);
     }
     return resolved(false, ResolutionReason::error);
 }
 
-FlagRule parse_flag_rule(const nlohmann::json& rule, std::string_view flag_key) {
+FlagRule parse_flag_rule(const nlohmann::json &rule, std::string_view flag_key)
+{
     const std::string where = "flag '" + std::string(flag_key) + "'";
-    if (!rule.is_object()) throw std::invalid_argument(where + " must be an object like {\"rule\": \"on\"}");
+    if (!rule.is_object())
+        throw std::invalid_argument(where + " must be an object like {\"rule\": \"on\"}");
     auto kind = rule.find("rule");
     if (kind == rule.end() || !kind->is_string())
         throw std::invalid_argument(where + ": \"rule\" must be one of \"off\", \"on\", \"canary\", \"percent\"");
@@ -93,7 +101,8 @@ FlagRule parse_flag_rule(const nlohmann::json& rule, std::string_view flag_key) 
             throw std::invalid_argument(where + ": \"percent\" must be within 0..100");
         parsed.percent_basis_points = std::llround(value * 100.0);
         if (auto salt = rule.find("salt"); salt != rule.end()) {
-            if (!salt->is_string()) throw std::invalid_argument(where + ": \"salt\" must be a string");
+            if (!salt->is_string())
+                throw std::invalid_argument(where + ": \"salt\" must be a string");
             parsed.salt = salt->get<std::string>();
         }
     } else {

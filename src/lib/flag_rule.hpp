@@ -19,7 +19,7 @@
 namespace treasure {
 
 struct EvaluationContext {
-    std::string targeting_key;                                  // who: the player_id as decimal text
+    std::string targeting_key;                                    // who: the player_id as decimal text
     std::map<std::string, std::int64_t, std::less<>> attributes;  // e.g. "session_id"
 };
 
@@ -42,12 +42,12 @@ struct FlagRule {
     std::int64_t percent_basis_points = 0;  // 0..10000, i.e. 0.00%..100.00%
     std::string salt;
 
-    ResolutionDetails<bool> evaluate(const EvaluationContext& context) const;
+    ResolutionDetails<bool> evaluate(const EvaluationContext &context) const;
 };
 
 // {"rule": "off" | "on" | "canary" | "percent", "modulus": 7, "percent": 12.5, "salt": "..."}.
 // Throws std::invalid_argument with a message naming the bad field.  The salt defaults to the flag key.
-FlagRule parse_flag_rule(const nlohmann::json& rule, std::string_view flag_key);
+FlagRule parse_flag_rule(const nlohmann::json &rule, std::string_view flag_key);
 
 // Which of 10000 buckets a player falls in: FNV-1a 64 over "salt:key" with a final avalanche mix, mod 10000.
 std::uint32_t percent_bucket(std::string_view salt, std::string_view targeting_key);

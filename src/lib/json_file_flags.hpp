@@ -21,17 +21,17 @@ namespace treasure {
 class JsonFileFlagProvider final : public FeatureFlagProvider {
 public:
     // Throws std::runtime_error when the file cannot be read or parsed at start-up.
-    explicit JsonFileFlagProvider(std::string path, const Clock& clock = SteadyClock::instance(),
+    explicit JsonFileFlagProvider(std::string path, const Clock &clock = SteadyClock::instance(),
                                   std::chrono::milliseconds check_interval = std::chrono::milliseconds(200));
 
     std::string_view name() const override { return "json-file"; }
     ResolutionDetails<bool> resolve_boolean(std::string_view flag_key, bool default_value,
-                                            const EvaluationContext& context) override;
+                                            const EvaluationContext &context) override;
 
     // Checks the file now (ignoring the interval); true when new rules were loaded.
     bool reload_if_changed();
     std::string last_error() const;
-    const std::string& path() const { return path_; }
+    const std::string &path() const { return path_; }
 
 private:
     using Rules = std::map<std::string, FlagRule, std::less<>>;
@@ -39,16 +39,17 @@ private:
         long long mtime_ns = -1;
         long long size = -1;
         unsigned long long inode = 0;
-        bool operator==(const FileIdentity& other) const {
+        bool operator==(const FileIdentity &other) const
+        {
             return mtime_ns == other.mtime_ns && size == other.size && inode == other.inode;
         }
     };
 
-    static Rules parse_file(const std::string& path);
+    static Rules parse_file(const std::string &path);
     void maybe_reload();
 
     const std::string path_;
-    const Clock& clock_;
+    const Clock &clock_;
     const std::chrono::steady_clock::duration check_interval_;
     std::atomic<std::chrono::steady_clock::rep> next_check_;
     std::shared_ptr<const Rules> rules_;  // accessed with std::atomic_load/atomic_store

@@ -4,7 +4,8 @@
 
 namespace treasure {
 
-ListenAddress parse_listen_address(const std::string& text) {
+ListenAddress parse_listen_address(const std::string &text)
+{
     const auto colon = text.rfind(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
         throw std::invalid_argument("listen address must be HOST:PORT, got '" + text + "'");

@@ -9,6 +9,6 @@ struct ListenAddress {
 };
 
 // "127.0.0.1:8080", "localhost:0", "[::1]:8080"; throws std::invalid_argument.
-ListenAddress parse_listen_address(const std::string& text);
+ListenAddress parse_listen_address(const std::string &text);
 
 }  // namespace treasure

@@ -44,7 +44,7 @@ struct ReplicaLagOptions {
     std::chrono::milliseconds refresh{250};  // a new measurement this often
     std::chrono::milliseconds poll{2};       // first re-check while the replica has not caught up (backs off)
     // Called from the monitor's thread after every probe (e.g. to set a gauge).  Must not block.
-    std::function<void(const ReplicaLag&)> on_update;
+    std::function<void(const ReplicaLag &)> on_update;
 };
 
 class ReplicaLagMonitor {
@@ -52,8 +52,8 @@ public:
     // Starts the background thread; never throws for an unreachable server (that is a measurement).
     explicit ReplicaLagMonitor(ReplicaLagOptions options);
     ~ReplicaLagMonitor();
-    ReplicaLagMonitor(const ReplicaLagMonitor&) = delete;
-    ReplicaLagMonitor& operator=(const ReplicaLagMonitor&) = delete;
+    ReplicaLagMonitor(const ReplicaLagMonitor &) = delete;
+    ReplicaLagMonitor &operator=(const ReplicaLagMonitor &) = delete;
 
     ReplicaLag current() const;
     // Waits until the first probe finished (for one-shot callers such as `treasure stats`).

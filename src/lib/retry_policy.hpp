@@ -16,7 +16,7 @@ struct RetryPolicy {
     std::chrono::milliseconds max_backoff{200};
 
     // "Full jitter": uniform in [0, min(max_backoff, base_backoff * 2^retry)], retry counting from 0.
-    std::chrono::microseconds backoff(int retry, std::mt19937_64& random) const;
+    std::chrono::microseconds backoff(int retry, std::mt19937_64 &random) const;
 };
 
 // A failed attempt that another attempt (same request_id) may mend.
@@ -34,6 +34,6 @@ enum class OtherFailure { rethrow, reconnect };
 // Connection loss, a commit in doubt, 40001/40P01, and any SQLSTATE once connection_open() says the server went
 // away, are retryable; any other SQLSTATE is thrown as the ClaimError it means; a ClaimError is rethrown; any
 // other std::exception is rethrown or retried as `other` says.
-RetryableFailure classify_failed_attempt(const std::function<bool()>& connection_open, OtherFailure other);
+RetryableFailure classify_failed_attempt(const std::function<bool()> &connection_open, OtherFailure other);
 
 }  // namespace treasure

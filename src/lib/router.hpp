@@ -20,22 +20,22 @@ namespace treasure {
 class Router {
 public:
     // fallback and metrics may be null.  All referenced objects must outlive the router.
-    Router(ClaimPath& atomic, ClaimPath* fallback, FeatureFlagProvider& flags, CircuitBreaker& breaker,
-           ClaimMetrics* metrics);
+    Router(ClaimPath &atomic, ClaimPath *fallback, FeatureFlagProvider &flags, CircuitBreaker &breaker,
+           ClaimMetrics *metrics);
 
     // Routes and measures one claim (validated before it got here); throws ClaimError.
-    ClaimResult claim(const ValidClaimRequest& request);
+    ClaimResult claim(const ValidClaimRequest &request);
 
-    void set_fallback(ClaimPath* fallback) { fallback_.store(fallback); }
+    void set_fallback(ClaimPath *fallback) { fallback_.store(fallback); }
 
 private:
-    ClaimResult claim_atomic(const ValidClaimRequest& request, const CircuitBreaker::Ticket& ticket);
+    ClaimResult claim_atomic(const ValidClaimRequest &request, const CircuitBreaker::Ticket &ticket);
 
-    ClaimPath& atomic_;
-    std::atomic<ClaimPath*> fallback_;
-    FeatureFlagProvider& flags_;
-    CircuitBreaker& breaker_;
-    ClaimMetrics* metrics_;
+    ClaimPath &atomic_;
+    std::atomic<ClaimPath *> fallback_;
+    FeatureFlagProvider &flags_;
+    CircuitBreaker &breaker_;
+    ClaimMetrics *metrics_;
 };
 
 }  // namespace treasure

@@ -15,7 +15,8 @@
 
 namespace treasure {
 
-inline sigset_t stop_signal_set() {
+inline sigset_t stop_signal_set()
+{
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -25,12 +26,13 @@ inline sigset_t stop_signal_set() {
 
 // Blocks SIGTERM and SIGINT in the calling thread, and so in every thread started after it (httplib's workers,
 // the saga workers): only a StopSignalWaiter takes them.
-inline void block_stop_signals() {
+inline void block_stop_signals()
+{
     const sigset_t set = stop_signal_set();
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-inline const char* stop_signal_name(int signal) { return signal == SIGINT ? "SIGINT" : "SIGTERM"; }
+inline const char *stop_signal_name(int signal) { return signal == SIGINT ? "SIGINT" : "SIGTERM"; }
 
 // While it lives, a thread of its own waits for SIGTERM or SIGINT and calls on_stop(signal) once.  Destroying it
 // ends that thread without calling on_stop when no signal came (e.g. the server's socket failed).  Declare it after
@@ -42,15 +44,18 @@ public:
               const sigset_t set = stop_signal_set();
               int received = 0;
               sigwait(&set, &received);
-              if (!leaving_.load()) on_stop(received);
-          }) {}
-    ~StopSignalWaiter() {
+              if (!leaving_.load())
+                  on_stop(received);
+          })
+    {}
+    ~StopSignalWaiter()
+    {
         leaving_.store(true);
         pthread_kill(thread_.native_handle(), SIGTERM);  // a no-op once the thread has ended
         thread_.join();
     }
-    StopSignalWaiter(const StopSignalWaiter&) = delete;
-    StopSignalWaiter& operator=(const StopSignalWaiter&) = delete;
+    StopSignalWaiter(const StopSignalWaiter &) = delete;
+    StopSignalWaiter &operator=(const StopSignalWaiter &) = delete;
 
 private:
     std::atomic<bool> leaving_{false};

@@ -13,7 +13,8 @@
 #include "lib/stop_signals.hpp"
 #include "saga/saga_worker.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv)
+{
     std::string dsn;
     std::string workers = "inventory,wallet,orchestrator,analytics";
     long long step_timeout_ms = 5000;
@@ -47,7 +48,8 @@ int main(int argc, char** argv) {
     for (std::string name; std::getline(list, name, ',');) {
         const auto role = treasure::parse_saga_role(name);
         if (!role) {
-            std::cerr << "treasure-saga: unknown worker '" << name << "' (inventory, wallet, orchestrator, analytics)\n";
+            std::cerr << "treasure-saga: unknown worker '" << name
+                      << "' (inventory, wallet, orchestrator, analytics)\n";
             return 2;
         }
         roles.push_back(*role);
@@ -73,9 +75,11 @@ int main(int argc, char** argv) {
         }
     }
     std::cout << "treasure-saga: running " << workers << " (" << threads << " thread(s) each)" << std::endl;
-    for (auto& thread : pool) thread.join();
+    for (auto &thread : pool)
+        thread.join();
     std::uint64_t steps = 0;
-    for (const auto& worker : running) steps += worker->steps();
+    for (const auto &worker : running)
+        steps += worker->steps();
     std::cout << "treasure-saga: stopped after " << steps << " step(s)" << std::endl;
     return 0;
 }

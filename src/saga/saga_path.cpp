@@ -17,20 +17,21 @@ namespace treasure {
 
 namespace {
 
-constexpr const char* done_channel = "treasure_saga_done";
+constexpr const char *done_channel = "treasure_saga_done";
 
-constexpr const char* start_sql =
+constexpr const char *start_sql =
     "SELECT saga_id, status, replayed, claim_id, coins_awarded, item_awarded, item_qty, key_used, balance, "
     "to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
     "FROM treasure.saga_claim($1::bigint, $2::bigint, $3::uuid, $4::bigint)";
 
-constexpr const char* outcome_sql =
+constexpr const char *outcome_sql =
     "SELECT NULL::bigint, status, replayed, claim_id, coins_awarded, item_awarded, item_qty, key_used, balance, "
     "to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
     "FROM treasure.saga_outcome($1::bigint, $2::bigint)";
 
 // Columns 1..9 of start_sql / outcome_sql; status is not NULL.
-ClaimResult read_result(const pqxx::row& row) {
+ClaimResult read_result(const pqxx::row &row)
+{
     const auto status_text = row[1].as<std::string>();
     if (status_text == "failed")
         throw ClaimError(ClaimErrorKind::unavailable,
@@ -41,9 +42,9 @@ ClaimResult read_result(const pqxx::row& row) {
 // Remembers which sagas finished since it was last cleared (payload = saga_id).
 class DoneReceiver final : public pqxx::notification_receiver {
 public:
-    explicit DoneReceiver(pqxx::connection_base& connection) : pqxx::notification_receiver(connection, done_channel) {}
-    void operator()(const std::string& payload, int) override { done_.insert(payload); }
-    bool seen(const std::string& saga_id) const { return done_.count(saga_id) > 0; }
+    explicit DoneReceiver(pqxx::connection_base &connection) : pqxx::notification_receiver(connection, done_channel) {}
+    void operator()(const std::string &payload, int) override { done_.insert(payload); }
+    bool seen(const std::string &saga_id) const { return done_.count(saga_id) > 0; }
     void clear() { done_.clear(); }
 
 private:
@@ -57,26 +58,30 @@ struct SagaPath::Slot {
     std::unique_ptr<pqxx::connection> connection;
     std::unique_ptr<DoneReceiver> receiver;
 
-    void open(const std::string& dsn) {
+    void open(const std::string &dsn)
+    {
         receiver.reset();
         connection = std::make_unique<pqxx::connection>(dsn);
         connection->prepare("saga_start", start_sql);
         connection->prepare("saga_outcome", outcome_sql);
         receiver = std::make_unique<DoneReceiver>(*connection);
     }
-    void discard() noexcept {
+    void discard() noexcept
+    {
         receiver.reset();
         connection.reset();
     }
 };
 
-SagaPath::SagaPath(SagaPathOptions options) : options_(std::move(options)) {
-    if (options_.pool_size == 0) throw std::invalid_argument("saga path: pool_size must be at least 1");
+SagaPath::SagaPath(SagaPathOptions options) : options_(std::move(options))
+{
+    if (options_.pool_size == 0)
+        throw std::invalid_argument("saga path: pool_size must be at least 1");
     for (std::size_t i = 0; i < options_.pool_size; ++i) {
         auto slot = std::make_unique<Slot>();
         try {
             slot->open(options_.dsn);
-        } catch (const std::exception& error) {
+        } catch (const std::exception &error) {
             throw std::runtime_error(std::string("saga path: cannot connect: ") + primary_error_message(error.what()));
         }
         free_.push_back(slot.get());
@@ -86,24 +91,27 @@ SagaPath::SagaPath(SagaPathOptions options) : options_(std::move(options)) {
 
 SagaPath::~SagaPath() = default;
 
-bool SagaPath::available(const std::string& dsn) {
+bool SagaPath::available(const std::string &dsn)
+{
     pqxx::connection connection(dsn);
     pqxx::nontransaction transaction(connection);
-    const auto rows = transaction.exec(
-        "SELECT to_regprocedure('treasure.saga_claim(bigint, bigint, uuid, bigint)') IS NOT NULL");
+    const auto rows =
+        transaction.exec("SELECT to_regprocedure('treasure.saga_claim(bigint, bigint, uuid, bigint)') IS NOT NULL");
     return rows.size() == 1 && rows[0][0].as<bool>();
 }
 
-SagaPath::Lease SagaPath::acquire(std::chrono::steady_clock::time_point deadline) {
+SagaPath::Lease SagaPath::acquire(std::chrono::steady_clock::time_point deadline)
+{
     std::unique_lock<std::mutex> lock(mutex_);
     if (!freed_.wait_until(lock, deadline, [this] { return !free_.empty(); }))
         throw ClaimError(ClaimErrorKind::unavailable, "saga path: no free connection before the deadline");
-    Slot* slot = free_.back();
+    Slot *slot = free_.back();
     free_.pop_back();
     return Lease(*this, *slot);
 }
 
-void SagaPath::release(Slot& slot) noexcept {
+void SagaPath::release(Slot &slot) noexcept
+{
     {
         std::lock_guard<std::mutex> lock(mutex_);
         free_.push_back(&slot);
@@ -111,9 +119,11 @@ void SagaPath::release(Slot& slot) noexcept {
     freed_.notify_one();
 }
 
-ClaimResult SagaPath::attempt(Slot& slot, const ClaimRequest& request, std::chrono::steady_clock::time_point deadline) {
-    if (!slot.connection || !slot.receiver || !slot.connection->is_open()) slot.open(options_.dsn);
-    pqxx::connection& connection = *slot.connection;
+ClaimResult SagaPath::attempt(Slot &slot, const ClaimRequest &request, std::chrono::steady_clock::time_point deadline)
+{
+    if (!slot.connection || !slot.receiver || !slot.connection->is_open())
+        slot.open(options_.dsn);
+    pqxx::connection &connection = *slot.connection;
     slot.receiver->clear();
 
     std::string saga_id;
@@ -122,10 +132,12 @@ ClaimResult SagaPath::attempt(Slot& slot, const ClaimRequest& request, std::chro
         const std::string session = request.session_id ? std::to_string(*request.session_id) : std::string();
         const pqxx::result rows =
             transaction.exec_prepared("saga_start", request.player_id, request.chest_id, request.request_id,
-                                      request.session_id ? session.c_str() : static_cast<const char*>(nullptr));
+                                      request.session_id ? session.c_str() : static_cast<const char *>(nullptr));
         if (rows.size() != 1)
-            throw ClaimError(ClaimErrorKind::internal, "saga_claim() returned " + std::to_string(rows.size()) + " rows");
-        if (!rows[0][1].is_null()) return read_result(rows[0]);
+            throw ClaimError(ClaimErrorKind::internal,
+                             "saga_claim() returned " + std::to_string(rows.size()) + " rows");
+        if (!rows[0][1].is_null())
+            return read_result(rows[0]);
         saga_id = rows[0][0].as<std::string>();
     }
 
@@ -136,7 +148,8 @@ ClaimResult SagaPath::attempt(Slot& slot, const ClaimRequest& request, std::chro
         if (look) {
             pqxx::nontransaction transaction(connection);
             const pqxx::result rows = transaction.exec_prepared("saga_outcome", request.player_id, saga_id);
-            if (!rows.empty()) return read_result(rows[0]);
+            if (!rows.empty())
+                return read_result(rows[0]);
         }
         const auto now = std::chrono::steady_clock::now();
         if (now >= deadline)
@@ -145,18 +158,20 @@ ClaimResult SagaPath::attempt(Slot& slot, const ClaimRequest& request, std::chro
         // Wake at least every 200 ms to look again (a missed notification cannot stall a claim).
         const auto wait = std::min<std::chrono::microseconds>(
             std::chrono::duration_cast<std::chrono::microseconds>(deadline - now), std::chrono::milliseconds(200));
-        connection.await_notification(static_cast<long>(wait.count() / 1000000), static_cast<long>(wait.count() % 1000000));
+        connection.await_notification(static_cast<long>(wait.count() / 1000000),
+                                      static_cast<long>(wait.count() % 1000000));
         look = slot.receiver->seen(saga_id) || std::chrono::steady_clock::now() >= now + wait;
     }
 }
 
-ClaimResult SagaPath::claim(const ValidClaimRequest& request) {
+ClaimResult SagaPath::claim(const ValidClaimRequest &request)
+{
     thread_local std::mt19937_64 random{std::random_device{}()};
     const auto deadline = std::chrono::steady_clock::now() + options_.deadline;
 
     for (int attempt_number = 1;; ++attempt_number) {
         Lease lease = acquire(deadline);
-        Slot& slot = lease.slot();
+        Slot &slot = lease.slot();
         RetryableFailure failure;
         try {
             return attempt(slot, *request, deadline);
@@ -164,7 +179,8 @@ ClaimResult SagaPath::claim(const ValidClaimRequest& request) {
             failure = classify_failed_attempt([&slot] { return slot.connection && slot.connection->is_open(); },
                                               OtherFailure::reconnect);
         }
-        if (failure.reconnect) slot.discard();
+        if (failure.reconnect)
+            slot.discard();
         {
             // Give the slot back while sleeping so other claims can use it.
             Lease released = std::move(lease);
@@ -174,9 +190,9 @@ ClaimResult SagaPath::claim(const ValidClaimRequest& request) {
         std::uniform_int_distribution<int> jitter(1, std::min(50, 2 << std::min(attempt_number, 5)));
         const auto pause = std::chrono::milliseconds(jitter(random));
         if (std::chrono::steady_clock::now() + pause >= deadline)
-            throw ClaimError(ClaimErrorKind::unavailable,
-                             "saga claim not confirmed before the deadline (" + std::to_string(attempt_number) +
-                                 " attempts); last failure: " + failure.message);
+            throw ClaimError(ClaimErrorKind::unavailable, "saga claim not confirmed before the deadline (" +
+                                                              std::to_string(attempt_number) +
+                                                              " attempts); last failure: " + failure.message);
         std::this_thread::sleep_for(pause);
     }
 }

@@ -33,39 +33,41 @@ public:
     // Connects the whole pool (each connection LISTENs on treasure_saga_done); throws std::runtime_error.
     explicit SagaPath(SagaPathOptions options);
     ~SagaPath() override;
-    SagaPath(const SagaPath&) = delete;
-    SagaPath& operator=(const SagaPath&) = delete;
+    SagaPath(const SagaPath &) = delete;
+    SagaPath &operator=(const SagaPath &) = delete;
 
-    ClaimResult claim(const ValidClaimRequest& request) override;
+    ClaimResult claim(const ValidClaimRequest &request) override;
     PathKind kind() const override { return PathKind::saga; }
 
     // True when the database's treasure extension has the saga functions (version 1.1.0 or later).
-    static bool available(const std::string& dsn);
+    static bool available(const std::string &dsn);
 
 private:
     struct Slot;
     // A slot taken from free_ until the lease ends (as ConnectionPool::Lease on the atomic path).
     class Lease {
     public:
-        Lease(SagaPath& path, Slot& slot) : path_(&path), slot_(&slot) {}
-        Lease(Lease&& other) noexcept : path_(other.path_), slot_(other.slot_) { other.path_ = nullptr; }
-        Lease& operator=(Lease&&) = delete;
-        ~Lease() {
-            if (path_) path_->release(*slot_);
+        Lease(SagaPath &path, Slot &slot) : path_(&path), slot_(&slot) {}
+        Lease(Lease &&other) noexcept : path_(other.path_), slot_(other.slot_) { other.path_ = nullptr; }
+        Lease &operator=(Lease &&) = delete;
+        ~Lease()
+        {
+            if (path_)
+                path_->release(*slot_);
         }
-        Slot& slot() const { return *slot_; }
+        Slot &slot() const { return *slot_; }
 
     private:
-        SagaPath* path_;
-        Slot* slot_;
+        SagaPath *path_;
+        Slot *slot_;
     };
     Lease acquire(std::chrono::steady_clock::time_point deadline);
-    void release(Slot& slot) noexcept;
-    ClaimResult attempt(Slot& slot, const ClaimRequest& request, std::chrono::steady_clock::time_point deadline);
+    void release(Slot &slot) noexcept;
+    ClaimResult attempt(Slot &slot, const ClaimRequest &request, std::chrono::steady_clock::time_point deadline);
 
     const SagaPathOptions options_;
     std::vector<std::unique_ptr<Slot>> slots_;
-    std::vector<Slot*> free_;
+    std::vector<Slot *> free_;
     std::mutex mutex_;
     std::condition_variable freed_;
 };

@@ -24,10 +24,10 @@ std::optional<SagaRole> parse_saga_role(std::string_view text);
 struct SagaWorkerOptions {
     std::string dsn;
     SagaRole role = SagaRole::inventory;
-    std::string fail_step;                           // fault injection: this step fails (saga_work's fail_step)
-    std::chrono::milliseconds step_timeout{5000};    // orchestrator: a saga making no progress this long is undone
-    std::chrono::milliseconds poll{250};             // longest sleep between looks at the queue
-    bool verbose = false;                            // print every step taken
+    std::string fail_step;                         // fault injection: this step fails (saga_work's fail_step)
+    std::chrono::milliseconds step_timeout{5000};  // orchestrator: a saga making no progress this long is undone
+    std::chrono::milliseconds poll{250};           // longest sleep between looks at the queue
+    bool verbose = false;                          // print every step taken
 };
 
 class SagaWorker {
@@ -35,12 +35,12 @@ public:
     explicit SagaWorker(SagaWorkerOptions options) : options_(std::move(options)) {}
 
     // Runs until stop becomes true; reconnects when the database goes away.  Never throws.
-    void run(const std::atomic<bool>& stop);
+    void run(const std::atomic<bool> &stop);
 
     std::uint64_t steps() const { return steps_.load(); }
 
 private:
-    void serve(const std::atomic<bool>& stop);
+    void serve(const std::atomic<bool> &stop);
 
     const SagaWorkerOptions options_;
     std::atomic<std::uint64_t> steps_{0};

@@ -60,21 +60,21 @@ struct Outcome {
 };
 
 template <typename T>
-std::optional<T> optional_field(const pqxx::field& field)
+std::optional<T> optional_field(const pqxx::field &field)
 {
     if (field.is_null())
         return std::nullopt;
     return field.as<T>();
 }
 
-std::string quoted_or_null(pqxx::connection& connection, const std::optional<std::string>& value)
+std::string quoted_or_null(pqxx::connection &connection, const std::optional<std::string> &value)
 {
     return value ? connection.quote(*value) : "NULL";
 }
 
 class ContractModel {
 public:
-    ContractModel(const std::string& dsn, uint32_t seed) : connection_(dsn), random_(seed) {}
+    ContractModel(const std::string &dsn, uint32_t seed) : connection_(dsn), random_(seed) {}
 
     void run(int steps)
     {
@@ -107,13 +107,13 @@ private:
 
     std::optional<std::string> some_item(int null_percent)
     {
-        static const char* items[] = {"golden_key", "silver_key", "gem", "crown", "map"};
+        static const char *items[] = {"golden_key", "silver_key", "gem", "crown", "map"};
         if (pick(0, 99) < null_percent)
             return std::nullopt;
         return std::string(items[pick(0, 4)]);
     }
 
-    void execute(const std::string& sql)
+    void execute(const std::string &sql)
     {
         pqxx::nontransaction transaction(connection_);
         transaction.exec(sql);
@@ -145,22 +145,24 @@ private:
         const std::string item = *some_item(0);
         const int qty = pick(1, 3);
         pqxx::nontransaction transaction(connection_);
-        const int returned = transaction.exec1("SELECT treasure.grant_item(" + std::to_string(player) + ", " +
-                                               connection_.quote(item) + ", " + std::to_string(qty) + ")")[0]
+        const int returned = transaction
+                                 .exec1("SELECT treasure.grant_item(" + std::to_string(player) + ", " +
+                                        connection_.quote(item) + ", " + std::to_string(qty) + ")")[0]
                                  .as<int>();
         model_.wallets.emplace(player, 0);
         const int expected = static_cast<int>(model_.inventory[{player, item}] += qty);
         EXPECT_EQ(returned, expected) << where() << ": grant_item returns the new quantity";
     }
 
-    Outcome call_claim(const std::string& player, const std::string& chest, const std::string& request)
+    Outcome call_claim(const std::string &player, const std::string &chest, const std::string &request)
     {
         Outcome outcome;
         try {
             pqxx::nontransaction transaction(connection_);
             const pqxx::row row = transaction.exec1(
                 "SELECT status, replayed, claim_id, coins_awarded, item_awarded, item_qty, key_used, balance "
-                "FROM claim_treasure(" + player + ", " + chest + ", " + request + ")");
+                "FROM claim_treasure(" +
+                player + ", " + chest + ", " + request + ")");
             outcome.status = row[0].as<std::string>();
             outcome.replayed = row[1].as<bool>();
             outcome.claim_id = optional_field<int64_t>(row[2]);
@@ -169,7 +171,7 @@ private:
             outcome.item_qty = optional_field<int>(row[5]);
             outcome.key = optional_field<std::string>(row[6]);
             outcome.balance = optional_field<int64_t>(row[7]);
-        } catch (const pqxx::sql_error& error) {
+        } catch (const pqxx::sql_error &error) {
             outcome.sqlstate = error.sqlstate();
         }
         return outcome;
@@ -198,7 +200,7 @@ private:
                 cases.push_back({std::to_string(other_player), std::to_string(chest),
                                  connection_.quote(bound->first) + "::uuid", "23505"});
         }
-        const Case& chosen = cases[pick(0, static_cast<int>(cases.size()) - 1)];
+        const Case &chosen = cases[pick(0, static_cast<int>(cases.size()) - 1)];
         const Outcome outcome = call_claim(chosen.player, chosen.chest, chosen.request);
         EXPECT_EQ(outcome.sqlstate, chosen.sqlstate)
             << where() << ": claim_treasure(" << chosen.player << ", " << chosen.chest << ", " << chosen.request << ")";
@@ -211,21 +213,21 @@ private:
         const int64_t player = pick(1, 8);
         auto chest_entry = std::next(model_.chests.begin(), pick(0, static_cast<int>(model_.chests.size()) - 1));
         const int64_t chest_id = chest_entry->first;
-        const Chest& chest = chest_entry->second;
+        const Chest &chest = chest_entry->second;
 
         std::string request = new_request_id();
         const auto existing = model_.claims.find({player, chest_id});
         if (existing != model_.claims.end() && pick(0, 1) == 0)
             request = existing->second.request_id;  // the client retries the same tap
 
-        const Outcome got = call_claim(std::to_string(player), std::to_string(chest_id),
-                                       connection_.quote(request) + "::uuid");
+        const Outcome got =
+            call_claim(std::to_string(player), std::to_string(chest_id), connection_.quote(request) + "::uuid");
         const std::string call = where() + ": claim(" + std::to_string(player) + ", " + std::to_string(chest_id) + ")";
         ASSERT_EQ(got.sqlstate, "") << call;
         const int64_t current_balance = model_.wallets.count(player) ? model_.wallets[player] : 0;
 
         if (existing != model_.claims.end()) {
-            const Claim& original = existing->second;
+            const Claim &original = existing->second;
             if (original.request_id == request) {
                 EXPECT_EQ(got.status, "claimed") << call;
                 EXPECT_TRUE(got.replayed) << call;
@@ -284,40 +286,43 @@ private:
     {
         pqxx::nontransaction transaction(connection_);
         std::map<int64_t, int64_t> wallets;
-        for (const auto& row : transaction.exec("SELECT player_id, balance FROM treasure.wallets"))
+        for (const auto &row : transaction.exec("SELECT player_id, balance FROM treasure.wallets"))
             wallets[row[0].as<int64_t>()] = row[1].as<int64_t>();
         EXPECT_EQ(wallets, model_.wallets) << "wallets";
 
         std::map<std::pair<int64_t, std::string>, int64_t> inventory;
-        for (const auto& row : transaction.exec("SELECT player_id, item, qty FROM treasure.inventories"))
+        for (const auto &row : transaction.exec("SELECT player_id, item, qty FROM treasure.inventories"))
             inventory[{row[0].as<int64_t>(), row[1].as<std::string>()}] = row[2].as<int64_t>();
         std::map<std::pair<int64_t, std::string>, int64_t> expected_inventory;
-        for (const auto& [key, qty] : model_.inventory)
+        for (const auto &[key, qty] : model_.inventory)
             if (qty != 0 || inventory.count(key))  // a consumed key stays as a row with qty 0
                 expected_inventory[key] = qty;
         EXPECT_EQ(inventory, expected_inventory) << "inventories";
 
         std::set<std::tuple<int64_t, int64_t, int64_t, std::string, int64_t>> claims, expected_claims;
-        for (const auto& row : transaction.exec(
+        for (const auto &row : transaction.exec(
                  "SELECT player_id, chest_id, claim_id, request_id::text, coins_awarded FROM treasure.claims"))
-            claims.insert({row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>(),
-                           row[3].as<std::string>(), row[4].as<int64_t>()});
-        for (const auto& [key, claim] : model_.claims)
+            claims.insert({row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>(), row[3].as<std::string>(),
+                           row[4].as<int64_t>()});
+        for (const auto &[key, claim] : model_.claims)
             expected_claims.insert({key.first, key.second, claim.claim_id, claim.request_id, claim.coins});
         EXPECT_EQ(claims, expected_claims) << "claims";
 
         std::map<int64_t, std::pair<int64_t, int64_t>> stats, expected_stats;
-        for (const auto& row : transaction.exec("SELECT player_id, claims, coins_awarded FROM treasure.player_stats"))
+        for (const auto &row : transaction.exec("SELECT player_id, claims, coins_awarded FROM treasure.player_stats"))
             stats[row[0].as<int64_t>()] = {row[1].as<int64_t>(), row[2].as<int64_t>()};
-        for (const auto& [key, claim] : model_.claims) {
+        for (const auto &[key, claim] : model_.claims) {
             expected_stats[key.first].first += 1;
             expected_stats[key.first].second += claim.coins;
         }
         EXPECT_EQ(stats, expected_stats) << "player_stats";
 
-        const int64_t events_without_claim = transaction.exec1(
-            "SELECT count(*) FROM treasure.claim_events e LEFT JOIN treasure.claims c USING (player_id, claim_id) "
-            "WHERE c.claim_id IS NULL OR e.coins_awarded <> c.coins_awarded")[0].as<int64_t>();
+        const int64_t events_without_claim =
+            transaction
+                .exec1("SELECT count(*) FROM treasure.claim_events e LEFT JOIN treasure.claims c USING (player_id, "
+                       "claim_id) "
+                       "WHERE c.claim_id IS NULL OR e.coins_awarded <> c.coins_awarded")[0]
+                .as<int64_t>();
         const int64_t events = transaction.exec1("SELECT count(*) FROM treasure.claim_events")[0].as<int64_t>();
         EXPECT_EQ(events_without_claim, 0) << "claim_events";
         EXPECT_EQ(events, static_cast<int64_t>(model_.claims.size())) << "one event per claim";

@@ -12,7 +12,8 @@
 #include "lib/client.hpp"
 #include "saga/saga_path.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv)
+{
     if (argc < 3) {
         std::cerr << "usage: treasure_saga_latency ATOMIC_DSN SAGA_DSN [SECONDS] [CONCURRENCY] [PLAYERS] [CHESTS]\n";
         return 2;
@@ -24,17 +25,20 @@ int main(int argc, char** argv) {
     load.chests = argc > 6 ? std::atoll(argv[6]) : 10;
     load.duplicate_ratio = 0.1;
 
-    treasure::Client atomic{treasure::ClientOptions{argv[1], static_cast<std::size_t>(load.concurrency), treasure::RetryPolicy{}}};
-    treasure::SagaPath saga{treasure::SagaPathOptions{argv[2], static_cast<std::size_t>(load.concurrency), std::chrono::milliseconds(5000)}};
+    treasure::Client atomic{
+        treasure::ClientOptions{argv[1], static_cast<std::size_t>(load.concurrency), treasure::RetryPolicy{}}};
+    treasure::SagaPath saga{treasure::SagaPathOptions{argv[2], static_cast<std::size_t>(load.concurrency),
+                                                      std::chrono::milliseconds(5000)}};
 
     std::printf("%-7s %8s %9s %8s %8s %8s %8s %8s %8s %7s\n", "path", "taps", "taps/s", "mean_ms", "p50_ms", "p95_ms",
                 "p99_ms", "p99.7_ms", "max_ms", "errors");
     int status = 0;
-    for (treasure::ClaimPath* path : {static_cast<treasure::ClaimPath*>(&atomic), static_cast<treasure::ClaimPath*>(&saga)}) {
+    for (treasure::ClaimPath *path :
+         {static_cast<treasure::ClaimPath *>(&atomic), static_cast<treasure::ClaimPath *>(&saga)}) {
         treasure::LoadProgress progress;
-        const std::vector<treasure::ClaimPath*> paths(static_cast<std::size_t>(load.concurrency), path);
+        const std::vector<treasure::ClaimPath *> paths(static_cast<std::size_t>(load.concurrency), path);
         const treasure::LoadReport report = treasure::run_load(load, paths, progress, nullptr);
-        const auto& l = report.latency;
+        const auto &l = report.latency;
         std::printf("%-7s %8lld %9.0f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %7lld\n",
                     std::string(treasure::to_string(path->kind())).c_str(), static_cast<long long>(report.taps),
                     report.taps / report.elapsed_seconds, l.mean_ms, l.p50_ms, l.p95_ms, l.p99_ms, l.p99_7_ms, l.max_ms,

@@ -19,23 +19,26 @@ using testing::RunningGateway;
 
 class AnalyticsTest : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() {
+    static void SetUpTestSuite()
+    {
         dsn_ = new std::string(testing::create_test_database("treasure_analytics_test"));
         // Players 1..3 claim chests 1..4 at fixed times through the real function, then the events are moved
         // to known instants so that the ranges below are exact.
-        testing::execute(*dsn_,
-                         "SELECT treasure.put_chest(c, c * 10) FROM generate_series(1, 4) c;"
-                         "SELECT claim_treasure(p, c, gen_random_uuid()) FROM generate_series(1, 3) p, "
-                         "       generate_series(1, 4) c WHERE c <= p + 1;"
-                         "UPDATE treasure.claim_events SET occurred_at = "
-                         "       timestamptz '2026-01-01 00:00:00+00' + (player_id * 10 + chest_id) * interval '1 hour';");
+        testing::execute(
+            *dsn_, "SELECT treasure.put_chest(c, c * 10) FROM generate_series(1, 4) c;"
+                   "SELECT claim_treasure(p, c, gen_random_uuid()) FROM generate_series(1, 3) p, "
+                   "       generate_series(1, 4) c WHERE c <= p + 1;"
+                   "UPDATE treasure.claim_events SET occurred_at = "
+                   "       timestamptz '2026-01-01 00:00:00+00' + (player_id * 10 + chest_id) * interval '1 hour';");
         // Coins: player 1 chests 1-2 = 30; player 2 chests 1-3 = 60; player 3 chests 1-4 = 100.
     }
-    static void TearDownTestSuite() {
+    static void TearDownTestSuite()
+    {
         delete dsn_;
         dsn_ = nullptr;
     }
-    static GatewayConfig config(const std::string& replica_dsn = "") {
+    static GatewayConfig config(const std::string &replica_dsn = "")
+    {
         GatewayConfig config;
         config.dsn = *dsn_;
         config.replica_dsn = replica_dsn;
@@ -43,11 +46,12 @@ protected:
         config.worker_threads = 4;
         return config;
     }
-    static std::string* dsn_;
+    static std::string *dsn_;
 };
-std::string* AnalyticsTest::dsn_ = nullptr;
+std::string *AnalyticsTest::dsn_ = nullptr;
 
-TEST_F(AnalyticsTest, StatsWithoutAReplicaComeFromThePrimaryAndSaySo) {
+TEST_F(AnalyticsTest, StatsWithoutAReplicaComeFromThePrimaryAndSaySo)
+{
     RunningGateway server(config());
     int status = 0;
     const auto stats = server.get_json("/v1/players/3/stats", &status);
@@ -78,7 +82,8 @@ TEST_F(AnalyticsTest, StatsWithoutAReplicaComeFromThePrimaryAndSaySo) {
     EXPECT_EQ(replica["up"], false);
 }
 
-TEST_F(AnalyticsTest, EventsAreNewestFirstAndLimited) {
+TEST_F(AnalyticsTest, EventsAreNewestFirstAndLimited)
+{
     RunningGateway server(config());
     int status = 0;
     const auto all = server.get_json("/v1/players/3/events", &status);
@@ -87,10 +92,10 @@ TEST_F(AnalyticsTest, EventsAreNewestFirstAndLimited) {
     ASSERT_EQ(all["events"].size(), 4u);
     const std::vector<int> chests{4, 3, 2, 1};
     for (std::size_t i = 0; i < chests.size(); ++i) {
-        const auto& event = all["events"][i];
+        const auto &event = all["events"][i];
         EXPECT_EQ(event["chest_id"], chests[i]) << i;
         EXPECT_EQ(event["coins_awarded"], chests[i] * 10) << i;
-        for (const char* field : {"event_id", "claim_id", "balance_after", "occurred_at"})
+        for (const char *field : {"event_id", "claim_id", "balance_after", "occurred_at"})
             EXPECT_TRUE(event.contains(field)) << field;
     }
     EXPECT_EQ(all["events"][0]["occurred_at"], "2026-01-02T10:00:00.000000Z");  // 1 Jan + 34 h
@@ -106,14 +111,15 @@ TEST_F(AnalyticsTest, EventsAreNewestFirstAndLimited) {
     EXPECT_EQ(status, 200);
     EXPECT_TRUE(none["events"].empty());
 
-    for (const char* bad : {"0", "1001", "-1", "x", "", "99999999999"}) {
+    for (const char *bad : {"0", "1001", "-1", "x", "", "99999999999"}) {
         const auto error = server.get_json(std::string("/v1/players/3/events?limit=") + bad, &status);
         EXPECT_EQ(status, 400) << bad;
         EXPECT_EQ(error["error"], "bad_request") << bad;
     }
 }
 
-TEST_F(AnalyticsTest, LeaderboardRanksPlayersByCoinsInTheRange) {
+TEST_F(AnalyticsTest, LeaderboardRanksPlayersByCoinsInTheRange)
+{
     RunningGateway server(config());
     int status = 0;
     const auto all = server.get_json("/v1/leaderboard?from=2026-01-01T00:00:00Z&to=2026-01-03T00:00:00Z", &status);
@@ -122,12 +128,14 @@ TEST_F(AnalyticsTest, LeaderboardRanksPlayersByCoinsInTheRange) {
     EXPECT_EQ(all["to"], "2026-01-03T00:00:00.000000Z");
     EXPECT_EQ(all["limit"], 10);
     ASSERT_EQ(all["players"].size(), 3u);
-    EXPECT_EQ(all["players"][0], (nlohmann::json{{"rank", 1}, {"player_id", 3}, {"coins_awarded", 100}, {"claims", 4}}));
+    EXPECT_EQ(all["players"][0],
+              (nlohmann::json{{"rank", 1}, {"player_id", 3}, {"coins_awarded", 100}, {"claims", 4}}));
     EXPECT_EQ(all["players"][1], (nlohmann::json{{"rank", 2}, {"player_id", 2}, {"coins_awarded", 60}, {"claims", 3}}));
     EXPECT_EQ(all["players"][2], (nlohmann::json{{"rank", 3}, {"player_id", 1}, {"coins_awarded", 30}, {"claims", 2}}));
     EXPECT_EQ(all["served_by"], "primary");
 
-    const auto top1 = server.get_json("/v1/leaderboard?from=2026-01-01T00:00:00Z&to=2026-01-03T00:00:00Z&limit=1", &status);
+    const auto top1 =
+        server.get_json("/v1/leaderboard?from=2026-01-01T00:00:00Z&to=2026-01-03T00:00:00Z&limit=1", &status);
     ASSERT_EQ(top1["players"].size(), 1u);
     EXPECT_EQ(top1["players"][0]["player_id"], 3);
 
@@ -136,29 +144,33 @@ TEST_F(AnalyticsTest, LeaderboardRanksPlayersByCoinsInTheRange) {
     const auto window = server.get_json("/v1/leaderboard?from=2026-01-01T22:00:00Z&to=2026-01-02T08:00:00Z", &status);
     ASSERT_EQ(status, 200);
     ASSERT_EQ(window["players"].size(), 2u);
-    EXPECT_EQ(window["players"][0], (nlohmann::json{{"rank", 1}, {"player_id", 2}, {"coins_awarded", 50}, {"claims", 2}}));
-    EXPECT_EQ(window["players"][1], (nlohmann::json{{"rank", 2}, {"player_id", 3}, {"coins_awarded", 10}, {"claims", 1}}));
+    EXPECT_EQ(window["players"][0],
+              (nlohmann::json{{"rank", 1}, {"player_id", 2}, {"coins_awarded", 50}, {"claims", 2}}));
+    EXPECT_EQ(window["players"][1],
+              (nlohmann::json{{"rank", 2}, {"player_id", 3}, {"coins_awarded", 10}, {"claims", 1}}));
 
     // Without a range: the last day before now, which holds none of these events.
     const auto recent = server.get_json("/v1/leaderboard", &status);
     EXPECT_EQ(status, 200);
     EXPECT_TRUE(recent["players"].empty());
 
-    for (const char* bad : {"?from=yesterday-ish", "?to=2026-13-45", "?from=", "?limit=0"}) {
+    for (const char *bad : {"?from=yesterday-ish", "?to=2026-13-45", "?from=", "?limit=0"}) {
         const auto error = server.get_json(std::string("/v1/leaderboard") + bad, &status);
         EXPECT_EQ(status, 400) << bad;
         EXPECT_EQ(error["error"], "bad_request") << bad;
     }
 }
 
-TEST_F(AnalyticsTest, AnUnreachableReplicaDoesNotStopTheGatewayAndReadsGoToThePrimary) {
+TEST_F(AnalyticsTest, AnUnreachableReplicaDoesNotStopTheGatewayAndReadsGoToThePrimary)
+{
     // A socket directory with no server: the lag monitor reports it down, the reads fall back.
     RunningGateway server(config("host=/nonexistent/treasure-replica port=5432 user=postgres dbname=x"));
     int status = 0;
     nlohmann::json replica;
     for (int i = 0; i < 100; ++i) {
         replica = server.get_json("/v1/replica", &status);
-        if (replica["problem"].is_string()) break;
+        if (replica["problem"].is_string())
+            break;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     EXPECT_EQ(replica["configured"], true);
@@ -187,7 +199,8 @@ TEST_F(AnalyticsTest, AnUnreachableReplicaDoesNotStopTheGatewayAndReadsGoToThePr
     EXPECT_EQ(metrics.samples.at("treasure_replica_lag_seconds"), -1.0) << "unknown while the replica is down";
 }
 
-TEST_F(AnalyticsTest, TheReaderChecksLimitsAndNamesItsSessions) {
+TEST_F(AnalyticsTest, TheReaderChecksLimitsAndNamesItsSessions)
+{
     AnalyticsOptions options;
     options.primary_dsn = *dsn_;
     AnalyticsReader reader(options);

@@ -24,40 +24,45 @@ using testing::query_value;
 
 class ClientTest : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() {
+    static void SetUpTestSuite()
+    {
         dsn_ = new std::string(create_test_database("treasure_client_test"));
-        execute(*dsn_,
-                "SELECT treasure.put_chest(1, 10);"
-                "SELECT treasure.put_chest(2, 5, 'gem', 2, 'key');"
-                "SELECT treasure.put_chest(3, 7, closes_at => now() - interval '1 hour', opens_at => now() - interval '2 hours');"
-                "SELECT treasure.put_chest(4, 9223372036854775000);"
-                "SELECT treasure.put_chest(5, 1000);"
-                "SELECT treasure.put_chest(id, id) FROM generate_series(101, 110) AS id;");
+        execute(*dsn_, "SELECT treasure.put_chest(1, 10);"
+                       "SELECT treasure.put_chest(2, 5, 'gem', 2, 'key');"
+                       "SELECT treasure.put_chest(3, 7, closes_at => now() - interval '1 hour', opens_at => now() - "
+                       "interval '2 hours');"
+                       "SELECT treasure.put_chest(4, 9223372036854775000);"
+                       "SELECT treasure.put_chest(5, 1000);"
+                       "SELECT treasure.put_chest(id, id) FROM generate_series(101, 110) AS id;");
     }
-    static void TearDownTestSuite() {
+    static void TearDownTestSuite()
+    {
         delete dsn_;
         dsn_ = nullptr;
     }
 
     static ClientOptions options(std::size_t pool = 2) { return ClientOptions{*dsn_, pool, RetryPolicy{}}; }
-    static ClaimRequest tap(std::int64_t player, std::int64_t chest) {
+    static ClaimRequest tap(std::int64_t player, std::int64_t chest)
+    {
         return ClaimRequest{player, chest, random_uuid_v4(), std::nullopt};
     }
-    static ClaimError claim_error(Client& client, const ClaimRequest& request) {
+    static ClaimError claim_error(Client &client, const ClaimRequest &request)
+    {
         try {
             client.claim(request);
-        } catch (const ClaimError& error) {
+        } catch (const ClaimError &error) {
             return error;
         }
         ADD_FAILURE() << "expected a ClaimError";
         return ClaimError(ClaimErrorKind::internal, "none");
     }
 
-    static std::string* dsn_;
+    static std::string *dsn_;
 };
-std::string* ClientTest::dsn_ = nullptr;
+std::string *ClientTest::dsn_ = nullptr;
 
-TEST_F(ClientTest, ClaimsAndReplaysWithAnIdenticalRow) {
+TEST_F(ClientTest, ClaimsAndReplaysWithAnIdenticalRow)
+{
     Client client(options());
     const ClaimRequest request{1001, 1, random_uuid_v4(), 42};
     const ClaimResult first = client.claim(request);
@@ -80,15 +85,18 @@ TEST_F(ClientTest, ClaimsAndReplaysWithAnIdenticalRow) {
     EXPECT_EQ(query_value(*dsn_, "SELECT count(*) FROM treasure.claims WHERE player_id = 1001"), "1");
 }
 
-TEST_F(ClientTest, UppercaseRequestIdIsTheSameTap) {
+TEST_F(ClientTest, UppercaseRequestIdIsTheSameTap)
+{
     Client client(options());
     ClaimRequest request = tap(1002, 1);
     client.claim(request);
-    for (auto& c : request.request_id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (auto &c : request.request_id)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     EXPECT_TRUE(client.claim(request).replayed);
 }
 
-TEST_F(ClientTest, ASecondTapOnTheSameChestIsAlreadyClaimed) {
+TEST_F(ClientTest, ASecondTapOnTheSameChestIsAlreadyClaimed)
+{
     Client client(options());
     const ClaimResult first = client.claim(tap(1003, 1));
     const ClaimResult second = client.claim(tap(1003, 1));
@@ -99,7 +107,8 @@ TEST_F(ClientTest, ASecondTapOnTheSameChestIsAlreadyClaimed) {
     EXPECT_EQ(second.balance, 10);
 }
 
-TEST_F(ClientTest, KeyRequiredThenClaimedWithTheKey) {
+TEST_F(ClientTest, KeyRequiredThenClaimedWithTheKey)
+{
     Client client(options());
     const ClaimResult locked = client.claim(tap(1004, 2));
     EXPECT_EQ(locked.status, ClaimStatus::key_required);
@@ -113,12 +122,14 @@ TEST_F(ClientTest, KeyRequiredThenClaimedWithTheKey) {
     EXPECT_EQ(opened.coins_awarded, 5);
 }
 
-TEST_F(ClientTest, ClosedChestIsChestClosed) {
+TEST_F(ClientTest, ClosedChestIsChestClosed)
+{
     Client client(options());
     EXPECT_EQ(client.claim(tap(1005, 3)).status, ClaimStatus::chest_closed);
 }
 
-TEST_F(ClientTest, UnknownChestIsP0002) {
+TEST_F(ClientTest, UnknownChestIsP0002)
+{
     Client client(options());
     const ClaimError error = claim_error(client, tap(1006, 999));
     EXPECT_EQ(error.kind(), ClaimErrorKind::unknown_chest);
@@ -126,7 +137,8 @@ TEST_F(ClientTest, UnknownChestIsP0002) {
     EXPECT_NE(std::string(error.what()).find("999"), std::string::npos) << error.what();
 }
 
-TEST_F(ClientTest, RequestIdReusedForAnotherChestIs23505) {
+TEST_F(ClientTest, RequestIdReusedForAnotherChestIs23505)
+{
     Client client(options());
     ClaimRequest request = tap(1007, 1);
     client.claim(request);
@@ -136,14 +148,16 @@ TEST_F(ClientTest, RequestIdReusedForAnotherChestIs23505) {
     EXPECT_EQ(error.sqlstate(), "23505");
 }
 
-TEST_F(ClientTest, InvalidInputIsABadRequestBeforeAnyRoundTrip) {
+TEST_F(ClientTest, InvalidInputIsABadRequestBeforeAnyRoundTrip)
+{
     Client client(options());
     EXPECT_EQ(claim_error(client, tap(0, 1)).kind(), ClaimErrorKind::bad_request);
     EXPECT_EQ(claim_error(client, tap(1, -5)).kind(), ClaimErrorKind::bad_request);
     EXPECT_EQ(claim_error(client, ClaimRequest{1, 1, "not-a-uuid", {}}).kind(), ClaimErrorKind::bad_request);
 }
 
-TEST_F(ClientTest, BalanceOverflowIsABadRequestWith22003) {
+TEST_F(ClientTest, BalanceOverflowIsABadRequestWith22003)
+{
     Client client(options());
     EXPECT_EQ(client.claim(tap(1008, 4)).status, ClaimStatus::claimed);
     const ClaimError error = claim_error(client, tap(1008, 5));
@@ -152,18 +166,20 @@ TEST_F(ClientTest, BalanceOverflowIsABadRequestWith22003) {
     EXPECT_EQ(query_value(*dsn_, "SELECT count(*) FROM treasure.claims WHERE player_id = 1008"), "1");
 }
 
-TEST_F(ClientTest, AnUnreachableDatabaseFailsAtStartWithTheReason) {
+TEST_F(ClientTest, AnUnreachableDatabaseFailsAtStartWithTheReason)
+{
     try {
         Client client(ClientOptions{testing::server_dsn() + " dbname=treasure_no_such_database", 1, RetryPolicy{}});
         FAIL() << "expected an exception";
-    } catch (const std::runtime_error& error) {
+    } catch (const std::runtime_error &error) {
         EXPECT_NE(std::string(error.what()).find("treasure_no_such_database"), std::string::npos) << error.what();
     }
 }
 
 // The point of the whole design: connections die mid-run (pg_terminate_backend from another session), the
 // client retries with the same request_id, and every tap is credited exactly once.
-TEST_F(ClientTest, TerminatedConnectionsStillCreditEveryClaimExactlyOnce) {
+TEST_F(ClientTest, TerminatedConnectionsStillCreditEveryClaimExactlyOnce)
+{
     RetryPolicy patient;
     patient.max_attempts = 50;
     patient.deadline = std::chrono::seconds(60);
@@ -184,7 +200,8 @@ TEST_F(ClientTest, TerminatedConnectionsStillCreditEveryClaimExactlyOnce) {
     for (int worker = 0; worker < workers; ++worker) {
         threads.emplace_back([&, worker] {
             for (int i = 0;; ++i) {
-                if ((i >= min_claims_per_worker && kills >= min_kills) || i >= 200000) break;
+                if ((i >= min_claims_per_worker && kills >= min_kills) || i >= 200000)
+                    break;
                 const std::int64_t player = first_player + worker * 100000 + i / 10;
                 const std::int64_t chest = 101 + i % 10;  // chest n gives n coins
                 const ClaimRequest request = tap(player, chest);
@@ -195,7 +212,7 @@ TEST_F(ClientTest, TerminatedConnectionsStillCreditEveryClaimExactlyOnce) {
                         failures.push_back(std::string(to_string(result.status)) + " for " + request.request_id);
                     expected_balance[player] += chest;
                     request_ids.insert(request.request_id);
-                } catch (const std::exception& error) {
+                } catch (const std::exception &error) {
                     std::lock_guard<std::mutex> lock(mutex);
                     failures.push_back(error.what());
                 }
@@ -214,7 +231,8 @@ TEST_F(ClientTest, TerminatedConnectionsStillCreditEveryClaimExactlyOnce) {
             std::this_thread::sleep_for(std::chrono::milliseconds(25));
         }
     });
-    for (auto& thread : threads) thread.join();
+    for (auto &thread : threads)
+        thread.join();
     killer.join();
 
     std::cout << "kills " << kills << ", retries " << client.stats().retries << ", reconnects "
@@ -225,11 +243,12 @@ TEST_F(ClientTest, TerminatedConnectionsStillCreditEveryClaimExactlyOnce) {
 
     pqxx::connection connection(*dsn_);
     pqxx::nontransaction check(connection);
-    const std::string range = "player_id BETWEEN " + std::to_string(first_player) + " AND " +
-                              std::to_string(first_player + workers * 100000);
+    const std::string range =
+        "player_id BETWEEN " + std::to_string(first_player) + " AND " + std::to_string(first_player + workers * 100000);
     const auto claims = check.exec("SELECT request_id::text FROM treasure.claims WHERE " + range);
     std::set<std::string> stored;
-    for (const auto& row : claims) stored.insert(row[0].as<std::string>());
+    for (const auto &row : claims)
+        stored.insert(row[0].as<std::string>());
     EXPECT_EQ(claims.size(), request_ids.size()) << "one claims row per tap";
     EXPECT_EQ(stored, request_ids);
     EXPECT_EQ(check.exec("SELECT count(*) FROM treasure.claim_events WHERE " + range)[0][0].as<std::size_t>(),
@@ -237,7 +256,7 @@ TEST_F(ClientTest, TerminatedConnectionsStillCreditEveryClaimExactlyOnce) {
         << "one analytics event per claim";
 
     std::map<std::int64_t, std::int64_t> balances;
-    for (const auto& row : check.exec("SELECT player_id, balance FROM treasure.wallets WHERE " + range))
+    for (const auto &row : check.exec("SELECT player_id, balance FROM treasure.wallets WHERE " + range))
         balances[row[0].as<std::int64_t>()] = row[1].as<std::int64_t>();
     EXPECT_EQ(balances, expected_balance) << "every wallet credited exactly once per claim";
 }

@@ -24,24 +24,28 @@ using testing::execute;
 // A gateway serving on a free port for the lifetime of the object.
 class RunningGateway {
 public:
-    explicit RunningGateway(GatewayConfig config) : gateway_(std::move(config)) {
+    explicit RunningGateway(GatewayConfig config) : gateway_(std::move(config))
+    {
         port_ = gateway_.bind("127.0.0.1", 0);
         thread_ = std::thread([this] { gateway_.serve(); });
         http_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
         http_->set_read_timeout(std::chrono::seconds(30));
     }
-    ~RunningGateway() {
+    ~RunningGateway()
+    {
         gateway_.stop();
         thread_.join();
     }
-    httplib::Client& http() { return *http_; }
-    Gateway& gateway() { return gateway_; }
+    httplib::Client &http() { return *http_; }
+    Gateway &gateway() { return gateway_; }
 
-    httplib::Result post_claim(const nlohmann::json& body, const httplib::Headers& headers = {}) {
+    httplib::Result post_claim(const nlohmann::json &body, const httplib::Headers &headers = {})
+    {
         return http_->Post("/v1/claims", headers, body.dump(), "application/json");
     }
-    httplib::Result post_raw(const std::string& body) { return http_->Post("/v1/claims", body, "application/json"); }
-    testing::PrometheusText metrics() {
+    httplib::Result post_raw(const std::string &body) { return http_->Post("/v1/claims", body, "application/json"); }
+    testing::PrometheusText metrics()
+    {
         auto response = http_->Get("/metrics");
         EXPECT_TRUE(response);
         EXPECT_EQ(response->status, 200);
@@ -55,28 +59,30 @@ private:
     std::unique_ptr<httplib::Client> http_;
 };
 
-nlohmann::json tap(std::int64_t player, std::int64_t chest) {
+nlohmann::json tap(std::int64_t player, std::int64_t chest)
+{
     return nlohmann::json{{"player_id", player}, {"chest_id", chest}, {"request_id", random_uuid_v4()}};
 }
 
-nlohmann::json body_of(const httplib::Result& response) {
-    return nlohmann::json::parse(response->body);
-}
+nlohmann::json body_of(const httplib::Result &response) { return nlohmann::json::parse(response->body); }
 
 class GatewayTest : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() {
+    static void SetUpTestSuite()
+    {
         dsn_ = new std::string(create_test_database("treasure_gateway_test"));
-        execute(*dsn_,
-                "SELECT treasure.put_chest(1, 10);"
-                "SELECT treasure.put_chest(2, 5, 'gem', 2, 'key');"
-                "SELECT treasure.put_chest(3, 7, opens_at => now() - interval '2 hours', closes_at => now() - interval '1 hour');");
+        execute(*dsn_, "SELECT treasure.put_chest(1, 10);"
+                       "SELECT treasure.put_chest(2, 5, 'gem', 2, 'key');"
+                       "SELECT treasure.put_chest(3, 7, opens_at => now() - interval '2 hours', closes_at => now() - "
+                       "interval '1 hour');");
     }
-    static void TearDownTestSuite() {
+    static void TearDownTestSuite()
+    {
         delete dsn_;
         dsn_ = nullptr;
     }
-    static GatewayConfig config() {
+    static GatewayConfig config()
+    {
         GatewayConfig config;
         config.dsn = *dsn_;
         config.pool_size = 2;
@@ -86,11 +92,12 @@ protected:
         config.saga = GatewayConfig::SagaMode::off;
         return config;
     }
-    static std::string* dsn_;
+    static std::string *dsn_;
 };
-std::string* GatewayTest::dsn_ = nullptr;
+std::string *GatewayTest::dsn_ = nullptr;
 
-TEST_F(GatewayTest, ClaimedIs200AndAReplayCarriesTheReplayHeader) {
+TEST_F(GatewayTest, ClaimedIs200AndAReplayCarriesTheReplayHeader)
+{
     RunningGateway server(config());
     const auto request = tap(2001, 1);
     auto first = server.post_claim(request);
@@ -103,7 +110,7 @@ TEST_F(GatewayTest, ClaimedIs200AndAReplayCarriesTheReplayHeader) {
     EXPECT_EQ(fresh["coins_awarded"], 10);
     EXPECT_EQ(fresh["balance"], 10);
     EXPECT_EQ(fresh["path"], "atomic");
-    for (const char* column : {"claim_id", "item_awarded", "item_qty", "key_used", "claimed_at"})
+    for (const char *column : {"claim_id", "item_awarded", "item_qty", "key_used", "claimed_at"})
         EXPECT_TRUE(fresh.contains(column)) << column;
 
     auto again = server.post_claim(request);
@@ -116,7 +123,8 @@ TEST_F(GatewayTest, ClaimedIs200AndAReplayCarriesTheReplayHeader) {
     EXPECT_EQ(replayed, fresh) << "a replay returns the original row";
 }
 
-TEST_F(GatewayTest, IdempotencyKeyHeaderCarriesTheRequestId) {
+TEST_F(GatewayTest, IdempotencyKeyHeaderCarriesTheRequestId)
+{
     RunningGateway server(config());
     const std::string key = random_uuid_v4();
     const nlohmann::json body{{"player_id", 2002}, {"chest_id", 1}};
@@ -132,7 +140,8 @@ TEST_F(GatewayTest, IdempotencyKeyHeaderCarriesTheRequestId) {
     EXPECT_EQ(mismatch->status, 400);
 }
 
-TEST_F(GatewayTest, OutcomesMapToStatusCodes) {
+TEST_F(GatewayTest, OutcomesMapToStatusCodes)
+{
     RunningGateway server(config());
     ASSERT_EQ(server.post_claim(tap(2003, 1))->status, 200);
 
@@ -160,7 +169,8 @@ TEST_F(GatewayTest, OutcomesMapToStatusCodes) {
     EXPECT_EQ(body_of(conflict)["error"], "request_id_conflict");
 }
 
-TEST_F(GatewayTest, MalformedRequestsAre400WithAReason) {
+TEST_F(GatewayTest, MalformedRequestsAre400WithAReason)
+{
     RunningGateway server(config());
     const std::string id = random_uuid_v4();
     const std::vector<std::pair<std::string, std::string>> cases{
@@ -178,7 +188,7 @@ TEST_F(GatewayTest, MalformedRequestsAre400WithAReason) {
         {R"({"player_id": 0, "chest_id": 1, "request_id": ")" + id + R"("})", "player_id must be positive"},
         {R"({"player_id": 1, "chest_id": -3, "request_id": ")" + id + R"("})", "chest_id must be positive"},
     };
-    for (const auto& [body, reason] : cases) {
+    for (const auto &[body, reason] : cases) {
         auto response = server.post_raw(body);
         ASSERT_TRUE(response) << body;
         EXPECT_EQ(response->status, 400) << body;
@@ -189,7 +199,8 @@ TEST_F(GatewayTest, MalformedRequestsAre400WithAReason) {
     }
 }
 
-TEST_F(GatewayTest, BodyOver16KiBIs413) {
+TEST_F(GatewayTest, BodyOver16KiBIs413)
+{
     RunningGateway server(config());
     nlohmann::json body = tap(2006, 1);
     body["padding"] = std::string(16 * 1024, 'x');
@@ -201,7 +212,8 @@ TEST_F(GatewayTest, BodyOver16KiBIs413) {
     EXPECT_EQ(server.post_claim(body)->status, 200) << "the same tap without the padding goes through";
 }
 
-TEST_F(GatewayTest, HealthzAndUnknownRoutes) {
+TEST_F(GatewayTest, HealthzAndUnknownRoutes)
+{
     RunningGateway server(config());
     auto health = server.http().Get("/healthz");
     ASSERT_TRUE(health);
@@ -214,7 +226,8 @@ TEST_F(GatewayTest, HealthzAndUnknownRoutes) {
     EXPECT_EQ(body_of(missing)["error"], "not_found");
 }
 
-TEST_F(GatewayTest, PlayerEndpointReadsTheWallet) {
+TEST_F(GatewayTest, PlayerEndpointReadsTheWallet)
+{
     RunningGateway server(config());
     ASSERT_EQ(server.post_claim(tap(2007, 1))->status, 200);
     auto player = server.http().Get("/v1/players/2007");
@@ -225,10 +238,12 @@ TEST_F(GatewayTest, PlayerEndpointReadsTheWallet) {
     EXPECT_EQ(server.http().Get("/v1/players/987654321")->status, 404);
 }
 
-TEST_F(GatewayTest, MetricsParseAndCountEveryRequest) {
+TEST_F(GatewayTest, MetricsParseAndCountEveryRequest)
+{
     RunningGateway server(config());
     constexpr int claimed = 7;
-    for (int i = 0; i < claimed; ++i) ASSERT_EQ(server.post_claim(tap(2100 + i, 1))->status, 200);
+    for (int i = 0; i < claimed; ++i)
+        ASSERT_EQ(server.post_claim(tap(2100 + i, 1))->status, 200);
     ASSERT_EQ(server.post_claim(tap(2100, 1))->status, 409);
     ASSERT_EQ(server.post_claim(tap(2100, 404404))->status, 404);
     ASSERT_EQ(server.post_raw("{")->status, 400);
@@ -241,7 +256,7 @@ TEST_F(GatewayTest, MetricsParseAndCountEveryRequest) {
     EXPECT_EQ(metrics.types.at("treasure_circuit_transitions_total"), "counter");
     EXPECT_EQ(metrics.types.at("treasure_flag_evaluations_total"), "counter");
 
-    auto sample = [&](const std::string& key) {
+    auto sample = [&](const std::string &key) {
         auto found = metrics.samples.find(key);
         EXPECT_NE(found, metrics.samples.end()) << key;
         return found == metrics.samples.end() ? -1.0 : found->second;
@@ -261,7 +276,8 @@ TEST_F(GatewayTest, MetricsParseAndCountEveryRequest) {
 
 class FlagsFile {
 public:
-    FlagsFile() {
+    FlagsFile()
+    {
         char pattern[] = "/tmp/treasure-gateway-flags-XXXXXX";
         const int fd = ::mkstemp(pattern);
         EXPECT_GE(fd, 0);
@@ -269,18 +285,20 @@ public:
         path_ = pattern;
     }
     ~FlagsFile() { std::remove(path_.c_str()); }
-    void write(const std::string& rule) {
+    void write(const std::string &rule)
+    {
         const std::string temporary = path_ + ".tmp";
         std::ofstream(temporary) << R"({"flags": {"atomic_claims": )" << rule << "}}";
         EXPECT_EQ(std::rename(temporary.c_str(), path_.c_str()), 0);
     }
-    const std::string& path() const { return path_; }
+    const std::string &path() const { return path_; }
 
 private:
     std::string path_;
 };
 
-TEST_F(GatewayTest, SagaSideWithoutASagaPathIs503UntilTheFlagFlips) {
+TEST_F(GatewayTest, SagaSideWithoutASagaPathIs503UntilTheFlagFlips)
+{
     FlagsFile flags;
     flags.write(R"({"rule": "off"})");
     GatewayConfig with_flags = config();
@@ -308,7 +326,8 @@ TEST_F(GatewayTest, SagaSideWithoutASagaPathIs503UntilTheFlagFlips) {
 }
 
 // A database that loses claim_treasure() under a running gateway: 500s, then the breaker opens and 503s.
-TEST_F(GatewayTest, ServerErrorsAre500AndOpenTheBreaker) {
+TEST_F(GatewayTest, ServerErrorsAre500AndOpenTheBreaker)
+{
     const std::string broken = create_test_database("treasure_gateway_broken_test");
     execute(broken, "SELECT treasure.put_chest(1, 10)");
     GatewayConfig fragile = config();

@@ -21,24 +21,28 @@
 namespace treasure {
 namespace {
 
-std::string program(const std::string& name) {
-    const char* directory = std::getenv("TREASURE_BUILD_DIR");
+std::string program(const std::string &name)
+{
+    const char *directory = std::getenv("TREASURE_BUILD_DIR");
     return std::string(directory ? directory : "build") + "/" + name;
 }
 
 // A child process whose stdout we read through a pipe.
 class Child {
 public:
-    explicit Child(const std::vector<std::string>& argv) {
+    explicit Child(const std::vector<std::string> &argv)
+    {
         int fds[2];
-        if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+        if (::pipe(fds) != 0)
+            throw std::runtime_error("pipe failed");
         pid_ = ::fork();
         if (pid_ == 0) {
             ::dup2(fds[1], STDOUT_FILENO);
             ::close(fds[0]);
             ::close(fds[1]);
-            std::vector<char*> args;
-            for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+            std::vector<char *> args;
+            for (const auto &arg : argv)
+                args.push_back(const_cast<char *>(arg.c_str()));
             args.push_back(nullptr);
             ::execv(args[0], args.data());
             std::perror("execv");
@@ -47,29 +51,35 @@ public:
         ::close(fds[1]);
         out_ = fds[0];
     }
-    ~Child() {
+    ~Child()
+    {
         if (pid_ > 0 && !reaped_) {
             ::kill(pid_, SIGKILL);
             ::waitpid(pid_, nullptr, 0);
         }
         ::close(out_);
     }
-    std::string read_line() {
+    std::string read_line()
+    {
         std::string line;
         char c;
-        while (::read(out_, &c, 1) == 1 && c != '\n') line += c;
+        while (::read(out_, &c, 1) == 1 && c != '\n')
+            line += c;
         return line;
     }
-    std::string read_all() {
+    std::string read_all()
+    {
         std::string text;
         char buffer[4096];
         ssize_t n;
-        while ((n = ::read(out_, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
+        while ((n = ::read(out_, buffer, sizeof buffer)) > 0)
+            text.append(buffer, static_cast<std::size_t>(n));
         return text;
     }
     void signal(int number) { ::kill(pid_, number); }
     // The exit status, or -1 when it did not exit normally.
-    int wait() {
+    int wait()
+    {
         int status = 0;
         ::waitpid(pid_, &status, 0);
         reaped_ = true;
@@ -84,27 +94,33 @@ private:
 
 class ProcessTest : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() {
+    static void SetUpTestSuite()
+    {
         dsn_ = new std::string(testing::create_test_database("treasure_process_test"));
-        testing::execute(*dsn_, "SELECT treasure.put_chest(1, 10); SELECT treasure.put_chest(2, 5, key_item => 'key');");
+        testing::execute(*dsn_,
+                         "SELECT treasure.put_chest(1, 10); SELECT treasure.put_chest(2, 5, key_item => 'key');");
     }
-    static void TearDownTestSuite() {
+    static void TearDownTestSuite()
+    {
         delete dsn_;
         dsn_ = nullptr;
     }
-    static int claim(const std::vector<std::string>& extra, std::string* output = nullptr) {
+    static int claim(const std::vector<std::string> &extra, std::string *output = nullptr)
+    {
         std::vector<std::string> argv{program("treasure"), "claim", "--dsn", *dsn_};
         argv.insert(argv.end(), extra.begin(), extra.end());
         Child child(argv);
         const std::string text = child.read_all();
-        if (output) *output = text;
+        if (output)
+            *output = text;
         return child.wait();
     }
-    static std::string* dsn_;
+    static std::string *dsn_;
 };
-std::string* ProcessTest::dsn_ = nullptr;
+std::string *ProcessTest::dsn_ = nullptr;
 
-TEST_F(ProcessTest, ClaimExitCodesTellTheOutcome) {
+TEST_F(ProcessTest, ClaimExitCodesTellTheOutcome)
+{
     const std::string id = random_uuid_v4();
     std::string output;
     EXPECT_EQ(claim({"--player", "3001", "--chest", "1", "--request-id", id}, &output), 0);
@@ -119,7 +135,8 @@ TEST_F(ProcessTest, ClaimExitCodesTellTheOutcome) {
     EXPECT_EQ(claim({"--player", "3001"}), 2);
 }
 
-TEST_F(ProcessTest, GatewayFinishesInFlightRequestsOnSigterm) {
+TEST_F(ProcessTest, GatewayFinishesInFlightRequestsOnSigterm)
+{
     Child gateway({program("treasure-gateway"), "--dsn", *dsn_, "--listen", "127.0.0.1:0", "--pool", "2"});
     const std::string banner = gateway.read_line();  // "listening 127.0.0.1:PORT"
     ASSERT_EQ(banner.rfind("listening 127.0.0.1:", 0), 0u) << banner;
@@ -144,9 +161,11 @@ TEST_F(ProcessTest, GatewayFinishesInFlightRequestsOnSigterm) {
     bool waiting = false;
     for (int i = 0; i < 1000 && !waiting; ++i) {
         pqxx::nontransaction look(observer);
-        waiting = look.exec("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
-                      .size() > 0;
-        if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        waiting =
+            look.exec("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+                .size() > 0;
+        if (!waiting)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ASSERT_TRUE(waiting) << "the second claim never reached the database";
 

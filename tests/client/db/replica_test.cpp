@@ -24,16 +24,19 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using testing::RunningGateway;
 
-std::string environment(const char* name) {
-    const char* value = std::getenv(name);
+std::string environment(const char *name)
+{
+    const char *value = std::getenv(name);
     return value ? value : "";
 }
 
 // Polls condition every 10 ms until it holds or timeout passes; returns whether it held.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+bool eventually(const std::function<bool()> &condition, std::chrono::milliseconds timeout = std::chrono::seconds(10))
+{
     const auto deadline = Clock::now() + timeout;
     while (Clock::now() < deadline) {
-        if (condition()) return true;
+        if (condition())
+            return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return condition();
@@ -41,8 +44,10 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
 
 class ReplicaTest : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() {
-        if (environment("TREASURE_REPLICA_DSN").empty()) return;
+    static void SetUpTestSuite()
+    {
+        if (environment("TREASURE_REPLICA_DSN").empty())
+            return;
         primary_ = new std::string(testing::create_test_database("treasure_replica_test"));
         testing::execute(*primary_, "SELECT treasure.put_chest(c, 10) FROM generate_series(1, 50) c");
         replica_ = new std::string(environment("TREASURE_REPLICA_DSN") + " dbname=treasure_replica_test");
@@ -50,20 +55,24 @@ protected:
         ASSERT_TRUE(eventually([] {
             try {
                 return testing::query_value(*replica_, "SELECT count(*) FROM treasure.chests") == "50";
-            } catch (const std::exception&) {
+            } catch (const std::exception &) {
                 return false;
             }
         })) << "the test database did not appear on the replica";
     }
-    static void TearDownTestSuite() {
+    static void TearDownTestSuite()
+    {
         delete primary_;
         delete replica_;
         primary_ = replica_ = nullptr;
     }
-    void SetUp() override {
-        if (!replica_) GTEST_SKIP() << "TREASURE_REPLICA_DSN is not set (tests/replica/replica_test.sh starts a standby)";
+    void SetUp() override
+    {
+        if (!replica_)
+            GTEST_SKIP() << "TREASURE_REPLICA_DSN is not set (tests/replica/replica_test.sh starts a standby)";
     }
-    static GatewayConfig config(std::chrono::milliseconds max_lag = std::chrono::milliseconds(1000)) {
+    static GatewayConfig config(std::chrono::milliseconds max_lag = std::chrono::milliseconds(1000))
+    {
         GatewayConfig config;
         config.dsn = *primary_;
         config.replica_dsn = *replica_;
@@ -72,7 +81,8 @@ protected:
         config.worker_threads = 8;
         return config;
     }
-    static nlohmann::json claim(RunningGateway& server, std::int64_t player, std::int64_t chest, int* status) {
+    static nlohmann::json claim(RunningGateway &server, std::int64_t player, std::int64_t chest, int *status)
+    {
         auto response = server.http().Post(
             "/v1/claims",
             nlohmann::json{{"player_id", player}, {"chest_id", chest}, {"request_id", random_uuid_v4()}}.dump(),
@@ -81,19 +91,21 @@ protected:
         return response ? nlohmann::json::parse(response->body) : nlohmann::json();
     }
     // Waits until the lag monitor has seen the replica usable and within its bound.
-    static bool replica_ready(RunningGateway& server) {
+    static bool replica_ready(RunningGateway &server)
+    {
         return eventually([&server] {
             const auto lag = server.get_json("/v1/replica");
             return lag["up"] == true && lag["lag_ms"].is_number() && lag["lag_ms"] <= lag["max_lag_ms"];
         });
     }
-    static std::string* primary_;
-    static std::string* replica_;
+    static std::string *primary_;
+    static std::string *replica_;
 };
-std::string* ReplicaTest::primary_ = nullptr;
-std::string* ReplicaTest::replica_ = nullptr;
+std::string *ReplicaTest::primary_ = nullptr;
+std::string *ReplicaTest::replica_ = nullptr;
 
-TEST_F(ReplicaTest, TheReplicaIsAStandbyAndTheTestCanTellItFromThePrimary) {
+TEST_F(ReplicaTest, TheReplicaIsAStandbyAndTheTestCanTellItFromThePrimary)
+{
     EXPECT_EQ(testing::query_value(*replica_, "SELECT pg_is_in_recovery()"), "t");
     EXPECT_EQ(testing::query_value(*primary_, "SELECT pg_is_in_recovery()"), "f");
     // What a claim sent to the standby would produce: 25006 read_only_sql_transaction.  The gateway tests
@@ -102,12 +114,13 @@ TEST_F(ReplicaTest, TheReplicaIsAStandbyAndTheTestCanTellItFromThePrimary) {
     try {
         misdirected.claim(ClaimRequest{9999, 1, random_uuid_v4(), std::nullopt});
         FAIL() << "a standby accepted a claim";
-    } catch (const ClaimError& error) {
+    } catch (const ClaimError &error) {
         EXPECT_EQ(error.sqlstate(), "25006") << error.what();
     }
 }
 
-TEST_F(ReplicaTest, ClaimsGoToThePrimaryAndReadsComeFromTheReplica) {
+TEST_F(ReplicaTest, ClaimsGoToThePrimaryAndReadsComeFromTheReplica)
+{
     RunningGateway server(config());
     ASSERT_TRUE(replica_ready(server));
     int status = 0;
@@ -136,14 +149,14 @@ TEST_F(ReplicaTest, ClaimsGoToThePrimaryAndReadsComeFromTheReplica) {
 
     // Where each server's sessions come from: the analytics sessions are on the standby (which is in recovery,
     // so it could not have taken a write), the claims' rows exist on the primary.
-    EXPECT_EQ(testing::query_value(*replica_,
-                                   "SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = 'treasure-analytics'"
-                                   " AND datname = current_database()"),
+    EXPECT_EQ(testing::query_value(
+                  *replica_, "SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = 'treasure-analytics'"
+                             " AND datname = current_database()"),
               "t");
-    EXPECT_EQ(testing::query_value(*replica_,
-                                   "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND "
-                                   "datname = current_database() AND pid <> pg_backend_pid() AND application_name NOT IN "
-                                   "('treasure-analytics', 'treasure-replica-lag')"),
+    EXPECT_EQ(testing::query_value(
+                  *replica_, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND "
+                             "datname = current_database() AND pid <> pg_backend_pid() AND application_name NOT IN "
+                             "('treasure-analytics', 'treasure-replica-lag')"),
               "0")
         << "only analytics and the lag probe connect to the replica";
     EXPECT_EQ(testing::query_value(*primary_, "SELECT count(*) FROM treasure.claims WHERE player_id = 101"), "5");
@@ -155,7 +168,8 @@ TEST_F(ReplicaTest, ClaimsGoToThePrimaryAndReadsComeFromTheReplica) {
     EXPECT_GE(metrics.samples.at("treasure_analytics_reads_total{query=\"stats\",served_by=\"replica\"}"), 1.0);
 }
 
-TEST_F(ReplicaTest, AnIdlePrimaryShowsNoLag) {
+TEST_F(ReplicaTest, AnIdlePrimaryShowsNoLag)
+{
     RunningGateway server(config());
     ASSERT_TRUE(replica_ready(server));
     // Nothing is written for a while: the lag stays near 0 (unlike now() - pg_last_xact_replay_timestamp()).
@@ -166,7 +180,8 @@ TEST_F(ReplicaTest, AnIdlePrimaryShowsNoLag) {
     EXPECT_EQ(server.get_json("/v1/players/101/stats")["served_by"], "replica");
 }
 
-TEST_F(ReplicaTest, PausedReplayMakesReadsFallBackToThePrimaryAndReportIt) {
+TEST_F(ReplicaTest, PausedReplayMakesReadsFallBackToThePrimaryAndReportIt)
+{
     RunningGateway server(config(std::chrono::milliseconds(200)));
     ASSERT_TRUE(replica_ready(server));
     testing::execute(*replica_, "SELECT pg_wal_replay_pause()");
@@ -205,10 +220,12 @@ TEST_F(ReplicaTest, PausedReplayMakesReadsFallBackToThePrimaryAndReportIt) {
     EXPECT_EQ(again["balance"], 10);
 }
 
-TEST_F(ReplicaTest, AStoppedReplicaSendsReadsToThePrimaryAndClaimsNeverNoticeIt) {
+TEST_F(ReplicaTest, AStoppedReplicaSendsReadsToThePrimaryAndClaimsNeverNoticeIt)
+{
     const std::string stop = environment("TREASURE_REPLICA_STOP_CMD");
     const std::string start = environment("TREASURE_REPLICA_START_CMD");
-    if (stop.empty() || start.empty()) GTEST_SKIP() << "TREASURE_REPLICA_STOP_CMD / _START_CMD not set";
+    if (stop.empty() || start.empty())
+        GTEST_SKIP() << "TREASURE_REPLICA_STOP_CMD / _START_CMD not set";
     RunningGateway server(config());
     ASSERT_TRUE(replica_ready(server));
     int status = 0;
@@ -216,10 +233,12 @@ TEST_F(ReplicaTest, AStoppedReplicaSendsReadsToThePrimaryAndClaimsNeverNoticeIt)
 
     ASSERT_EQ(std::system(stop.c_str()), 0) << stop;
     struct Restart {
-        const std::string& command;
+        const std::string &command;
         bool done = false;
-        ~Restart() {
-            if (!done) (void)std::system(command.c_str());
+        ~Restart()
+        {
+            if (!done)
+                (void) std::system(command.c_str());
         }
     } restart{start};
 
@@ -249,7 +268,8 @@ TEST_F(ReplicaTest, AStoppedReplicaSendsReadsToThePrimaryAndClaimsNeverNoticeIt)
         << stats.dump();
 }
 
-TEST_F(ReplicaTest, UnderConcurrentClaimsAndReadsNoClaimReachesTheReplica) {
+TEST_F(ReplicaTest, UnderConcurrentClaimsAndReadsNoClaimReachesTheReplica)
+{
     RunningGateway server(config());
     ASSERT_TRUE(replica_ready(server));
     std::atomic<int> claimed{0}, read_only_errors{0}, other_failures{0}, replica_reads{0};
@@ -259,28 +279,30 @@ TEST_F(ReplicaTest, UnderConcurrentClaimsAndReadsNoClaimReachesTheReplica) {
             auto http = server.client();
             for (int chest = 1; chest <= 50; ++chest) {
                 const std::int64_t player = 400 + t;
-                auto response = http->Post("/v1/claims",
-                                           nlohmann::json{{"player_id", player}, {"chest_id", chest},
-                                                          {"request_id", random_uuid_v4()}}
-                                               .dump(),
-                                           "application/json");
+                auto response = http->Post(
+                    "/v1/claims",
+                    nlohmann::json{{"player_id", player}, {"chest_id", chest}, {"request_id", random_uuid_v4()}}.dump(),
+                    "application/json");
                 if (!response) {
                     ++other_failures;
                     continue;
                 }
                 // (A 200's body may contain "25006" by chance, in claimed_at's microseconds: only errors count.)
                 if (response->status != 200 && (response->body.find("25006") != std::string::npos ||
-                                                 response->body.find("read-only transaction") != std::string::npos))
+                                                response->body.find("read-only transaction") != std::string::npos))
                     ++read_only_errors;
-                if (response->status == 200) ++claimed;
-                else ++other_failures;
+                if (response->status == 200)
+                    ++claimed;
+                else
+                    ++other_failures;
                 auto read = http->Get(("/v1/players/" + std::to_string(player) + "/stats").c_str());
                 if (read && read->status == 200 && nlohmann::json::parse(read->body)["served_by"] == "replica")
                     ++replica_reads;
             }
         });
     }
-    for (auto& thread : threads) thread.join();
+    for (auto &thread : threads)
+        thread.join();
     EXPECT_EQ(read_only_errors.load(), 0);
     EXPECT_EQ(other_failures.load(), 0);
     EXPECT_EQ(claimed.load(), 200);
@@ -288,8 +310,9 @@ TEST_F(ReplicaTest, UnderConcurrentClaimsAndReadsNoClaimReachesTheReplica) {
     const auto metrics = testing::parse_prometheus_text(server.http().Get("/metrics")->body);
     EXPECT_EQ(metrics.samples.at("treasure_claims_total{path=\"atomic\",status=\"internal\"}"), 0.0);
     EXPECT_EQ(metrics.samples.at("treasure_claims_total{path=\"atomic\",status=\"claimed\"}"), 200.0);
-    EXPECT_EQ(testing::query_value(*primary_, "SELECT count(*) FROM treasure.claims WHERE player_id BETWEEN 400 AND 403"),
-              "200");
+    EXPECT_EQ(
+        testing::query_value(*primary_, "SELECT count(*) FROM treasure.claims WHERE player_id BETWEEN 400 AND 403"),
+        "200");
 }
 
 }  // namespace

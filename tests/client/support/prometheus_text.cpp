@@ -5,7 +5,8 @@
 
 namespace treasure::testing {
 
-PrometheusText parse_prometheus_text(const std::string& text) {
+PrometheusText parse_prometheus_text(const std::string &text)
+{
     static const std::regex help(R"(# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*)");
     static const std::regex type(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped))");
     static const std::regex sample(
@@ -15,7 +16,8 @@ PrometheusText parse_prometheus_text(const std::string& text) {
     std::string line;
     std::smatch match;
     while (std::getline(lines, line)) {
-        if (line.empty()) continue;
+        if (line.empty())
+            continue;
         if (std::regex_match(line, match, type)) {
             parsed.types[match[1]] = match[2];
         } else if (std::regex_match(line, help)) {

@@ -13,6 +13,6 @@ struct PrometheusText {
     std::vector<std::string> bad_lines;
 };
 
-PrometheusText parse_prometheus_text(const std::string& text);
+PrometheusText parse_prometheus_text(const std::string &text);
 
 }  // namespace treasure::testing

@@ -7,12 +7,14 @@
 
 namespace treasure::testing {
 
-std::string server_dsn() {
-    const char* dsn = std::getenv("TREASURE_TEST_DSN");
+std::string server_dsn()
+{
+    const char *dsn = std::getenv("TREASURE_TEST_DSN");
     return dsn ? dsn : "";
 }
 
-std::string create_test_database(const std::string& name) {
+std::string create_test_database(const std::string &name)
+{
     // In a libpq connection string a later keyword overrides an earlier one, so appending dbname is enough.
     const std::string admin = server_dsn() + " dbname=postgres";
     try {
@@ -20,7 +22,7 @@ std::string create_test_database(const std::string& name) {
         pqxx::nontransaction transaction(connection);
         transaction.exec("DROP DATABASE IF EXISTS " + transaction.quote_name(name) + " WITH (FORCE)");
         transaction.exec("CREATE DATABASE " + transaction.quote_name(name));
-    } catch (const std::exception& error) {
+    } catch (const std::exception &error) {
         throw std::runtime_error("cannot create test database " + name +
                                  " (is TREASURE_TEST_DSN or PGHOST set to a running server?): " + error.what());
     }
@@ -29,17 +31,20 @@ std::string create_test_database(const std::string& name) {
     return dsn;
 }
 
-void execute(const std::string& dsn, const std::string& sql) {
+void execute(const std::string &dsn, const std::string &sql)
+{
     pqxx::connection connection(dsn);
     pqxx::nontransaction transaction(connection);
     transaction.exec(sql);
 }
 
-std::string query_value(const std::string& dsn, const std::string& sql) {
+std::string query_value(const std::string &dsn, const std::string &sql)
+{
     pqxx::connection connection(dsn);
     pqxx::nontransaction transaction(connection);
     const pqxx::result rows = transaction.exec(sql);
-    if (rows.empty() || rows[0][0].is_null()) return "";
+    if (rows.empty() || rows[0][0].is_null())
+        return "";
     return rows[0][0].as<std::string>();
 }
 

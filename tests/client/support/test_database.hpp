@@ -10,12 +10,12 @@ namespace treasure::testing {
 std::string server_dsn();
 
 // Drops and recreates database `name` with CREATE EXTENSION treasure; returns its connection string.
-std::string create_test_database(const std::string& name);
+std::string create_test_database(const std::string &name);
 
 // Runs SQL (several statements allowed) in database dsn; throws on error.
-void execute(const std::string& dsn, const std::string& sql);
+void execute(const std::string &dsn, const std::string &sql);
 
 // The first column of the first row of a query, as text ("" for NULL).
-std::string query_value(const std::string& dsn, const std::string& sql);
+std::string query_value(const std::string &dsn, const std::string &sql);
 
 }  // namespace treasure::testing

@@ -14,13 +14,15 @@ using std::chrono::seconds;
 
 class CircuitBreakerTest : public ::testing::Test {
 protected:
-    CircuitBreakerOptions options() const {
+    CircuitBreakerOptions options() const
+    {
         CircuitBreakerOptions options;  // the defaults: 30 x 1 s, 0.3%, 1000 calls, 30 s open
         options.half_open_probes = 3;
         return options;
     }
 
-    static void record(CircuitBreaker& breaker, int calls, bool server_fault) {
+    static void record(CircuitBreaker &breaker, int calls, bool server_fault)
+    {
         for (int i = 0; i < calls; ++i) {
             auto ticket = breaker.allow();
             ASSERT_TRUE(ticket.allowed);
@@ -28,7 +30,8 @@ protected:
         }
     }
 
-    void open(CircuitBreaker& breaker) {
+    void open(CircuitBreaker &breaker)
+    {
         record(breaker, 1000, false);
         record(breaker, 4, true);
         ASSERT_EQ(breaker.state(), CircuitState::open);
@@ -37,7 +40,8 @@ protected:
     ManualClock clock;
 };
 
-TEST_F(CircuitBreakerTest, ExactlyAtThresholdStaysClosed) {
+TEST_F(CircuitBreakerTest, ExactlyAtThresholdStaysClosed)
+{
     CircuitBreaker breaker(options(), clock);
     record(breaker, 997, false);
     record(breaker, 3, true);  // 3 failures in 1000 calls = exactly 0.3%
@@ -49,7 +53,8 @@ TEST_F(CircuitBreakerTest, ExactlyAtThresholdStaysClosed) {
     EXPECT_EQ(breaker.window_totals().failures, 6);
 }
 
-TEST_F(CircuitBreakerTest, JustAboveThresholdOpens) {
+TEST_F(CircuitBreakerTest, JustAboveThresholdOpens)
+{
     CircuitBreaker breaker(options(), clock);
     record(breaker, 1994, false);
     record(breaker, 6, true);
@@ -59,7 +64,8 @@ TEST_F(CircuitBreakerTest, JustAboveThresholdOpens) {
     EXPECT_FALSE(breaker.allow().allowed);
 }
 
-TEST_F(CircuitBreakerTest, OpensWhenASuccessReachesMinCallsWithRateAboveThreshold) {
+TEST_F(CircuitBreakerTest, OpensWhenASuccessReachesMinCallsWithRateAboveThreshold)
+{
     CircuitBreaker breaker(options(), clock);
     record(breaker, 10, true);
     record(breaker, 989, false);
@@ -68,21 +74,24 @@ TEST_F(CircuitBreakerTest, OpensWhenASuccessReachesMinCallsWithRateAboveThreshol
     EXPECT_EQ(breaker.state(), CircuitState::open);
 }
 
-TEST_F(CircuitBreakerTest, BelowMinCallsNeverOpens) {
+TEST_F(CircuitBreakerTest, BelowMinCallsNeverOpens)
+{
     CircuitBreaker breaker(options(), clock);
     record(breaker, 999, true);  // 100% failures, but only 999 calls
     EXPECT_EQ(breaker.state(), CircuitState::closed);
     EXPECT_EQ(breaker.window_totals().failures, 999);
 }
 
-TEST_F(CircuitBreakerTest, ClientErrorsAreNotFailures) {
+TEST_F(CircuitBreakerTest, ClientErrorsAreNotFailures)
+{
     CircuitBreaker breaker(options(), clock);
     record(breaker, 5000, false);  // 4xx outcomes are recorded as non-faults
     EXPECT_EQ(breaker.state(), CircuitState::closed);
     EXPECT_EQ(breaker.window_totals().failures, 0);
 }
 
-TEST_F(CircuitBreakerTest, StaysOpenForOpenDurationThenHalfOpens) {
+TEST_F(CircuitBreakerTest, StaysOpenForOpenDurationThenHalfOpens)
+{
     CircuitBreaker breaker(options(), clock);
     open(breaker);
     clock.advance(seconds(30) - milliseconds(1));
@@ -95,13 +104,16 @@ TEST_F(CircuitBreakerTest, StaysOpenForOpenDurationThenHalfOpens) {
     EXPECT_EQ(breaker.state(), CircuitState::half_open);
 }
 
-TEST_F(CircuitBreakerTest, HalfOpenAdmitsOnlyTheProbesAndClosesWhenTheyAllSucceed) {
+TEST_F(CircuitBreakerTest, HalfOpenAdmitsOnlyTheProbesAndClosesWhenTheyAllSucceed)
+{
     CircuitBreaker breaker(options(), clock);
     open(breaker);
     clock.advance(seconds(30));
     std::vector<CircuitBreaker::Ticket> probes;
-    for (int i = 0; i < 3; ++i) probes.push_back(breaker.allow());
-    for (const auto& probe : probes) ASSERT_TRUE(probe.allowed);
+    for (int i = 0; i < 3; ++i)
+        probes.push_back(breaker.allow());
+    for (const auto &probe : probes)
+        ASSERT_TRUE(probe.allowed);
     EXPECT_FALSE(breaker.allow().allowed) << "a fourth call must wait for the probes";
     breaker.record(probes[0], false);
     breaker.record(probes[1], false);
@@ -112,7 +124,8 @@ TEST_F(CircuitBreakerTest, HalfOpenAdmitsOnlyTheProbesAndClosesWhenTheyAllSuccee
     EXPECT_TRUE(breaker.allow().allowed);
 }
 
-TEST_F(CircuitBreakerTest, HalfOpenFailureReopens) {
+TEST_F(CircuitBreakerTest, HalfOpenFailureReopens)
+{
     CircuitBreaker breaker(options(), clock);
     open(breaker);
     clock.advance(seconds(30));
@@ -127,7 +140,8 @@ TEST_F(CircuitBreakerTest, HalfOpenFailureReopens) {
     EXPECT_EQ(breaker.state(), CircuitState::half_open);
 }
 
-TEST_F(CircuitBreakerTest, OutcomeOfACallAdmittedBeforeATransitionIsIgnored) {
+TEST_F(CircuitBreakerTest, OutcomeOfACallAdmittedBeforeATransitionIsIgnored)
+{
     CircuitBreaker breaker(options(), clock);
     auto slow = breaker.allow();  // admitted while closed
     open(breaker);
@@ -138,7 +152,8 @@ TEST_F(CircuitBreakerTest, OutcomeOfACallAdmittedBeforeATransitionIsIgnored) {
     EXPECT_EQ(breaker.state(), CircuitState::half_open);
 }
 
-TEST_F(CircuitBreakerTest, BucketsExpireAfterTheWindow) {
+TEST_F(CircuitBreakerTest, BucketsExpireAfterTheWindow)
+{
     CircuitBreaker breaker(options(), clock);
     record(breaker, 999, false);
     clock.advance(seconds(29));
@@ -150,7 +165,8 @@ TEST_F(CircuitBreakerTest, BucketsExpireAfterTheWindow) {
     EXPECT_EQ(breaker.window_totals().calls, 4);
 }
 
-TEST_F(CircuitBreakerTest, WindowSlidesBucketByBucket) {
+TEST_F(CircuitBreakerTest, WindowSlidesBucketByBucket)
+{
     CircuitBreaker breaker(options(), clock);
     for (int second = 0; second < 30; ++second) {
         record(breaker, 100, false);
@@ -160,21 +176,23 @@ TEST_F(CircuitBreakerTest, WindowSlidesBucketByBucket) {
     EXPECT_EQ(breaker.window_totals().calls, 2900);
 }
 
-TEST_F(CircuitBreakerTest, ReportsTransitionsToTheListener) {
+TEST_F(CircuitBreakerTest, ReportsTransitionsToTheListener)
+{
     CircuitBreaker breaker(options(), clock);
     std::vector<std::pair<CircuitState, CircuitState>> seen;
     breaker.on_transition([&](CircuitState from, CircuitState to) { seen.emplace_back(from, to); });
     open(breaker);
     clock.advance(seconds(30));
-    for (int i = 0; i < 3; ++i) breaker.record(breaker.allow(), false);
-    const std::vector<std::pair<CircuitState, CircuitState>> expected{
-        {CircuitState::closed, CircuitState::open},
-        {CircuitState::open, CircuitState::half_open},
-        {CircuitState::half_open, CircuitState::closed}};
+    for (int i = 0; i < 3; ++i)
+        breaker.record(breaker.allow(), false);
+    const std::vector<std::pair<CircuitState, CircuitState>> expected{{CircuitState::closed, CircuitState::open},
+                                                                      {CircuitState::open, CircuitState::half_open},
+                                                                      {CircuitState::half_open, CircuitState::closed}};
     EXPECT_EQ(seen, expected);
 }
 
-TEST_F(CircuitBreakerTest, AllNumbersAreConfigurable) {
+TEST_F(CircuitBreakerTest, AllNumbersAreConfigurable)
+{
     CircuitBreakerOptions custom;
     custom.window_buckets = 10;
     custom.failure_rate_threshold_ppm = 100000;  // 10%
@@ -192,7 +210,8 @@ TEST_F(CircuitBreakerTest, AllNumbersAreConfigurable) {
     EXPECT_EQ(breaker.state(), CircuitState::closed);
 }
 
-TEST_F(CircuitBreakerTest, RejectsNonsenseOptions) {
+TEST_F(CircuitBreakerTest, RejectsNonsenseOptions)
+{
     CircuitBreakerOptions bad;
     bad.min_calls = 0;
     EXPECT_THROW(CircuitBreaker(bad, clock), std::invalid_argument);
@@ -201,16 +220,19 @@ TEST_F(CircuitBreakerTest, RejectsNonsenseOptions) {
     EXPECT_THROW(CircuitBreaker(bad, clock), std::invalid_argument);
 }
 
-TEST_F(CircuitBreakerTest, CountsEveryCallFromManyThreads) {
+TEST_F(CircuitBreakerTest, CountsEveryCallFromManyThreads)
+{
     CircuitBreakerOptions huge = options();
     huge.min_calls = 1000000000;
     CircuitBreaker breaker(huge, clock);
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t)
         threads.emplace_back([&breaker, t] {
-            for (int i = 0; i < 5000; ++i) breaker.record(breaker.allow(), (i + t) % 10 == 0);
+            for (int i = 0; i < 5000; ++i)
+                breaker.record(breaker.allow(), (i + t) % 10 == 0);
         });
-    for (auto& thread : threads) thread.join();
+    for (auto &thread : threads)
+        thread.join();
     EXPECT_EQ(breaker.window_totals().calls, 20000);
     EXPECT_EQ(breaker.window_totals().failures, 2000);
 }

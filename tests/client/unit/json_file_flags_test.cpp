@@ -16,31 +16,36 @@ using std::chrono::milliseconds;
 
 class JsonFileFlagsTest : public ::testing::Test {
 protected:
-    void SetUp() override {
+    void SetUp() override
+    {
         char pattern[] = "/tmp/treasure-flags-XXXXXX";
         ASSERT_NE(::mkdtemp(pattern), nullptr);
         directory_ = pattern;
         path_ = directory_ + "/flags.json";
     }
-    void TearDown() override {
+    void TearDown() override
+    {
         std::remove(path_.c_str());
         std::remove((path_ + ".tmp").c_str());
         ::rmdir(directory_.c_str());
     }
 
     // The way operators should flip a flag: write aside, then rename over (a new inode every time).
-    void write_atomically(const std::string& text) {
+    void write_atomically(const std::string &text)
+    {
         {
             std::ofstream out(path_ + ".tmp");
             out << text;
         }
         ASSERT_EQ(std::rename((path_ + ".tmp").c_str(), path_.c_str()), 0);
     }
-    void write_in_place(const std::string& text) {
+    void write_in_place(const std::string &text)
+    {
         std::ofstream out(path_, std::ios::trunc);
         out << text;
     }
-    bool atomic_for(JsonFileFlagProvider& provider, std::int64_t player = 1) {
+    bool atomic_for(JsonFileFlagProvider &provider, std::int64_t player = 1)
+    {
         return provider.resolve_boolean("atomic_claims", false, claim_context(player, 7)).value;
     }
 
@@ -49,7 +54,8 @@ protected:
     std::string path_;
 };
 
-TEST_F(JsonFileFlagsTest, PicksUpARewriteAfterTheCheckInterval) {
+TEST_F(JsonFileFlagsTest, PicksUpARewriteAfterTheCheckInterval)
+{
     write_atomically(R"({"flags": {"atomic_claims": {"rule": "off"}}})");
     JsonFileFlagProvider provider(path_, clock, milliseconds(200));
     EXPECT_FALSE(atomic_for(provider));
@@ -61,7 +67,8 @@ TEST_F(JsonFileFlagsTest, PicksUpARewriteAfterTheCheckInterval) {
     EXPECT_TRUE(atomic_for(provider));
 }
 
-TEST_F(JsonFileFlagsTest, PicksUpAnInPlaceRewrite) {
+TEST_F(JsonFileFlagsTest, PicksUpAnInPlaceRewrite)
+{
     write_in_place(R"({"flags": {"atomic_claims": {"rule": "on"}}})");
     JsonFileFlagProvider provider(path_, clock, milliseconds(200));
     EXPECT_TRUE(atomic_for(provider));
@@ -71,7 +78,8 @@ TEST_F(JsonFileFlagsTest, PicksUpAnInPlaceRewrite) {
     EXPECT_FALSE(provider.resolve_boolean("atomic_claims", false, claim_context(1, 8)).value);
 }
 
-TEST_F(JsonFileFlagsTest, KeepsTheLastGoodRulesWhenTheFileBreaks) {
+TEST_F(JsonFileFlagsTest, KeepsTheLastGoodRulesWhenTheFileBreaks)
+{
     write_atomically(R"({"flags": {"atomic_claims": {"rule": "on"}}})");
     JsonFileFlagProvider provider(path_, clock, milliseconds(200));
     write_atomically(R"({"flags": {"atomic_claims": {"rule": )");
@@ -85,7 +93,8 @@ TEST_F(JsonFileFlagsTest, KeepsTheLastGoodRulesWhenTheFileBreaks) {
     EXPECT_EQ(provider.last_error(), "");
 }
 
-TEST_F(JsonFileFlagsTest, KeepsTheLastGoodRulesWhenTheFileDisappears) {
+TEST_F(JsonFileFlagsTest, KeepsTheLastGoodRulesWhenTheFileDisappears)
+{
     write_atomically(R"({"flags": {"atomic_claims": {"rule": "on"}}})");
     JsonFileFlagProvider provider(path_, clock, milliseconds(200));
     std::remove(path_.c_str());
@@ -94,7 +103,8 @@ TEST_F(JsonFileFlagsTest, KeepsTheLastGoodRulesWhenTheFileDisappears) {
     EXPECT_NE(provider.last_error().find("cannot stat"), std::string::npos) << provider.last_error();
 }
 
-TEST_F(JsonFileFlagsTest, AMissingFlagResolvesToTheDefault) {
+TEST_F(JsonFileFlagsTest, AMissingFlagResolvesToTheDefault)
+{
     write_atomically(R"({"flags": {}})");
     JsonFileFlagProvider provider(path_, clock);
     const auto details = provider.resolve_boolean("atomic_claims", false, claim_context(1, 7));
@@ -102,7 +112,8 @@ TEST_F(JsonFileFlagsTest, AMissingFlagResolvesToTheDefault) {
     EXPECT_EQ(details.reason, ResolutionReason::default_value);
 }
 
-TEST_F(JsonFileFlagsTest, RefusesToStartWithoutAValidFile) {
+TEST_F(JsonFileFlagsTest, RefusesToStartWithoutAValidFile)
+{
     EXPECT_THROW(JsonFileFlagProvider(path_, clock), std::runtime_error);
     write_atomically(R"({"atomic_claims": "on"})");
     EXPECT_THROW(JsonFileFlagProvider(path_, clock), std::runtime_error);
@@ -110,7 +121,7 @@ TEST_F(JsonFileFlagsTest, RefusesToStartWithoutAValidFile) {
     try {
         JsonFileFlagProvider provider(path_, clock);
         FAIL() << "expected an exception";
-    } catch (const std::runtime_error& error) {
+    } catch (const std::runtime_error &error) {
         EXPECT_NE(std::string(error.what()).find("maybe"), std::string::npos) << error.what();
     }
 }

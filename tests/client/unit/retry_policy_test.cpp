@@ -7,7 +7,8 @@
 namespace treasure {
 namespace {
 
-TEST(RetryPolicy, BackoffIsJitteredWithinAnExponentialCeiling) {
+TEST(RetryPolicy, BackoffIsJitteredWithinAnExponentialCeiling)
+{
     RetryPolicy policy;
     policy.base_backoff = std::chrono::milliseconds(2);
     policy.max_backoff = std::chrono::milliseconds(50);
@@ -25,7 +26,8 @@ TEST(RetryPolicy, BackoffIsJitteredWithinAnExponentialCeiling) {
     }
 }
 
-TEST(Sqlstate, MapsTheExtensionsErrors) {
+TEST(Sqlstate, MapsTheExtensionsErrors)
+{
     EXPECT_EQ(classify_sqlstate("40001"), SqlstateMeaning::retry);
     EXPECT_EQ(classify_sqlstate("40P01"), SqlstateMeaning::retry);
     EXPECT_EQ(classify_sqlstate("08006"), SqlstateMeaning::connection_lost);

@@ -16,9 +16,11 @@ namespace {
 class ScriptedPath final : public ClaimPath {
 public:
     explicit ScriptedPath(PathKind kind) : kind_(kind) {}
-    ClaimResult claim(const ValidClaimRequest&) override {
+    ClaimResult claim(const ValidClaimRequest &) override
+    {
         ++calls;
-        if (fail_with) throw ClaimError(*fail_with, "scripted failure");
+        if (fail_with)
+            throw ClaimError(*fail_with, "scripted failure");
         ClaimResult result;
         result.path = kind_;
         return result;
@@ -36,23 +38,26 @@ class RouterTest : public ::testing::Test {
 protected:
     RouterTest() : breaker(small_breaker(), clock) {}
 
-    static CircuitBreakerOptions small_breaker() {
+    static CircuitBreakerOptions small_breaker()
+    {
         CircuitBreakerOptions options;
         options.min_calls = 10;
         options.half_open_probes = 1;
         return options;
     }
-    static StaticFlagProvider flags(const char* rule) {
+    static StaticFlagProvider flags(const char *rule)
+    {
         FlagRule parsed;
         parsed.kind = std::string(rule) == "on" ? RolloutKind::on : RolloutKind::off;
         return StaticFlagProvider({{"atomic_claims", parsed}});
     }
     static ClaimRequest request() { return ClaimRequest{1, 1, random_uuid_v4(), std::nullopt}; }
 
-    static ClaimErrorKind error_kind(Router& router) {
+    static ClaimErrorKind error_kind(Router &router)
+    {
         try {
             router.claim(request());
-        } catch (const ClaimError& error) {
+        } catch (const ClaimError &error) {
             return error.kind();
         }
         ADD_FAILURE() << "expected a ClaimError";
@@ -66,7 +71,8 @@ protected:
     ClaimMetrics metrics;
 };
 
-TEST_F(RouterTest, FlagOnUsesTheAtomicPath) {
+TEST_F(RouterTest, FlagOnUsesTheAtomicPath)
+{
     auto on = flags("on");
     Router router(atomic, &saga, on, breaker, &metrics);
     EXPECT_EQ(router.claim(request()).path, PathKind::atomic);
@@ -74,50 +80,59 @@ TEST_F(RouterTest, FlagOnUsesTheAtomicPath) {
     EXPECT_EQ(saga.calls, 0);
 }
 
-TEST_F(RouterTest, FlagOffUsesTheFallback) {
+TEST_F(RouterTest, FlagOffUsesTheFallback)
+{
     auto off = flags("off");
     Router router(atomic, &saga, off, breaker, &metrics);
     EXPECT_EQ(router.claim(request()).path, PathKind::saga);
     EXPECT_EQ(atomic.calls, 0);
 }
 
-TEST_F(RouterTest, WithoutAFallbackTheSagaSideHasNoPath) {
+TEST_F(RouterTest, WithoutAFallbackTheSagaSideHasNoPath)
+{
     auto off = flags("off");
     Router router(atomic, nullptr, off, breaker, &metrics);
     EXPECT_EQ(error_kind(router), ClaimErrorKind::no_path);
     EXPECT_EQ(atomic.calls, 0);
 }
 
-TEST_F(RouterTest, InvalidRequestsReachNoPath) {
+TEST_F(RouterTest, InvalidRequestsReachNoPath)
+{
     auto on = flags("on");
     Router router(atomic, &saga, on, breaker, &metrics);
     EXPECT_THROW(router.claim(ClaimRequest{0, 1, random_uuid_v4(), {}}), ClaimError);
     EXPECT_EQ(atomic.calls, 0);
 }
 
-TEST_F(RouterTest, ServerFaultsOpenTheBreakerAndLaterRequestsFallBack) {
+TEST_F(RouterTest, ServerFaultsOpenTheBreakerAndLaterRequestsFallBack)
+{
     auto on = flags("on");
     Router router(atomic, &saga, on, breaker, &metrics);
     atomic.fail_with = ClaimErrorKind::unavailable;
-    for (int i = 0; i < 10; ++i) EXPECT_EQ(error_kind(router), ClaimErrorKind::unavailable);
+    for (int i = 0; i < 10; ++i)
+        EXPECT_EQ(error_kind(router), ClaimErrorKind::unavailable);
     EXPECT_EQ(breaker.state(), CircuitState::open);
     EXPECT_EQ(router.claim(request()).path, PathKind::saga);
     EXPECT_EQ(atomic.calls, 10) << "a failed atomic request is never re-sent to the saga path";
 }
 
-TEST_F(RouterTest, ClientErrorsDoNotOpenTheBreaker) {
+TEST_F(RouterTest, ClientErrorsDoNotOpenTheBreaker)
+{
     auto on = flags("on");
     Router router(atomic, nullptr, on, breaker, &metrics);
     atomic.fail_with = ClaimErrorKind::unknown_chest;
-    for (int i = 0; i < 50; ++i) EXPECT_EQ(error_kind(router), ClaimErrorKind::unknown_chest);
+    for (int i = 0; i < 50; ++i)
+        EXPECT_EQ(error_kind(router), ClaimErrorKind::unknown_chest);
     EXPECT_EQ(breaker.state(), CircuitState::closed);
 }
 
-TEST_F(RouterTest, OpenBreakerWithoutFallbackIsNoPathUntilAProbeSucceeds) {
+TEST_F(RouterTest, OpenBreakerWithoutFallbackIsNoPathUntilAProbeSucceeds)
+{
     auto on = flags("on");
     Router router(atomic, nullptr, on, breaker, &metrics);
     atomic.fail_with = ClaimErrorKind::internal;
-    for (int i = 0; i < 10; ++i) error_kind(router);
+    for (int i = 0; i < 10; ++i)
+        error_kind(router);
     ASSERT_EQ(breaker.state(), CircuitState::open);
     EXPECT_EQ(error_kind(router), ClaimErrorKind::no_path);
     atomic.fail_with.reset();
@@ -126,7 +141,8 @@ TEST_F(RouterTest, OpenBreakerWithoutFallbackIsNoPathUntilAProbeSucceeds) {
     EXPECT_EQ(breaker.state(), CircuitState::closed);
 }
 
-TEST_F(RouterTest, MetricsCountEveryClaimByPathAndStatus) {
+TEST_F(RouterTest, MetricsCountEveryClaimByPathAndStatus)
+{
     auto on = flags("on");
     Router router(atomic, nullptr, on, breaker, &metrics);
     router.claim(request());

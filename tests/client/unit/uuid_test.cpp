@@ -10,7 +10,8 @@
 namespace treasure {
 namespace {
 
-TEST(Uuid, NormalisesCaseAndRejectsAnythingElse) {
+TEST(Uuid, NormalisesCaseAndRejectsAnythingElse)
+{
     EXPECT_EQ(normalize_uuid("8F14E45F-CEEA-4E7A-9B0C-2D3F4A5B6C7D"), "8f14e45f-ceea-4e7a-9b0c-2d3f4a5b6c7d");
     EXPECT_FALSE(normalize_uuid(""));
     EXPECT_FALSE(normalize_uuid("8f14e45fceea4e7a9b0c2d3f4a5b6c7d"));
@@ -19,7 +20,8 @@ TEST(Uuid, NormalisesCaseAndRejectsAnythingElse) {
     EXPECT_FALSE(normalize_uuid("8f14e45f+ceea-4e7a-9b0c-2d3f4a5b6c7d"));
 }
 
-TEST(Uuid, RandomV4HasVersionAndVariantAndDoesNotRepeat) {
+TEST(Uuid, RandomV4HasVersionAndVariantAndDoesNotRepeat)
+{
     std::set<std::string> seen;
     for (int i = 0; i < 10000; ++i) {
         const std::string id = random_uuid_v4();
@@ -31,7 +33,8 @@ TEST(Uuid, RandomV4HasVersionAndVariantAndDoesNotRepeat) {
     EXPECT_EQ(seen.size(), 10000u);
 }
 
-TEST(ClaimRequest, ValidationNamesTheBadField) {
+TEST(ClaimRequest, ValidationNamesTheBadField)
+{
     ClaimRequest request{1, 1, "8F14E45F-CEEA-4E7A-9B0C-2D3F4A5B6C7D", std::nullopt};
     validate(request);
     EXPECT_EQ(request.request_id, "8f14e45f-ceea-4e7a-9b0c-2d3f4a5b6c7d");
@@ -40,7 +43,7 @@ TEST(ClaimRequest, ValidationNamesTheBadField) {
         try {
             validate(bad);
             FAIL() << "expected bad_request";
-        } catch (const ClaimError& error) {
+        } catch (const ClaimError &error) {
             EXPECT_EQ(error.kind(), ClaimErrorKind::bad_request);
         }
     }

@@ -9,8 +9,8 @@ namespace treasure::faults {
 
 struct AbuseOptions {
     int port = 0;
-    std::int64_t chest = 1;      // an existing chest for the well-behaved client
-    int connections = 2000;      // the connection flood
+    std::int64_t chest = 1;  // an existing chest for the well-behaved client
+    int connections = 2000;  // the connection flood
     int slow_clients = 8;
     int slow_seconds = 6;
 };
@@ -20,6 +20,6 @@ struct AbuseReport {
     std::string json;
 };
 
-AbuseReport run_abuse(const AbuseOptions& options);
+AbuseReport run_abuse(const AbuseOptions &options);
 
 }  // namespace treasure::faults

@@ -25,6 +25,6 @@ struct CutProxyStats {
 };
 
 // Serves until stop becomes true (checked every 100 ms).
-void run_cut_proxy(const CutProxyOptions& options, CutProxyStats& stats, const std::atomic<bool>& stop);
+void run_cut_proxy(const CutProxyOptions &options, CutProxyStats &stats, const std::atomic<bool> &stop);
 
 }  // namespace treasure::faults

@@ -39,8 +39,8 @@ struct WorkerTally {
 };
 
 struct Shared {
-    Shared(const TapLoadOptions& o, Clock::time_point s) : options(o), start(s) {}
-    const TapLoadOptions& options;
+    Shared(const TapLoadOptions &o, Clock::time_point s) : options(o), start(s) {}
+    const TapLoadOptions &options;
     Clock::time_point start;
     std::atomic<std::int64_t> taps_started{0};
     std::atomic<std::int64_t> last_ack_us{0};
@@ -49,27 +49,31 @@ struct Shared {
     std::string first_unexpected;
 };
 
-std::int64_t micros_since(Clock::time_point start) {
+std::int64_t micros_since(Clock::time_point start)
+{
     return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
 }
 
-void note_ack(Shared& shared) {
+void note_ack(Shared &shared)
+{
     const std::int64_t now = micros_since(shared.start);
     const std::int64_t gap = now - shared.last_ack_us.exchange(now);
     std::int64_t seen = shared.max_gap_us.load();
-    while (gap > seen && !shared.max_gap_us.compare_exchange_weak(seen, gap)) {
-    }
+    while (gap > seen && !shared.max_gap_us.compare_exchange_weak(seen, gap)) {}
 }
 
-void unexpected(Shared& shared, WorkerTally& tally, const std::string& what) {
+void unexpected(Shared &shared, WorkerTally &tally, const std::string &what)
+{
     ++tally.report.unexpected;
     std::lock_guard<std::mutex> lock(shared.first_unexpected_mutex);
-    if (shared.first_unexpected.empty()) shared.first_unexpected = what;
+    if (shared.first_unexpected.empty())
+        shared.first_unexpected = what;
 }
 
 // Sends one request until it gets an answer that is not a 5xx (the tap is then resolved) or give_up passes.
-Answer send_until_answered(httplib::Client& http, const std::string& body, Clock::time_point give_up, std::mt19937_64& rng,
-                           WorkerTally& tally) {
+Answer send_until_answered(httplib::Client &http, const std::string &body, Clock::time_point give_up,
+                           std::mt19937_64 &rng, WorkerTally &tally)
+{
     std::chrono::milliseconds backoff{20};
     for (;;) {
         auto response = http.Post("/v1/claims", body, "application/json");
@@ -94,19 +98,22 @@ Answer send_until_answered(httplib::Client& http, const std::string& body, Clock
             }
         }
         ++tally.report.retried[why];
-        if (Clock::now() + backoff > give_up) return Answer{};
+        if (Clock::now() + backoff > give_up)
+            return Answer{};
         std::uniform_int_distribution<long> jitter(backoff.count() / 2, backoff.count());
         std::this_thread::sleep_for(std::chrono::milliseconds(jitter(rng)));
         backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
     }
 }
 
-std::string claim_body(std::int64_t player, std::int64_t chest, const std::string& request_id) {
+std::string claim_body(std::int64_t player, std::int64_t chest, const std::string &request_id)
+{
     return nlohmann::json{{"player_id", player}, {"chest_id", chest}, {"request_id", request_id}}.dump();
 }
 
 // A malformed request and the status the contract promises for it.
-std::pair<std::string, int> bad_request(std::mt19937_64& rng, const TapLoadOptions& options) {
+std::pair<std::string, int> bad_request(std::mt19937_64 &rng, const TapLoadOptions &options)
+{
     const std::string id = random_uuid_v4();
     switch (std::uniform_int_distribution<int>(0, 8)(rng)) {
     case 0: return {"{\"player_id\": 1, \"chest_id\"", 400};
@@ -121,8 +128,9 @@ std::pair<std::string, int> bad_request(std::mt19937_64& rng, const TapLoadOptio
     }
 }
 
-void run_worker(Shared& shared, int index, WorkerTally& tally) {
-    const TapLoadOptions& options = shared.options;
+void run_worker(Shared &shared, int index, WorkerTally &tally)
+{
+    const TapLoadOptions &options = shared.options;
     std::mt19937_64 rng(options.seed * 1000003 + static_cast<std::uint64_t>(index));
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     std::uniform_int_distribution<std::int64_t> pick_player(1, options.players);
@@ -145,8 +153,10 @@ void run_worker(Shared& shared, int index, WorkerTally& tally) {
         } else {
             due = Clock::now();
         }
-        if (Clock::now() >= end) break;
-        if (options.max_taps > 0 && shared.taps_started.fetch_add(1) >= options.max_taps) break;
+        if (Clock::now() >= end)
+            break;
+        if (options.max_taps > 0 && shared.taps_started.fetch_add(1) >= options.max_taps)
+            break;
         ++tally.report.taps;
         const auto give_up = Clock::now() + options.give_up;
 
@@ -171,13 +181,16 @@ void run_worker(Shared& shared, int index, WorkerTally& tally) {
                 unexpected(shared, tally, "answer " + std::to_string(answer.status) + " is not a JSON object");
             } else if (answer.status == 200 && answer.body.value("status", std::string()) == "claimed") {
                 const bool replayed = answer.body.value("replayed", false);
-                if (replayed != answer.replay_header) unexpected(shared, tally, "Idempotency-Replay header disagrees with replayed");
-                if (replayed) ++tally.report.first_send_replays;
+                if (replayed != answer.replay_header)
+                    unexpected(shared, tally, "Idempotency-Replay header disagrees with replayed");
+                if (replayed)
+                    ++tally.report.first_send_replays;
                 ++tally.report.outcomes["claimed"];
                 ++tally.report.paths[answer.body.value("path", std::string("?"))];
                 const std::int64_t coins = answer.body.value("coins_awarded", std::int64_t{0});
                 const auto claim_id = answer.body.find("claim_id");
-                const std::int64_t id = claim_id != answer.body.end() && claim_id->is_number_integer() ? claim_id->get<std::int64_t>() : 0;
+                const std::int64_t id =
+                    claim_id != answer.body.end() && claim_id->is_number_integer() ? claim_id->get<std::int64_t>() : 0;
                 tally.acks.push_back(Ack{request_id, player, chest, coins, id});
                 ++tally.report.acknowledged;
                 tally.report.acknowledged_coins += coins;
@@ -190,8 +203,9 @@ void run_worker(Shared& shared, int index, WorkerTally& tally) {
                                again.body.value("coins_awarded", std::int64_t{-1}) != coins ||
                                (id != 0 && again.body.value("claim_id", std::int64_t{-1}) != id)) {
                         ++tally.report.replay_mismatches;
-                        unexpected(shared, tally, "retried tap " + request_id + " answered " + std::to_string(again.status) + " " +
-                                                      again.body.dump());
+                        unexpected(shared, tally,
+                                   "retried tap " + request_id + " answered " + std::to_string(again.status) + " " +
+                                       again.body.dump());
                     } else {
                         ++tally.report.resend_replays;
                     }
@@ -202,8 +216,9 @@ void run_worker(Shared& shared, int index, WorkerTally& tally) {
                     const Answer again = send_until_answered(http, body, give_up, rng, tally);
                     if (again.resolved && again.status != answer.status) {
                         ++tally.report.replay_mismatches;
-                        unexpected(shared, tally, "retried tap " + request_id + " first " + std::to_string(answer.status) +
-                                                      " then " + std::to_string(again.status));
+                        unexpected(shared, tally,
+                                   "retried tap " + request_id + " first " + std::to_string(answer.status) + " then " +
+                                       std::to_string(again.status));
                     }
                 }
             } else {
@@ -212,18 +227,24 @@ void run_worker(Shared& shared, int index, WorkerTally& tally) {
         }
         const auto latency = std::chrono::duration<float, std::milli>(Clock::now() - due).count();
         const std::size_t slot = static_cast<std::size_t>((due - shared.start) / options.interval);
-        if (tally.latencies.size() <= slot) tally.latencies.resize(slot + 1);
+        if (tally.latencies.size() <= slot)
+            tally.latencies.resize(slot + 1);
         tally.latencies[slot].push_back(latency);
-        if (options.rate > 0) due += period;
+        if (options.rate > 0)
+            due += period;
     }
 }
 
-IntervalLatency summarize(std::vector<float>& samples) {
+IntervalLatency summarize(std::vector<float> &samples)
+{
     IntervalLatency out;
     out.taps = static_cast<std::int64_t>(samples.size());
-    if (samples.empty()) return out;
+    if (samples.empty())
+        return out;
     std::sort(samples.begin(), samples.end());
-    auto at = [&](double q) { return samples[std::min(samples.size() - 1, static_cast<std::size_t>(q * samples.size()))]; };
+    auto at = [&](double q) {
+        return samples[std::min(samples.size() - 1, static_cast<std::size_t>(q * samples.size()))];
+    };
     out.p50_ms = at(0.50);
     out.p99_ms = at(0.99);
     out.max_ms = samples.back();
@@ -232,14 +253,17 @@ IntervalLatency summarize(std::vector<float>& samples) {
 
 }  // namespace
 
-TapLoadReport run_tap_load(const TapLoadOptions& options) {
-    if (options.url.rfind("http://", 0) != 0) throw std::invalid_argument("--url must look like http://127.0.0.1:8080");
+TapLoadReport run_tap_load(const TapLoadOptions &options)
+{
+    if (options.url.rfind("http://", 0) != 0)
+        throw std::invalid_argument("--url must look like http://127.0.0.1:8080");
     Shared shared(options, Clock::now());
     std::vector<WorkerTally> tallies(static_cast<std::size_t>(options.concurrency));
     std::vector<std::thread> workers;
     for (int i = 0; i < options.concurrency; ++i)
         workers.emplace_back([&shared, i, &tallies] { run_worker(shared, i, tallies[static_cast<std::size_t>(i)]); });
-    for (auto& worker : workers) worker.join();
+    for (auto &worker : workers)
+        worker.join();
 
     TapLoadReport report;
     report.elapsed_seconds = std::chrono::duration<double>(Clock::now() - shared.start).count();
@@ -247,14 +271,18 @@ TapLoadReport run_tap_load(const TapLoadOptions& options) {
     std::ofstream acks;
     if (!options.acks_file.empty()) {
         acks.open(options.acks_file);
-        if (!acks) throw std::runtime_error("cannot write " + options.acks_file);
+        if (!acks)
+            throw std::runtime_error("cannot write " + options.acks_file);
     }
-    for (auto& tally : tallies) {
-        const TapLoadReport& part = tally.report;
+    for (auto &tally : tallies) {
+        const TapLoadReport &part = tally.report;
         report.taps += part.taps;
-        for (const auto& [key, count] : part.outcomes) report.outcomes[key] += count;
-        for (const auto& [key, count] : part.retried) report.retried[key] += count;
-        for (const auto& [key, count] : part.paths) report.paths[key] += count;
+        for (const auto &[key, count] : part.outcomes)
+            report.outcomes[key] += count;
+        for (const auto &[key, count] : part.retried)
+            report.retried[key] += count;
+        for (const auto &[key, count] : part.paths)
+            report.paths[key] += count;
         report.acknowledged += part.acknowledged;
         report.acknowledged_coins += part.acknowledged_coins;
         report.first_send_replays += part.first_send_replays;
@@ -263,13 +291,16 @@ TapLoadReport run_tap_load(const TapLoadOptions& options) {
         report.unexpected += part.unexpected;
         report.unresolved += part.unresolved;
         report.shed += part.shed;
-        for (const Ack& ack : tally.acks)
-            acks << ack.request_id << '\t' << ack.player_id << '\t' << ack.chest_id << '\t' << ack.coins << '\t' << ack.claim_id << '\n';
-        if (latencies.size() < tally.latencies.size()) latencies.resize(tally.latencies.size());
+        for (const Ack &ack : tally.acks)
+            acks << ack.request_id << '\t' << ack.player_id << '\t' << ack.chest_id << '\t' << ack.coins << '\t'
+                 << ack.claim_id << '\n';
+        if (latencies.size() < tally.latencies.size())
+            latencies.resize(tally.latencies.size());
         for (std::size_t i = 0; i < tally.latencies.size(); ++i)
             latencies[i].insert(latencies[i].end(), tally.latencies[i].begin(), tally.latencies[i].end());
     }
-    for (auto& samples : latencies) report.intervals.push_back(summarize(samples));
+    for (auto &samples : latencies)
+        report.intervals.push_back(summarize(samples));
     // The gap after the last acknowledgement counts too (an outage the run ended in).
     const std::int64_t tail = micros_since(shared.start) - shared.last_ack_us.load();
     report.max_ack_gap_ms = static_cast<double>(std::max(shared.max_gap_us.load(), tail)) / 1000.0;
@@ -277,10 +308,14 @@ TapLoadReport run_tap_load(const TapLoadOptions& options) {
     return report;
 }
 
-std::string to_json(const TapLoadReport& report) {
+std::string to_json(const TapLoadReport &report)
+{
     nlohmann::ordered_json intervals = nlohmann::ordered_json::array();
-    for (const auto& interval : report.intervals)
-        intervals.push_back({{"taps", interval.taps}, {"p50_ms", interval.p50_ms}, {"p99_ms", interval.p99_ms}, {"max_ms", interval.max_ms}});
+    for (const auto &interval : report.intervals)
+        intervals.push_back({{"taps", interval.taps},
+                             {"p50_ms", interval.p50_ms},
+                             {"p99_ms", interval.p99_ms},
+                             {"max_ms", interval.max_ms}});
     return nlohmann::ordered_json{{"elapsed_seconds", report.elapsed_seconds},
                                   {"taps", report.taps},
                                   {"acknowledged", report.acknowledged},

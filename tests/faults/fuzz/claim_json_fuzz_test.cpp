@@ -21,44 +21,52 @@ using treasure::ClaimError;
 using treasure::ClaimErrorKind;
 using treasure::ClaimRequest;
 
-long iterations() {
-    const char* text = std::getenv("TREASURE_FUZZ_ITERATIONS");
+long iterations()
+{
+    const char *text = std::getenv("TREASURE_FUZZ_ITERATIONS");
     return text != nullptr ? std::atol(text) : 20000;
 }
 
-std::uint64_t seed() {
-    const char* text = std::getenv("TREASURE_FUZZ_SEED");
+std::uint64_t seed()
+{
+    const char *text = std::getenv("TREASURE_FUZZ_SEED");
     return text != nullptr ? std::strtoull(text, nullptr, 10) : 20240607;
 }
 
 const std::regex canonical_uuid("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
 
-std::string printable(const std::string& input) {
+std::string printable(const std::string &input)
+{
     std::string out;
     for (unsigned char c : input.substr(0, 300)) {
-        if (c >= 32 && c < 127) out += static_cast<char>(c);
-        else out += "\\x" + std::string(1, "0123456789abcdef"[c >> 4]) + "0123456789abcdef"[c & 15];
+        if (c >= 32 && c < 127)
+            out += static_cast<char>(c);
+        else
+            out += "\\x" + std::string(1, "0123456789abcdef"[c >> 4]) + "0123456789abcdef"[c & 15];
     }
     return out;
 }
 
 // Parses; returns true if accepted.  Fails the test on anything but ClaimError(bad_request).
-bool parse(const std::string& body, const std::string& header, ClaimRequest& out) {
+bool parse(const std::string &body, const std::string &header, ClaimRequest &out)
+{
     try {
         out = treasure::parse_claim_request(body, header);
         return true;
-    } catch (const ClaimError& error) {
+    } catch (const ClaimError &error) {
         EXPECT_EQ(error.kind(), ClaimErrorKind::bad_request) << printable(body);
         EXPECT_FALSE(std::string(error.what()).empty());
         return false;
-    } catch (const std::exception& error) {
-        ADD_FAILURE() << "parse_claim_request threw " << error.what() << " for body '" << printable(body) << "' seed " << seed();
+    } catch (const std::exception &error) {
+        ADD_FAILURE() << "parse_claim_request threw " << error.what() << " for body '" << printable(body) << "' seed "
+                      << seed();
         return false;
     }
 }
 
 // What is accepted must say exactly what the body said.
-void expect_round_trip(const std::string& body, const ClaimRequest& request) {
+void expect_round_trip(const std::string &body, const ClaimRequest &request)
+{
     ASSERT_TRUE(std::regex_match(request.request_id, canonical_uuid)) << request.request_id;
     const auto document = nlohmann::json::parse(body, nullptr, false);
     ASSERT_TRUE(document.is_object()) << printable(body);
@@ -68,20 +76,25 @@ void expect_round_trip(const std::string& body, const ClaimRequest& request) {
 
 const std::string valid_uuid = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 
-TEST(ClaimJsonFuzz, RandomBytesAreRejectedCleanly) {
+TEST(ClaimJsonFuzz, RandomBytesAreRejectedCleanly)
+{
     std::mt19937_64 rng(seed());
     std::uniform_int_distribution<int> byte(0, 255), length(0, 200);
     for (long i = 0; i < iterations(); ++i) {
         std::string body(static_cast<std::size_t>(length(rng)), '\0');
-        for (char& c : body) c = static_cast<char>(byte(rng));
+        for (char &c : body)
+            c = static_cast<char>(byte(rng));
         ClaimRequest request;
-        if (parse(body, "", request)) expect_round_trip(body, request);
+        if (parse(body, "", request))
+            expect_round_trip(body, request);
     }
 }
 
-TEST(ClaimJsonFuzz, MutatedValidBodiesNeverCrashAndRoundTrip) {
+TEST(ClaimJsonFuzz, MutatedValidBodiesNeverCrashAndRoundTrip)
+{
     std::mt19937_64 rng(seed() + 1);
-    const std::string base = R"({"player_id": 12345, "chest_id": 7, "request_id": ")" + valid_uuid + R"(", "session_id": 3})";
+    const std::string base =
+        R"({"player_id": 12345, "chest_id": 7, "request_id": ")" + valid_uuid + R"(", "session_id": 3})";
     const std::string alphabet = "{}[]\":,0123456789-+.eE tfnul\\abcdef\x00\xff";
     std::uniform_int_distribution<int> op(0, 3), count(1, 6);
     long accepted = 0;
@@ -107,10 +120,11 @@ TEST(ClaimJsonFuzz, MutatedValidBodiesNeverCrashAndRoundTrip) {
 }
 
 // Random documents with random field types, and an oracle written from the README's contract.
-TEST(ClaimJsonFuzz, GeneratedDocumentsMatchTheOracle) {
+TEST(ClaimJsonFuzz, GeneratedDocumentsMatchTheOracle)
+{
     std::mt19937_64 rng(seed() + 2);
     std::uniform_int_distribution<int> kind(0, 9);
-    auto random_value = [&](bool& valid_integer, bool& valid_uuid_string) -> nlohmann::json {
+    auto random_value = [&](bool &valid_integer, bool &valid_uuid_string) -> nlohmann::json {
         valid_integer = valid_uuid_string = false;
         switch (kind(rng)) {
         case 0: valid_integer = true; return std::uniform_int_distribution<std::int64_t>(-5, 1000000)(rng);
@@ -129,8 +143,10 @@ TEST(ClaimJsonFuzz, GeneratedDocumentsMatchTheOracle) {
     for (long i = 0; i < iterations(); ++i) {
         nlohmann::json document = nlohmann::json::object();
         bool player_ok = false, chest_ok = false, session_ok = true, request_ok = false, unused = false;
-        if (present(rng)) document["player_id"] = random_value(player_ok, unused);
-        if (present(rng)) document["chest_id"] = random_value(chest_ok, unused);
+        if (present(rng))
+            document["player_id"] = random_value(player_ok, unused);
+        if (present(rng))
+            document["chest_id"] = random_value(chest_ok, unused);
         if (present(rng)) {
             bool integer = false;
             document["session_id"] = random_value(integer, unused);
