@@ -78,6 +78,11 @@ statements_only_suite() {
     rm -f "$tree"/extension/*.o "$tree"/extension/*.d "$tree"/*.so &&
     make -s -C "$tree" TREASURE_DIRECT=0 TREASURE_WERROR=1 treasure.so >/dev/null &&
     install_library "$tree/treasure.so" || return 1
+  if [ "$(psql -X -q -At -d postgres -c "LOAD 'treasure'" -c 'SHOW treasure.direct_path_built')" != off ]; then
+    echo "the installed library is not the statements-only build"
+    install_library treasure.so
+    return 1
+  fi
   sql_suites
   status=$?
   install_library treasure.so || return 1
