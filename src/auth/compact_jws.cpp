@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include <jose/b64.h>
+#include "auth/jose.hpp"
 
 namespace treasure {
 

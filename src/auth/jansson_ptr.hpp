@@ -3,7 +3,7 @@
 #include <memory>
 
 #include <jansson.h>
-#include <jose/cfg.h>
+#include "auth/jose.hpp"
 
 namespace treasure {
 

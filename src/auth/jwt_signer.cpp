@@ -4,10 +4,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include <jose/b64.h>
-#include <jose/jwk.h>
-#include <jose/jws.h>
-#include <jose/openssl.h>
+#include "auth/jose.hpp"
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 

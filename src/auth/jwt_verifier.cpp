@@ -1,6 +1,6 @@
 #include "auth/jwt_verifier.hpp"
 
-#include <jose/jws.h>
+#include "auth/jose.hpp"
 
 #include "auth/compact_jws.hpp"
 

@@ -80,7 +80,8 @@ RateDecision RateLimiter::take(std::uint64_t id)
         bucket.tokens -= 1;
         return RateDecision{};
     }
-    const double wait_ms = std::ceil((1 - bucket.tokens) / limit_.rate_per_second * 1000);
+    // Rounded up to the millisecond, less a hair so that float error does not add one.
+    const double wait_ms = std::ceil((1 - bucket.tokens) / limit_.rate_per_second * 1000 - 1e-6);
     return RateDecision{false, std::chrono::milliseconds(std::max(1LL, static_cast<long long>(wait_ms)))};
 }
 

@@ -6,9 +6,7 @@
 #include <set>
 #include <stdexcept>
 
-#include <jose/b64.h>
-#include <jose/jwk.h>
-#include <jose/openssl.h>
+#include "auth/jose.hpp"
 #include <openssl/evp.h>
 
 #include "lib/reloading_file.hpp"
