@@ -16,11 +16,13 @@ find_server() {
 # libpqxx (client shim), cpp-httplib + nlohmann-json + CLI11 (gateway and CLI), prometheus-cpp (metrics),
 # GoogleTest + Google Benchmark (client tests and benchmarks), PL/Proxy (the shard router),
 # libipc-run-perl (pg_prove's TAP helpers), python3 (JSON checks in the fault suite and flag-flip.sh),
-# gnuplot-nox (the benchmark's latency plot), clang-format-14 (make format-check, the house style).
+# gnuplot-nox (the benchmark's latency plot), clang-format-14 (make format-check, the house style),
+# libjose-dev + libjansson-dev + libssl-dev (src/auth: JWT/JWKS verification and minting, base64url, SHA-256).
 TREASURE_PACKAGES=(
   postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap pgtap libpq-dev libpqxx-dev
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev prometheus-cpp-dev libgtest-dev libbenchmark-dev
   postgresql-15-plproxy libipc-run-perl python3 gnuplot-nox make g++ pkg-config clang-format-14
+  libjose-dev libjansson-dev libssl-dev
 )
 
 as_root() {

@@ -1,7 +1,8 @@
 # The client shim: libtreasure-client (src/lib), treasure-gateway (src/gateway), treasure CLI (src/cli) and the
 # GoogleTest suites (tests/client).  Its own CLIENT_* variables and one pattern rule for every client object
 # (build/obj/<path of the source>.o): PGXS owns CXXFLAGS, CPPFLAGS and the implicit %.o rules, which are set up
-# for the server module.  Needs libpqxx, cpp-httplib and prometheus-cpp; the extension needs none of them.
+# for the server module.  Needs libpqxx, cpp-httplib, prometheus-cpp and libjose (src/auth: JWS, JWK, base64url;
+# with jansson and OpenSSL's libcrypto); the extension needs none of them.
 #   make client          build/treasure, build/treasure-gateway, build/treasure-saga
 #   make client-tests    build/tests/treasure_unit_tests, build/tests/treasure_db_tests
 #   make install-client  copy the three programs to $(PREFIX)/bin
@@ -9,14 +10,14 @@
 CLIENT_CXX      ?= g++
 CLIENT_BUILD    ?= build
 PREFIX          ?= /usr/local
-CLIENT_PKGS     := libpqxx cpp-httplib prometheus-cpp-core
+CLIENT_PKGS     := libpqxx cpp-httplib prometheus-cpp-core jose jansson libcrypto
 CLIENT_CXXFLAGS ?= -std=c++17 -O2 -Wall -Wextra -Werror -pthread
 CLIENT_DEPFLAGS := -MMD -MP
 CLIENT_CPPFLAGS := -Isrc $(shell pkg-config --cflags $(CLIENT_PKGS) 2>/dev/null)
 CLIENT_LDLIBS   := $(shell pkg-config --libs $(CLIENT_PKGS) 2>/dev/null) -lpq -pthread
 CLIENT_TEST_LDLIBS := -lgtest_main -lgtest -pthread
 
-CLIENT_LIB_SRCS     := $(wildcard src/lib/*.cpp)
+CLIENT_LIB_SRCS     := $(wildcard src/lib/*.cpp src/auth/*.cpp)
 CLIENT_GATEWAY_SRCS := $(filter-out src/gateway/main.cpp,$(wildcard src/gateway/*.cpp))
 CLIENT_CLI_SRCS     := $(filter-out src/cli/main.cpp,$(wildcard src/cli/*.cpp))
 CLIENT_UNIT_SRCS    := $(wildcard tests/client/unit/*.cpp)

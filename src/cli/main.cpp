@@ -1,5 +1,5 @@
 // treasure: confirm one tap, load-test the atomic path (directly or through treasure-gateway), set up chests,
-// read a player's stats and the leaderboard (from the replica when it is fresh enough).
+// read a player's stats and the leaderboard (from the replica when it is fresh enough), mint a player token.
 #include <signal.h>
 
 #include <iostream>
@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/stats_command.hpp"
+#include "cli/token_command.hpp"
 
 int main(int argc, char **argv)
 {
@@ -78,6 +79,9 @@ int main(int argc, char **argv)
     treasure::StatsCommand stats;
     CLI::App *stats_app = treasure::add_stats_subcommand(app, stats);
 
+    treasure::TokenCommand token;
+    CLI::App *token_app = treasure::add_token_subcommand(app, token);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp &help) {
@@ -97,5 +101,7 @@ int main(int argc, char **argv)
     }
     if (stats_app->parsed())
         return treasure::run_stats_command(stats);
+    if (token_app->parsed())
+        return treasure::run_token_command(token);
     return treasure::run_chests_command(chests);
 }

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "fuzz/fuzz_settings.hpp"
 #include "gateway/claim_json.hpp"
 
 namespace {
@@ -21,17 +22,9 @@ using treasure::ClaimError;
 using treasure::ClaimErrorKind;
 using treasure::ClaimRequest;
 
-long iterations()
-{
-    const char *text = std::getenv("TREASURE_FUZZ_ITERATIONS");
-    return text != nullptr ? std::atol(text) : 20000;
-}
-
-std::uint64_t seed()
-{
-    const char *text = std::getenv("TREASURE_FUZZ_SEED");
-    return text != nullptr ? std::strtoull(text, nullptr, 10) : 20240607;
-}
+using treasure::testing::fuzz_iterations;
+using treasure::testing::fuzz_seed;
+using treasure::testing::mutated;
 
 const std::regex canonical_uuid("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
 
@@ -59,7 +52,7 @@ bool parse(const std::string &body, const std::string &header, ClaimRequest &out
         return false;
     } catch (const std::exception &error) {
         ADD_FAILURE() << "parse_claim_request threw " << error.what() << " for body '" << printable(body) << "' seed "
-                      << seed();
+                      << fuzz_seed();
         return false;
     }
 }
@@ -78,9 +71,9 @@ const std::string valid_uuid = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 
 TEST(ClaimJsonFuzz, RandomBytesAreRejectedCleanly)
 {
-    std::mt19937_64 rng(seed());
+    std::mt19937_64 rng(fuzz_seed());
     std::uniform_int_distribution<int> byte(0, 255), length(0, 200);
-    for (long i = 0; i < iterations(); ++i) {
+    for (long i = 0; i < fuzz_iterations(); ++i) {
         std::string body(static_cast<std::size_t>(length(rng)), '\0');
         for (char &c : body)
             c = static_cast<char>(byte(rng));
@@ -92,24 +85,13 @@ TEST(ClaimJsonFuzz, RandomBytesAreRejectedCleanly)
 
 TEST(ClaimJsonFuzz, MutatedValidBodiesNeverCrashAndRoundTrip)
 {
-    std::mt19937_64 rng(seed() + 1);
+    std::mt19937_64 rng(fuzz_seed() + 1);
     const std::string base =
         R"({"player_id": 12345, "chest_id": 7, "request_id": ")" + valid_uuid + R"(", "session_id": 3})";
     const std::string alphabet = "{}[]\":,0123456789-+.eE tfnul\\abcdef\x00\xff";
-    std::uniform_int_distribution<int> op(0, 3), count(1, 6);
     long accepted = 0;
-    for (long i = 0; i < iterations(); ++i) {
-        std::string body = base;
-        for (int m = count(rng); m > 0 && !body.empty(); --m) {
-            std::uniform_int_distribution<std::size_t> at(0, body.size() - 1);
-            const char c = alphabet[std::uniform_int_distribution<std::size_t>(0, alphabet.size() - 1)(rng)];
-            switch (op(rng)) {
-            case 0: body[at(rng)] = c; break;
-            case 1: body.insert(at(rng), 1, c); break;
-            case 2: body.erase(at(rng), 1); break;
-            default: body.resize(at(rng)); break;
-            }
-        }
+    for (long i = 0; i < fuzz_iterations(); ++i) {
+        const std::string body = mutated(base, rng, alphabet, 6);
         ClaimRequest request;
         if (parse(body, "", request)) {
             ++accepted;
@@ -122,7 +104,7 @@ TEST(ClaimJsonFuzz, MutatedValidBodiesNeverCrashAndRoundTrip)
 // Random documents with random field types, and an oracle written from the README's contract.
 TEST(ClaimJsonFuzz, GeneratedDocumentsMatchTheOracle)
 {
-    std::mt19937_64 rng(seed() + 2);
+    std::mt19937_64 rng(fuzz_seed() + 2);
     std::uniform_int_distribution<int> kind(0, 9);
     auto random_value = [&](bool &valid_integer, bool &valid_uuid_string) -> nlohmann::json {
         valid_integer = valid_uuid_string = false;
@@ -140,7 +122,7 @@ TEST(ClaimJsonFuzz, GeneratedDocumentsMatchTheOracle)
         }
     };
     std::bernoulli_distribution present(0.9);
-    for (long i = 0; i < iterations(); ++i) {
+    for (long i = 0; i < fuzz_iterations(); ++i) {
         nlohmann::json document = nlohmann::json::object();
         bool player_ok = false, chest_ok = false, session_ok = true, request_ok = false, unused = false;
         if (present(rng))
@@ -164,7 +146,7 @@ TEST(ClaimJsonFuzz, GeneratedDocumentsMatchTheOracle)
         const std::string body = document.dump();
         ClaimRequest request;
         const bool accepted = parse(body, header, request);
-        ASSERT_EQ(accepted, expected) << "body " << body << " header '" << header << "' seed " << seed();
+        ASSERT_EQ(accepted, expected) << "body " << body << " header '" << header << "' seed " << fuzz_seed();
         if (accepted) {
             expect_round_trip(body, request);
             EXPECT_EQ(request.request_id, valid_uuid);
