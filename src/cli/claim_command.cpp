@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/client_credentials.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/http_claim_path.hpp"
@@ -34,6 +35,25 @@ void print_readable(const ClaimResult &result, const std::string &request_id)
     std::cout << "\n  path        " << to_string(result.path) << "\n";
 }
 
+void print_refusal(const GatewayRefusal &refusal, bool json)
+{
+    if (json) {
+        nlohmann::ordered_json out{{"error", refusal.error()}, {"http_status", refusal.http_status()}};
+        if (!refusal.reason().empty())
+            out["reason"] = refusal.reason();
+        if (refusal.retry_after_ms() > 0)
+            out["retry_after_ms"] = refusal.retry_after_ms();
+        std::cout << out.dump() << "\n";
+        return;
+    }
+    std::cout << refusal.error() << " (HTTP " << refusal.http_status() << ")";
+    if (!refusal.reason().empty())
+        std::cout << "\n  reason      " << refusal.reason();
+    if (refusal.retry_after_ms() > 0)
+        std::cout << "\n  retry after " << refusal.retry_after_ms() << " ms";
+    std::cout << "\n";
+}
+
 }  // namespace
 
 int run_claim_command(const ClaimCommand &command)
@@ -42,8 +62,10 @@ int run_claim_command(const ClaimCommand &command)
                          command.request_id.empty() ? random_uuid_v4() : command.request_id, command.session_id};
     std::unique_ptr<ClaimPath> path;
     try {
+        auto credentials = std::make_shared<ClientCredentials>(command.credentials);
         if (!command.target.url.empty()) {
-            path = std::make_unique<HttpClaimPath>(command.target.url);
+            path = std::make_unique<HttpClaimPath>(command.target.url,
+                                                   credentials->sends_nothing() ? nullptr : std::move(credentials));
         } else {
             path = std::make_unique<Client>(ClientOptions{command.target.dsn, 1, RetryPolicy{}});
         }
@@ -82,6 +104,9 @@ int run_claim_command(const ClaimCommand &command)
             print_readable(result, request.request_id);
         }
         return exit_code::for_status(result.status);
+    } catch (const GatewayRefusal &refusal) {
+        print_refusal(refusal, command.json);
+        return exit_code::for_refusal(refusal.http_status());
     } catch (const ClaimError &error) {
         if (command.json) {
             std::cout << nlohmann::ordered_json{{"error", to_string(error.kind())}, {"message", error.what()}}.dump()

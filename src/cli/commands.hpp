@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "auth/client_credentials.hpp"
 #include "cli/load_generator.hpp"
 
 namespace treasure {
@@ -20,6 +21,7 @@ struct ClaimCommand {
     std::int64_t chest_id = 0;
     std::string request_id;  // empty: a fresh UUID v4
     std::optional<std::int64_t> session_id;
+    ClientCredentialOptions credentials;  // --token or --api-key, with --url only
     bool json = false;
 };
 int run_claim_command(const ClaimCommand &command);
@@ -27,7 +29,8 @@ int run_claim_command(const ClaimCommand &command);
 struct LoadCommand {
     Target target;
     LoadOptions load;
-    std::string metrics_listen;  // HOST:PORT serving treasure_latency_seconds on /metrics
+    ClientCredentialOptions credentials;  // --api-key or --jwt-key ..., with --url only
+    std::string metrics_listen;           // HOST:PORT serving treasure_latency_seconds on /metrics
     bool json = false;
 };
 int run_load_command(const LoadCommand &command);

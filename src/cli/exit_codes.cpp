@@ -26,4 +26,14 @@ int for_error(ClaimErrorKind kind)
     return internal;
 }
 
+int for_refusal(int http_status)
+{
+    switch (http_status) {
+    case 401: return unauthenticated;
+    case 403: return forbidden;
+    case 429: return rate_limited;
+    }
+    return internal;
+}
+
 }  // namespace treasure::exit_code

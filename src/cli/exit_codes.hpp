@@ -16,13 +16,20 @@ inline constexpr int unknown_chest = 21;
 inline constexpr int request_id_conflict = 22;
 inline constexpr int unavailable = 30;  // retries exhausted, gateway 503, no path
 inline constexpr int internal = 31;
+// Refused by an authenticated gateway (--url with --token or --api-key, or without credentials).
+inline constexpr int unauthenticated = 40;  // 401: missing, expired, forged, ... credentials
+inline constexpr int forbidden = 41;        // 403: another player's claim, or a key without the scope
+inline constexpr int rate_limited = 42;     // 429: over the per-player or per-client limit; retry later
 
 int for_status(ClaimStatus status);
 int for_error(ClaimErrorKind kind);
+// 401, 403 or 429 (anything else: internal).
+int for_refusal(int http_status);
 
 inline constexpr const char *help_text =
     "Exit codes: 0 claimed (fresh or replayed), 10 already_claimed, 11 key_required, 12 chest_closed,\n"
     "20 invalid request, 21 unknown chest, 22 request_id already used for another player/chest,\n"
-    "30 unavailable (retries exhausted, no path can serve), 31 internal error, 1 cannot start, 2 usage.";
+    "30 unavailable (retries exhausted, no path can serve), 31 internal error,\n"
+    "40 unauthenticated (HTTP 401), 41 forbidden (HTTP 403), 42 rate limited (HTTP 429), 1 cannot start, 2 usage.";
 
 }  // namespace treasure::exit_code

@@ -1,11 +1,13 @@
 #include "cli/http_claim_path.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "lib/claim_error.hpp"
+#include "auth/client_credentials.hpp"
 
 namespace treasure {
 
@@ -34,9 +36,59 @@ std::optional<T> optional_member(const nlohmann::json &body, const char *name)
     return field->get<T>();
 }
 
+// A reason to show: a short identifier ("expired", "player_mismatch"), or nothing.  Whatever else a gateway
+// might put there (an echoed credential included) is not repeated.
+std::string printable_reason(const nlohmann::json &answer)
+{
+    const auto field = answer.find("reason");
+    if (field == answer.end() || !field->is_string())
+        return {};
+    const std::string reason = field->get<std::string>();
+    const bool identifier =
+        !reason.empty() && reason.size() <= 64 && std::all_of(reason.begin(), reason.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+        });
+    return identifier ? reason : "(not shown)";
+}
+
+std::string refusal_message(int http_status, const std::string &error, const std::string &reason)
+{
+    return "HTTP " + std::to_string(http_status) + " " + error + (reason.empty() ? "" : ": " + reason);
+}
+
+GatewayRefusal refusal_of(const httplib::Response &response)
+{
+    const nlohmann::json answer = nlohmann::json::parse(response.body, nullptr, false);
+    const bool object = answer.is_object();
+    const char *standard = response.status == 401   ? "unauthenticated"
+                           : response.status == 403 ? "forbidden"
+                                                    : "rate_limited";
+    std::string error = object ? answer.value("error", std::string(standard)) : standard;
+    if (!std::all_of(error.begin(), error.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }))
+        error = standard;
+    std::int64_t retry_after_ms = 0;
+    if (object && answer.contains("retry_after_ms") && answer["retry_after_ms"].is_number_integer()) {
+        retry_after_ms = answer["retry_after_ms"].get<std::int64_t>();
+    } else if (response.has_header("Retry-After")) {
+        try {
+            retry_after_ms = std::stoll(response.get_header_value("Retry-After")) * 1000;
+        } catch (const std::exception &) {
+            retry_after_ms = 0;  // an HTTP date or garbage: not followed
+        }
+    }
+    return GatewayRefusal(response.status, error, object ? printable_reason(answer) : std::string(), retry_after_ms);
+}
+
 }  // namespace
 
-HttpClaimPath::HttpClaimPath(const std::string &base_url)
+GatewayRefusal::GatewayRefusal(int http_status, std::string error, std::string reason, std::int64_t retry_after_ms)
+    : ClaimError(ClaimErrorKind::bad_request, refusal_message(http_status, error, reason)), http_status_(http_status),
+      error_(std::move(error)), reason_(std::move(reason)), retry_after_ms_(retry_after_ms)
+{}
+
+HttpClaimPath::HttpClaimPath(const std::string &base_url, std::shared_ptr<ClientCredentials> credentials)
+    : credentials_(std::move(credentials))
 {
     if (base_url.rfind("http://", 0) != 0)
         throw std::invalid_argument("--url must look like http://127.0.0.1:8080, got '" + base_url + "'");
@@ -55,10 +107,17 @@ ClaimResult HttpClaimPath::claim(const ValidClaimRequest &request)
         {"player_id", request->player_id}, {"chest_id", request->chest_id}, {"request_id", request->request_id}};
     if (request->session_id)
         body["session_id"] = *request->session_id;
-    auto response = http_->Post("/v1/claims", body.dump(), "application/json");
+    httplib::Headers headers;
+    if (credentials_) {
+        for (auto &[name, value] : credentials_->headers_for(request->player_id))
+            headers.emplace(std::move(name), std::move(value));
+    }
+    auto response = http_->Post("/v1/claims", headers, body.dump(), "application/json");
     if (!response)
         throw ClaimError(ClaimErrorKind::unavailable,
                          "no answer from the gateway: " + httplib::to_string(response.error()));
+    if (response->status == 401 || response->status == 403 || response->status == 429)
+        throw refusal_of(*response);
     const nlohmann::json answer = nlohmann::json::parse(response->body, nullptr, false);
     if (answer.is_discarded() || !answer.is_object())
         throw ClaimError(ClaimErrorKind::internal,
