@@ -8,6 +8,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "auth/client_credentials.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/http_claim_path.hpp"
@@ -58,6 +59,37 @@ private:
     std::thread thread_;
 };
 
+nlohmann::ordered_json latency_json(const LatencySummary &latency)
+{
+    return {{"count", latency.count}, {"mean", latency.mean_ms},   {"p50", latency.p50_ms}, {"p95", latency.p95_ms},
+            {"p99", latency.p99_ms},  {"p99_7", latency.p99_7_ms}, {"max", latency.max_ms}};
+}
+
+// What a run with credentials or --bots adds to the report; nothing without them.
+void add_auth_and_classes(const LoadCommand &command, const LoadReport &report, nlohmann::ordered_json &out)
+{
+    const auto &credentials = command.credentials;
+    if (!credentials.api_key.empty() || !credentials.jwt_key_path.empty() || !report.refusals.empty()) {
+        out["auth"] = {{"credentials", !credentials.jwt_key_path.empty() ? "jwt"
+                                       : !credentials.api_key.empty()    ? "api_key"
+                                                                         : "none"},
+                       {"tokens_minted", report.tokens_minted},
+                       {"refusals", report.refusals}};
+    }
+    if (!command.load.bots)
+        return;
+    out["bots"] = {{"fraction", *command.load.bots},
+                   {"rate_multiplier", command.load.bot_rate_multiplier},
+                   {"effective_rate", report.rate}};
+    nlohmann::ordered_json classes = nlohmann::ordered_json::object();
+    for (const auto &[name, part] : report.classes)
+        classes[name] = {{"players", part.players},
+                         {"taps", part.taps},
+                         {"outcomes", part.outcomes},
+                         {"latency_ms", latency_json(part.latency)}};
+    out["classes"] = classes;
+}
+
 nlohmann::ordered_json report_json(const LoadCommand &command, const LoadReport &report)
 {
     nlohmann::ordered_json outcomes = nlohmann::ordered_json::object();
@@ -66,8 +98,7 @@ nlohmann::ordered_json report_json(const LoadCommand &command, const LoadReport 
     nlohmann::ordered_json paths = nlohmann::ordered_json::object();
     for (const auto &[path, count] : report.paths)
         paths[path] = count;
-    const auto &latency = report.latency;
-    return nlohmann::ordered_json{
+    nlohmann::ordered_json out{
         {"target", command.target.url.empty() ? "dsn" : command.target.url},
         {"players", command.load.players},
         {"chests", command.load.chests},
@@ -79,18 +110,20 @@ nlohmann::ordered_json report_json(const LoadCommand &command, const LoadReport 
         {"taps_per_second", report.elapsed_seconds > 0 ? static_cast<double>(report.taps) / report.elapsed_seconds : 0},
         {"outcomes", outcomes},
         {"paths", paths},
-        {"latency_ms",
-         {{"count", latency.count},
-          {"mean", latency.mean_ms},
-          {"p50", latency.p50_ms},
-          {"p95", latency.p95_ms},
-          {"p99", latency.p99_ms},
-          {"p99_7", latency.p99_7_ms},
-          {"max", latency.max_ms}}},
+        {"latency_ms", latency_json(report.latency)},
         {"first_error", report.first_error}};
+    add_auth_and_classes(command, report, out);
+    return out;
 }
 
-void print_readable(const LoadReport &report)
+void print_latency(const std::string &what, const LatencySummary &l)
+{
+    std::cout << std::setprecision(3) << what << " (ms, " << l.count << " confirmed taps):\n"
+              << "  p50 " << l.p50_ms << "  p95 " << l.p95_ms << "  p99 " << l.p99_ms << "  p99.7 " << l.p99_7_ms
+              << "  max " << l.max_ms << "  mean " << l.mean_ms << "\n";
+}
+
+void print_readable(const LoadCommand &command, const LoadReport &report)
 {
     std::cout << std::fixed << std::setprecision(2);
     std::cout << "taps " << report.taps << " in " << report.elapsed_seconds << " s ("
@@ -102,10 +135,28 @@ void print_readable(const LoadReport &report)
     std::cout << "paths:\n";
     for (const auto &[path, count] : report.paths)
         std::cout << "  " << std::setw(20) << std::left << path << count << "\n";
-    const auto &l = report.latency;
-    std::cout << std::setprecision(3) << "tap-to-confirmation latency (ms, " << l.count << " confirmed taps):\n"
-              << "  p50 " << l.p50_ms << "  p95 " << l.p95_ms << "  p99 " << l.p99_ms << "  p99.7 " << l.p99_7_ms
-              << "  max " << l.max_ms << "  mean " << l.mean_ms << "\n";
+    print_latency("tap-to-confirmation latency", report.latency);
+    if (!report.refusals.empty()) {
+        std::cout << "refused by the gateway (status error:reason):\n";
+        for (const auto &[refusal, count] : report.refusals)
+            std::cout << "  " << std::setw(36) << std::left << refusal << count << "\n";
+    }
+    if (report.tokens_minted > 0)
+        std::cout << "player tokens minted: " << report.tokens_minted << "\n";
+    if (command.load.bots) {
+        std::cout << std::setprecision(2) << "bots: " << *command.load.bots << " of the players tap "
+                  << command.load.bot_rate_multiplier << "x as often";
+        if (report.rate > 0)
+            std::cout << " (arrival rate " << report.rate << " taps/s)";
+        std::cout << "\n";
+    }
+    for (const auto &[name, part] : report.classes) {
+        std::cout << name << "s: " << part.players << " players, " << part.taps << " taps;";
+        for (const auto &[outcome, count] : part.outcomes)
+            std::cout << " " << outcome << " " << count;
+        std::cout << "\n";
+        print_latency("  " + name + " latency", part.latency);
+    }
     if (!report.first_error.empty())
         std::cout << "first error: " << report.first_error << "\n";
 }
@@ -118,10 +169,17 @@ int run_load_command(const LoadCommand &command)
     std::vector<std::unique_ptr<HttpClaimPath>> http_paths;
     std::vector<ClaimPath *> paths;
     std::unique_ptr<LatencyExporter> exporter;
+    std::shared_ptr<ClientCredentials> credentials;
     try {
+        credentials = std::make_shared<ClientCredentials>(command.credentials);
+        if (credentials->sends_nothing()) {
+            credentials.reset();
+        } else if (command.target.url.empty()) {
+            throw std::invalid_argument("--api-key and --jwt-key need --url (credentials are for the gateway)");
+        }
         if (!command.target.url.empty()) {
             for (int i = 0; i < command.load.concurrency; ++i) {
-                http_paths.push_back(std::make_unique<HttpClaimPath>(command.target.url));
+                http_paths.push_back(std::make_unique<HttpClaimPath>(command.target.url, credentials));
                 paths.push_back(http_paths.back().get());
             }
         } else {
@@ -140,7 +198,8 @@ int run_load_command(const LoadCommand &command)
     LoadReport report;
     try {
         ProgressReporter reporter(progress, command.load.duration);
-        report = run_load(command.load, paths, progress, exporter ? &exporter->histogram() : nullptr);
+        report =
+            run_load(command.load, paths, progress, exporter ? &exporter->histogram() : nullptr, credentials.get());
     } catch (const std::exception &error) {
         std::cerr << "treasure load: " << error.what() << "\n";
         return exit_code::failure;
@@ -148,7 +207,7 @@ int run_load_command(const LoadCommand &command)
     if (command.json) {
         std::cout << report_json(command, report).dump(2) << "\n";
     } else {
-        print_readable(report);
+        print_readable(command, report);
     }
     return exit_code::claimed;
 }

@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/load_flags.hpp"
 #include "cli/stats_command.hpp"
 #include "cli/token_command.hpp"
 
@@ -22,11 +23,20 @@ int main(int argc, char **argv)
     claim_app->footer(treasure::exit_code::help_text);
     auto *claim_target = claim_app->add_option_group("target", "where the claim goes")->require_option(1);
     claim_target->add_option("--dsn", claim.target.dsn, "libpq connection string (straight to PostgreSQL)");
-    claim_target->add_option("--url", claim.target.url, "treasure-gateway base URL, e.g. http://127.0.0.1:8080");
+    auto *claim_url =
+        claim_target->add_option("--url", claim.target.url, "treasure-gateway base URL, e.g. http://127.0.0.1:8080");
     claim_app->add_option("--player", claim.player_id, "player_id")->required();
     claim_app->add_option("--chest", claim.chest_id, "chest_id")->required();
     claim_app->add_option("--request-id", claim.request_id, "UUID of the tap (default: a fresh v4); reuse it to retry");
     claim_app->add_option("--session", claim.session_id, "session_id");
+    auto *claim_token =
+        claim_app
+            ->add_option("--token", claim.credentials.bearer_token,
+                         "player JWT (see `treasure token`), sent as Authorization: Bearer; needs --url")
+            ->needs(claim_url);
+    claim_app->add_option("--api-key", claim.credentials.api_key, "game server key, sent as X-Api-Key; needs --url")
+        ->needs(claim_url)
+        ->excludes(claim_token);
     claim_app->add_flag("--json", claim.json, "print the outcome as one JSON object");
 
     treasure::LoadCommand load;
@@ -34,7 +44,10 @@ int main(int argc, char **argv)
     CLI::App *load_app = app.add_subcommand("load", "simulate players tapping chests and report latency");
     load_app->footer(
         "Latency is tap-to-confirmation as the client sees it, over taps answered with a claim status; with --rate\n"
-        "it counts from when each tap was due.  Errors are counted by kind.  Exit code 0 when the run completed.");
+        "it counts from when each tap was due.  Errors are counted by kind; a 401, 403 or 429 from an authenticated\n"
+        "gateway as http_401, http_403 or http_429 (by reason under auth.refusals), never retried.  With --jwt-key\n"
+        "each player's token is minted once, before its first tap is due, and renewed a quarter of --jwt-ttl early.\n"
+        "Exit code 0 when the run completed.");
     auto *load_target = load_app->add_option_group("target", "where the claims go")->require_option(1);
     load_target->add_option("--url", load.target.url, "treasure-gateway base URL, e.g. http://127.0.0.1:8080");
     load_target->add_option("--dsn", load.target.dsn, "libpq connection string (one connection per worker)");
@@ -62,6 +75,8 @@ int main(int argc, char **argv)
     load_app->add_option("--metrics-listen", load.metrics_listen,
                          "HOST:PORT serving treasure_latency_seconds on /metrics");
     load_app->add_flag("--json", load.json, "print the summary as JSON");
+    treasure::add_load_credential_options(*load_app, load.credentials);
+    treasure::add_bot_options(*load_app, load.load.bots, load.load.bot_rate_multiplier);
 
     treasure::ChestsCommand chests;
     CLI::App *chests_app = app.add_subcommand("chests", "create or replace chests first..first+count-1 (admin)");
