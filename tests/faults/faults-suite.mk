@@ -18,7 +18,7 @@ fault-programs: $(FAULT_DRIVER) $(FAULT_FUZZ)
 faults:
 	FAULTS_MODE=$(FAULTS_MODE) bash tests/faults/faults.sh
 
-$(FAULT_DRIVER): $(patsubst %.cpp,$(CLIENT_BUILD)/obj/%.o,$(FAULT_DRIVER_SRCS)) $(CLIENT_LIB)
+$(FAULT_DRIVER): $(patsubst %.cpp,$(CLIENT_BUILD)/obj/%.o,$(FAULT_DRIVER_SRCS)) $(CLIENT_BUILD)/obj/src/cli/load_flags.o $(CLIENT_LIB)
 	@mkdir -p $(dir $@)
 	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) -o $@ $^ $(CLIENT_LDLIBS)
 

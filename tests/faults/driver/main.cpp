@@ -12,6 +12,7 @@
 
 #include "driver/abuse.hpp"
 #include "driver/cut_proxy.hpp"
+#include "cli/load_flags.hpp"
 #include "driver/tap_load.hpp"
 #include "lib/stop_signals.hpp"
 
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
     load_command->add_option("--interval", interval_s, "seconds per latency interval")->capture_default_str();
     load_command->add_option("--acks", load.acks_file, "file for the acknowledged claims (TSV)");
     load_command->add_option("--seed", load.seed)->capture_default_str();
+    treasure::add_load_credential_options(*load_command, load.credentials);
+    treasure::add_bot_options(*load_command, load.bots, load.bot_rate_multiplier);
 
     treasure::faults::CutProxyOptions proxy;
     auto *proxy_command = app.add_subcommand("proxy", "PostgreSQL proxy that cuts every Nth claim after it was sent");
