@@ -144,7 +144,7 @@ void print_readable(const LoadCommand &command, const LoadReport &report)
     if (report.tokens_minted > 0)
         std::cout << "player tokens minted: " << report.tokens_minted << "\n";
     if (command.load.bots) {
-        std::cout << std::setprecision(2) << "bots: " << *command.load.bots << " of the players tap "
+        std::cout << std::setprecision(2) << "bot mix: " << *command.load.bots << " of the players tap "
                   << command.load.bot_rate_multiplier << "x as often";
         if (report.rate > 0)
             std::cout << " (arrival rate " << report.rate << " taps/s)";

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
 
 namespace treasure {
 
@@ -41,15 +42,19 @@ void ProgressReporter::draw(double elapsed)
     last_taps_ = taps;
     last_elapsed_ = elapsed;
     const double total = std::chrono::duration<double>(duration_).count();
+    const long long refused = progress_.refused.load();  // shown once a gateway refuses (401, 403, 429)
+    const std::string refusals = refused > 0 ? " refused " + std::to_string(refused) : "";
     if (terminal_) {
         constexpr int width = 30;
         const int filled = static_cast<int>(std::clamp(elapsed / total, 0.0, 1.0) * width);
-        std::fprintf(stderr, "\r[%-*s] %5.1f/%.0fs  taps %lld  %7.0f/s  errors %lld ", width,
+        std::fprintf(stderr, "\r[%-*s] %5.1f/%.0fs  taps %lld  %7.0f/s  errors %lld%s ", width,
                      std::string(static_cast<std::size_t>(filled), '#').c_str(), elapsed, total,
-                     static_cast<long long>(taps), rate, static_cast<long long>(progress_.errors.load()));
+                     static_cast<long long>(taps), rate, static_cast<long long>(progress_.errors.load()),
+                     refusals.c_str());
     } else {
-        std::fprintf(stderr, "load: %5.1f/%.0fs taps %lld (%.0f/s) errors %lld\n", elapsed, total,
-                     static_cast<long long>(taps), rate, static_cast<long long>(progress_.errors.load()));
+        std::fprintf(stderr, "load: %5.1f/%.0fs taps %lld (%.0f/s) errors %lld%s\n", elapsed, total,
+                     static_cast<long long>(taps), rate, static_cast<long long>(progress_.errors.load()),
+                     refusals.c_str());
     }
     std::fflush(stderr);
 }
