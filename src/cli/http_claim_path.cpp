@@ -36,19 +36,21 @@ std::optional<T> optional_member(const nlohmann::json &body, const char *name)
     return field->get<T>();
 }
 
-// A reason to show: a short identifier ("expired", "player_mismatch"), or nothing.  Whatever else a gateway
-// might put there (an echoed credential included) is not repeated.
+// What a refusal's error and reason may be to be shown: a short identifier ("expired", "player_mismatch").
+// Whatever else a gateway might put there (an echoed credential included) is not repeated.
+bool is_short_identifier(const std::string &text)
+{
+    return !text.empty() && text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    });
+}
+
 std::string printable_reason(const nlohmann::json &answer)
 {
     const auto field = answer.find("reason");
     if (field == answer.end() || !field->is_string())
         return {};
-    const std::string reason = field->get<std::string>();
-    const bool identifier =
-        !reason.empty() && reason.size() <= 64 && std::all_of(reason.begin(), reason.end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-        });
-    return identifier ? reason : "(not shown)";
+    return is_short_identifier(field->get<std::string>()) ? field->get<std::string>() : "(not shown)";
 }
 
 std::string refusal_message(int http_status, const std::string &error, const std::string &reason)
@@ -63,9 +65,10 @@ GatewayRefusal refusal_of(const httplib::Response &response)
     const char *standard = response.status == 401   ? "unauthenticated"
                            : response.status == 403 ? "forbidden"
                                                     : "rate_limited";
-    std::string error = object ? answer.value("error", std::string(standard)) : standard;
-    if (!std::all_of(error.begin(), error.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }))
+    std::string error = standard;
+    if (object && answer.contains("error") && answer["error"].is_string())
+        error = answer["error"].get<std::string>();
+    if (!is_short_identifier(error))
         error = standard;
     std::int64_t retry_after_ms = 0;
     if (object && answer.contains("retry_after_ms") && answer["retry_after_ms"].is_number_integer()) {
@@ -77,7 +80,8 @@ GatewayRefusal refusal_of(const httplib::Response &response)
             retry_after_ms = 0;  // an HTTP date or garbage: not followed
         }
     }
-    return GatewayRefusal(response.status, error, object ? printable_reason(answer) : std::string(), retry_after_ms);
+    return GatewayRefusal(response.status, error, object ? printable_reason(answer) : std::string(),
+                          std::max<std::int64_t>(0, retry_after_ms));
 }
 
 }  // namespace
