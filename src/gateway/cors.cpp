@@ -31,7 +31,7 @@ Answer CorsPolicy::preflight(std::string_view origin, std::string_view request_m
 {
     if (!allows(origin) || (request_method != "GET" && request_method != "POST")) {
         Answer refused = error_answer(403, "cors_refused", "this origin or method is not allowed here");
-        refused.headers = response_headers(origin);
+        refused.headers = {{"Vary", "Origin"}};
         return refused;
     }
     Answer answer;
