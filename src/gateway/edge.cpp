@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/trimmed.hpp"
+
 namespace treasure {
 
 namespace {
@@ -9,8 +11,6 @@ namespace {
 constexpr std::string_view realm = "realm=\"treasure\"";
 
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
-
-bool is_blank(std::string_view text) { return text.find_first_not_of(" \t") == std::string_view::npos; }
 
 bool is_plain_path(std::string_view path)
 {
@@ -226,7 +226,7 @@ Answer Edge::unauthenticated(const RequestHead *head, RefusalReason reason) cons
     std::string challenges;
     if (kinds_.jwt) {
         challenges = "Bearer " + std::string(realm);
-        const bool key_sent = kinds_.api_key && head && !is_blank(head->api_key);
+        const bool key_sent = kinds_.api_key && head && !trimmed(head->api_key).empty();
         if (reason == RefusalReason::ambiguous)
             challenges += ", error=\"invalid_request\"";
         else if (reason != RefusalReason::missing && !key_sent)
