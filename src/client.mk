@@ -61,7 +61,7 @@ $(CLIENT_BUILD)/treasure-gateway: $(call client_objs,src/gateway/main.cpp) $(CLI
 $(CLIENT_BUILD)/treasure: $(call client_objs,src/cli/main.cpp) $(CLIENT_CLI_OBJS) $(CLIENT_LIB)
 	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) -o $@ $^ $(CLIENT_LDLIBS)
 
-$(CLIENT_BUILD)/tests/treasure_unit_tests: $(call client_objs,$(CLIENT_UNIT_SRCS) $(CLIENT_TEST_SUPPORT)) $(CLIENT_LIB)
+$(CLIENT_BUILD)/tests/treasure_unit_tests: $(call client_objs,$(CLIENT_UNIT_SRCS) $(CLIENT_TEST_SUPPORT)) $(CLIENT_GATEWAY_OBJS) $(SAGA_LIB) $(CLIENT_LIB)
 	@mkdir -p $(dir $@)
 	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) -o $@ $^ $(CLIENT_LDLIBS) $(CLIENT_TEST_LDLIBS)
 

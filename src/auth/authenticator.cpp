@@ -2,17 +2,11 @@
 
 #include <strings.h>
 
+#include "lib/trimmed.hpp"
+
 namespace treasure {
 
 namespace {
-
-std::string_view trimmed(std::string_view text)
-{
-    const auto first = text.find_first_not_of(" \t");
-    if (first == std::string_view::npos)
-        return {};
-    return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
 
 template <class Alternative>
 Caller as_caller(std::variant<Alternative, Refusal> &&answer)
