@@ -13,7 +13,9 @@ find_server() {
 [ -n "${PG_CONFIG:-}" ] && PG_BIN=$("$PG_CONFIG" --bindir) || find_server
 
 # Debian packages and why: the server and its headers (the extension), pgTAP and pg_prove (SQL tests),
-# libpqxx (client shim), cpp-httplib + nlohmann-json + CLI11 (gateway and CLI), prometheus-cpp (metrics),
+# libpqxx (client shim), cpp-httplib (the CLI's HTTP client) + nlohmann-json + CLI11 (gateway and CLI),
+# libboost-dev (Boost.Beast/Asio, header-only: the gateway's event-driven HTTP server, chosen by
+# bench/http_server/RESULTS.md), prometheus-cpp (metrics),
 # GoogleTest + Google Benchmark (client tests and benchmarks), PL/Proxy (the shard router),
 # libipc-run-perl (pg_prove's TAP helpers), python3 (JSON checks in the fault suite and flag-flip.sh),
 # gnuplot-nox (the benchmark's latency plot), clang-format-14 (make format-check, the house style),
@@ -22,7 +24,7 @@ TREASURE_PACKAGES=(
   postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap pgtap libpq-dev libpqxx-dev
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev prometheus-cpp-dev libgtest-dev libbenchmark-dev
   postgresql-15-plproxy libipc-run-perl python3 gnuplot-nox make g++ pkg-config clang-format-14
-  libjose-dev libjansson-dev libssl-dev
+  libjose-dev libjansson-dev libssl-dev libboost-dev
 )
 
 as_root() {

@@ -1,7 +1,6 @@
 #include "gateway/claim_endpoint.hpp"
 
 #include <chrono>
-#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -11,19 +10,23 @@
 
 namespace treasure {
 
-Answer post_claim(Router &router, ClaimMetrics &metrics, std::string_view body, std::string_view idempotency_key)
+std::variant<ValidClaimRequest, Answer> parse_claim(ClaimMetrics &metrics, std::string_view body,
+                                                    std::string_view idempotency_key)
 {
     const auto started = std::chrono::steady_clock::now();
-    std::optional<ValidClaimRequest> request;
     try {
-        request.emplace(parse_claim_request(body, idempotency_key));
+        return ValidClaimRequest(parse_claim_request(body, idempotency_key));
     } catch (const ClaimError &error) {
         const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
         metrics.observe_claim(PathLabel::none, to_string(error.kind()), elapsed.count());
         return error_answer(error);
     }
+}
+
+Answer answer_claim(Router &router, const ValidClaimRequest &request)
+{
     try {
-        const ClaimResult result = router.claim(*request);
+        const ClaimResult result = router.claim(request);
         Answer answer = json_answer(http_status(result.status), to_json(result));
         if (result.replayed)
             answer.headers.emplace_back("Idempotency-Replay", "true");

@@ -2,17 +2,18 @@
 
 #include <cstdint>
 #include <optional>
+#include <regex>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "gateway/admission.hpp"
 #include "gateway/analytics_routes.hpp"
 #include "gateway/answer.hpp"
 #include "gateway/claim_endpoint.hpp"
+#include "gateway/http_server.hpp"
+#include "gateway/request_target.hpp"
 #include "lib/json_file_flags.hpp"
 
 namespace treasure {
@@ -50,30 +51,24 @@ std::unique_ptr<AnalyticsReader> make_analytics(const GatewayConfig &config)
     return std::make_unique<AnalyticsReader>(options);
 }
 
-// The one place an Answer meets cpp-httplib.
-void send(httplib::Response &response, const Answer &answer)
+WorkerPoolOptions pool_options(const GatewayConfig &config, std::size_t threads)
 {
-    response.status = answer.status;
-    response.set_content(answer.body, answer.content_type);
-    for (const auto &[name, value] : answer.headers)
-        response.set_header(name, value);
+    if (threads == 0)
+        throw std::invalid_argument("the gateway needs at least one worker thread");
+    return WorkerPoolOptions{threads, config.admission.max_queued, config.admission.max_queue_wait};
 }
 
-template <typename Handler>
-httplib::Server::Handler answering(Handler handler)
+Answer overloaded() { return error_answer(503, "overloaded", "the gateway is at capacity; retry after 1 s"); }
+
+Answer method_not_allowed(const char *allowed)
 {
-    return
-        [handler](const httplib::Request &request, httplib::Response &response) { send(response, handler(request)); };
+    Answer answer = error_answer(405, "method_not_allowed", std::string("this endpoint takes ") + allowed);
+    answer.headers.emplace_back("Allow", allowed);
+    return answer;
 }
 
-std::optional<std::string> parameter(const httplib::Request &request, const char *name)
-{
-    if (!request.has_param(name))
-        return std::nullopt;
-    return request.get_param_value(name);
-}
-
-std::int64_t player_id_in_path(const httplib::Request &request) { return std::stoll(request.matches[1]); }
+// GET /v1/players/{id}, /v1/players/{id}/stats, /v1/players/{id}/events: the id and what follows it.
+const std::regex player_route(R"(/v1/players/(\d{1,18})(/stats|/events)?)");
 
 }  // namespace
 
@@ -81,112 +76,121 @@ Gateway::Gateway(GatewayConfig config)
     : config_(std::move(config)), atomic_(ClientOptions{config_.dsn, config_.pool_size, config_.retry}),
       saga_(make_saga_path(config_)), flags_(make_flags(config_.flags_file)), breaker_(config_.breaker),
       router_(atomic_, saga_.get(), *flags_, breaker_, &metrics_), analytics_(make_analytics(config_)),
-      server_(std::make_unique<httplib::Server>())
+      claims_(pool_options(config_, config_.pool_size)),
+      saga_claims_(saga_ ? std::make_unique<WorkerPool>(pool_options(config_, config_.pool_size)) : nullptr),
+      reads_(pool_options(config_, config_.worker_threads))
 {
-    if (config_.worker_threads == 0)
-        throw std::invalid_argument("the gateway needs at least one worker thread");
-    // Bounded: connections beyond admission.max_queued get 503 "overloaded" instead of an unbounded queue.
     AdmissionOptions admission = config_.admission;
-    admission.workers = config_.worker_threads;
     admission.on_shed = [this] { metrics_.observe_claim(PathLabel::none, "overloaded", 0.0); };
-    server_->new_task_queue = [admission] { return new BoundedTaskQueue(admission); };
-    server_->set_logger([](const httplib::Request &, const httplib::Response &) { note_request_answered(); });
-    server_->set_payload_max_length(config_.max_body_bytes);
-    server_->set_keep_alive_max_count(1000);
-    server_->set_keep_alive_timeout(2);
-    server_->set_tcp_nodelay(true);
-    // httplib listens with a backlog of 5: a burst of clients (re)connecting overflows it, and every SYN dropped
-    // there is retransmitted by the client only after 1 s -- the 1 s outliers of the load tests.  Remember the
-    // listening socket so that bind() can give it a real backlog.
-    server_->set_socket_options([this](socket_t socket) {
-        httplib::default_socket_options(socket);
-        listening_socket_ = socket;
-    });
-    install_routes();
+    HttpHandler &handler = *this;
+    server_ = std::make_unique<HttpServer>(handler, std::move(admission), config_.max_body_bytes);
 }
 
 Gateway::~Gateway() = default;
 
-void Gateway::install_routes()
+std::optional<Answer> Gateway::before_body(const RequestHead &head)
 {
-    server_->Post("/v1/claims", answering([this](const httplib::Request &request) {
-                      return post_claim(router_, metrics_, request.body, request.get_header_value("Idempotency-Key"));
-                  }));
-
-    const auto stats = answering([this](const httplib::Request &request) {
-        return player_stats_answer(*analytics_, player_id_in_path(request));
-    });
-    server_->Get(R"(/v1/players/(\d{1,18})/stats)", stats);
-    server_->Get(R"(/v1/players/(\d{1,18}))", stats);
-    server_->Get(R"(/v1/players/(\d{1,18})/events)", answering([this](const httplib::Request &request) {
-                     return recent_events_answer(*analytics_, player_id_in_path(request), parameter(request, "limit"));
-                 }));
-    server_->Get("/v1/leaderboard", answering([this](const httplib::Request &request) {
-                     return leaderboard_answer(*analytics_, parameter(request, "from"), parameter(request, "to"),
-                                               parameter(request, "limit"));
-                 }));
-    server_->Get("/v1/replica", answering([this](const httplib::Request &) { return replica_answer(*analytics_); }));
-
-    server_->Get("/metrics", answering([this](const httplib::Request &) {
-                     Answer answer;
-                     answer.body = metrics_.serialize() + analytics_->serialize_metrics();
-                     answer.content_type = "text/plain; version=0.0.4; charset=utf-8";
-                     return answer;
-                 }));
-
-    server_->Get("/healthz", answering([this](const httplib::Request &) {
-                     return json_answer(200, nlohmann::ordered_json{{"status", "ok"},
-                                                                    {"circuit", to_string(breaker_.state())},
-                                                                    {"flags", flags_->name()}});
-                 }));
-
-    // Give every error httplib produces itself (404 route, 413 body too large, 400 bad request line) a JSON body.
-    server_->set_error_handler([](const httplib::Request &, httplib::Response &response) {
-        if (!response.body.empty())
-            return;
-        switch (response.status) {
-        case 413:
-            send(response,
-                 error_answer(413, "payload_too_large", "the request body is larger than the gateway accepts"));
-            break;
-        case 404: send(response, error_answer(404, "not_found", "no such endpoint")); break;
-        default:
-            send(response,
-                 error_answer(response.status, "http_error", "HTTP error " + std::to_string(response.status)));
-        }
-    });
-
-    server_->set_exception_handler(
-        [](const httplib::Request &, httplib::Response &response, std::exception_ptr failure) {
-            std::string message = "unexpected failure";
-            try {
-                if (failure)
-                    std::rethrow_exception(failure);
-            } catch (const std::exception &error) {
-                message = error.what();
-            } catch (...) {}
-            send(response, error_answer(500, "internal", message));
-        });
+    if (head.content_length && *head.content_length > config_.max_body_bytes)
+        return error_answer(413, "payload_too_large", "the request body is larger than the gateway accepts");
+    return std::nullopt;
 }
 
-int Gateway::bind(const std::string &host, int port)
+void Gateway::handle(HttpRequest request, Reply reply)
 {
-    int bound = port;
-    if (port == 0) {
-        bound = server_->bind_to_any_port(host);
-        if (bound < 0)
-            throw std::runtime_error("cannot listen on " + host + ": no free port");
-    } else if (!server_->bind_to_port(host, port)) {
-        throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
-                                 " (address in use, or not a local address?)");
+    const RequestTarget target = parse_request_target(request.head.target);
+    const std::string &path = target.path;
+    const bool get = request.head.method == "GET";
+    if (path == "/v1/claims") {
+        if (request.head.method != "POST")
+            return reply(method_not_allowed("POST"));
+        return claim(request, reply);
     }
-    // listen(2) again on a listening socket only changes its backlog (SOMAXCONN, capped by net.core.somaxconn).
-    if (listening_socket_ >= 0 && ::listen(listening_socket_, SOMAXCONN) != 0)
-        throw std::runtime_error("cannot raise the listen backlog on " + host);
-    return bound;
+    std::smatch player;
+    const bool is_player = std::regex_match(path, player, player_route);
+    const bool known =
+        is_player || path == "/v1/leaderboard" || path == "/v1/replica" || path == "/metrics" || path == "/healthz";
+    if (!known)
+        return reply(error_answer(404, "not_found", "no such endpoint"));
+    if (!get)
+        return reply(method_not_allowed("GET"));
+
+    if (path == "/healthz")
+        return reply(json_answer(200, nlohmann::ordered_json{{"status", "ok"},
+                                                             {"circuit", to_string(breaker_.state())},
+                                                             {"flags", flags_->name()}}));
+    std::function<Answer()> route;
+    if (path == "/metrics") {
+        route = [this] {
+            Answer answer;
+            answer.body = metrics_.serialize() + analytics_->serialize_metrics();
+            answer.content_type = "text/plain; version=0.0.4; charset=utf-8";
+            return answer;
+        };
+    } else if (path == "/v1/replica") {
+        route = [this] { return replica_answer(*analytics_); };
+    } else if (path == "/v1/leaderboard") {
+        route = [this, target] {
+            return leaderboard_answer(*analytics_, target.parameter("from"), target.parameter("to"),
+                                      target.parameter("limit"));
+        };
+    } else {
+        const std::int64_t id = std::stoll(player[1].str());
+        if (player[2] == "/events")
+            route = [this, id, limit = target.parameter("limit")] {
+                return recent_events_answer(*analytics_, id, limit);
+            };
+        else
+            route = [this, id] { return player_stats_answer(*analytics_, id); };
+    }
+    on_pool(reads_, reply, std::move(route), false);
 }
 
-void Gateway::serve() { server_->listen_after_bind(); }
+void Gateway::claim(const HttpRequest &request, const Reply &reply)
+{
+    auto parsed = parse_claim(metrics_, request.body, request.head.header("Idempotency-Key"));
+    if (auto *refused = std::get_if<Answer>(&parsed))
+        return reply(std::move(*refused));
+    auto valid = std::make_shared<ValidClaimRequest>(std::move(std::get<ValidClaimRequest>(parsed)));
+    WorkerPool &pool = likely_saga(*valid) ? *saga_claims_ : claims_;
+    on_pool(
+        pool, reply, [this, valid] { return answer_claim(router_, *valid); }, true);
+}
+
+// Which pool a claim goes to, guessed as the Router will decide (the flag, then an open breaker): a guess that a
+// breaker's transition makes wrong only runs one claim on the other pool; the Router still decides the path.
+bool Gateway::likely_saga(const ValidClaimRequest &request)
+{
+    if (!saga_claims_)
+        return false;
+    if (breaker_.state() == CircuitState::open)
+        return true;
+    return !flags_->resolve_boolean(atomic_claims_flag, false, claim_context(request->player_id, request->session_id))
+                .value;
+}
+
+void Gateway::on_pool(WorkerPool &pool, const Reply &reply, std::function<Answer()> route, bool is_claim)
+{
+    const auto shed = [this, reply, is_claim] {
+        if (is_claim)
+            metrics_.observe_claim(PathLabel::none, "overloaded", 0.0);
+        reply(overloaded());
+    };
+    const auto run = [reply, route = std::move(route)] {
+        try {
+            reply(route());
+        } catch (const std::exception &error) {
+            reply(error_answer(500, "internal", error.what()));
+        } catch (...) {
+            reply(error_answer(500, "internal", "unexpected failure"));
+        }
+    };
+    if (!pool.submit(run, shed))
+        shed();
+}
+
+int Gateway::bind(const std::string &host, int port) { return server_->bind(host, port); }
+
+void Gateway::serve() { server_->serve(); }
 
 void Gateway::stop() { server_->stop(); }
 

@@ -2,7 +2,13 @@
 // treasure-gateway as an object: the atomic and the saga path, flags, breaker, router, metrics and the HTTP
 // server wired together.  main.cpp adds argument parsing and signals; the tests run it in-process on an
 // ephemeral port.  The request handling knows no HTTP library: each route is a function from what the server
-// parsed to an Answer (answer.hpp); gateway.cpp binds them to cpp-httplib, and admission.hpp bounds its queue.
+// parsed to an Answer (answer.hpp).  The Gateway is the HttpHandler of an HttpServer (http_server.hpp, Beast):
+// before_body() is the seam that judges a request from its head, handle() routes it.  Blocking work runs on
+// bounded worker pools (worker_pool.hpp), never on the server's I/O thread:
+//   atomic claims   --pool threads (one per atomic-path connection)
+//   saga claims     --pool threads of their own: a saga may wait seconds, and must not starve atomic claims
+//   reads           --threads threads: the analytics routes and /metrics
+// A full pool, or a job that waited longer than --max-queue-wait-ms, is answered 503 overloaded + Retry-After.
 //   POST /v1/claims         confirm a tap (claim_endpoint.hpp: parse and validate, route, answer)
 //   GET  /v1/players/{id}[/stats], /v1/players/{id}/events, /v1/leaderboard, /v1/replica
 //                           analytics reads, from --replica-dsn while it is fresh (analytics_routes.hpp)
@@ -10,10 +16,14 @@
 //   GET  /healthz           liveness, circuit state
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "gateway/admission_options.hpp"
+#include "gateway/http_handler.hpp"
+#include "gateway/worker_pool.hpp"
 #include "lib/circuit_breaker.hpp"
 #include "lib/claim_metrics.hpp"
 #include "lib/client.hpp"
@@ -22,11 +32,9 @@
 #include "lib/router.hpp"
 #include "saga/saga_path.hpp"
 
-namespace httplib {
-class Server;
-}
-
 namespace treasure {
+
+class HttpServer;
 
 struct GatewayConfig {
     std::string dsn;
@@ -34,8 +42,8 @@ struct GatewayConfig {
     std::chrono::milliseconds replica_max_lag{1000};  // analytics reads go to dsn while the replica lags more
     std::string flags_file;                           // empty: atomic_claims is "on" for everybody
     std::size_t pool_size = 8;
-    std::size_t worker_threads = 32;
-    AdmissionOptions admission;  // queue bound, queue wait and request timeout (workers comes from worker_threads)
+    std::size_t worker_threads = 32;  // the read pool (analytics routes, /metrics)
+    AdmissionOptions admission;       // queue bounds and waits of the pools, connection limits and deadlines
     std::size_t max_body_bytes = 16 * 1024;
     RetryPolicy retry;
     CircuitBreakerOptions breaker;
@@ -45,7 +53,7 @@ struct GatewayConfig {
     std::chrono::milliseconds saga_deadline{5000};
 };
 
-class Gateway {
+class Gateway : private HttpHandler {
 public:
     // Connects to the database and reads the flags file; throws std::runtime_error with the reason.
     explicit Gateway(GatewayConfig config);
@@ -55,8 +63,9 @@ public:
 
     // Binds host:port (port 0 = any free port) and returns the bound port; throws std::runtime_error.
     int bind(const std::string &host, int port);
-    // Serves until stop(); in-flight requests finish before it returns.
+    // Serves until stop(); in-flight requests are answered before it returns.
     void serve();
+    // The drain: stop accepting, close idle connections, answer in-flight requests.  From any thread.
     void stop();
 
     ClaimMetrics &metrics() { return metrics_; }
@@ -66,7 +75,14 @@ public:
     bool has_saga_path() const { return saga_ != nullptr; }
 
 private:
-    void install_routes();
+    // HttpHandler: the seam (today the 413 on a declared length over max_body_bytes) and the routes.
+    std::optional<Answer> before_body(const RequestHead &head) override;
+    void handle(HttpRequest request, Reply reply) override;
+
+    void claim(const HttpRequest &request, const Reply &reply);
+    bool likely_saga(const ValidClaimRequest &request);
+    // Runs route() on the pool and replies with its Answer (500 if it throws); a refused job gets 503 overloaded.
+    void on_pool(WorkerPool &pool, const Reply &reply, std::function<Answer()> route, bool is_claim);
 
     GatewayConfig config_;
     ClaimMetrics metrics_;
@@ -76,8 +92,10 @@ private:
     CircuitBreaker breaker_;
     Router router_;
     std::unique_ptr<AnalyticsReader> analytics_;
-    std::unique_ptr<httplib::Server> server_;
-    int listening_socket_ = -1;
+    WorkerPool claims_;
+    std::unique_ptr<WorkerPool> saga_claims_;  // null without a saga path
+    WorkerPool reads_;
+    std::unique_ptr<HttpServer> server_;
 };
 
 }  // namespace treasure

@@ -1,6 +1,8 @@
 // treasure-gateway: the HTTP endpoint game servers call for every tap.  See gateway.hpp for the routes.
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 
@@ -9,6 +11,24 @@
 #include "gateway/gateway.hpp"
 #include "lib/listen_address.hpp"
 #include "lib/stop_signals.hpp"
+
+namespace {
+
+// A connection is a descriptor: let the soft limit reach the connection cap (plus the pools), as far as the hard
+// limit allows.
+void raise_descriptor_limit(std::size_t connections)
+{
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return;
+    const rlim_t wanted = static_cast<rlim_t>(connections) + 1024;
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+        limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+}  // namespace
 
 int main(int argc, char **argv)
 {
@@ -26,7 +46,9 @@ int main(int argc, char **argv)
         "(rules off, on, canary, percent; the file is re-read within 200 ms of a change).  Requests the flag or\n"
         "the open circuit breaker send to the saga path (treasure-saga must run) get 503 only with --saga off,\n"
         "or with --saga auto (the default) when the extension has no saga functions (before 1.1.0).\n"
-        "SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0.");
+        "One I/O thread serves every connection; claims run on --pool workers (saga claims on --pool workers of\n"
+        "their own), reads on --threads workers.  SIGTERM/SIGINT: stop accepting, close idle connections, answer\n"
+        "in-flight requests (Connection: close), exit 0.");
     app.add_option("--dsn", config.dsn, "libpq connection string of the primary")->required();
     app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free port)")->capture_default_str();
     app.add_option("--flags", config.flags_file,
@@ -38,10 +60,11 @@ int main(int argc, char **argv)
                    "analytics reads go to the primary while the replica lags more")
         ->capture_default_str()
         ->check(CLI::Range(0LL, 86400000LL));
-    app.add_option("--pool", config.pool_size, "database connections")
+    app.add_option("--pool", config.pool_size, "database connections, and as many claim worker threads")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000));
-    app.add_option("--threads", config.worker_threads, "HTTP worker threads (each keep-alive connection holds one)")
+    app.add_option("--threads", config.worker_threads,
+                   "worker threads of the analytics reads and /metrics (claims have their own)")
         ->capture_default_str()
         ->check(CLI::Range(1, 4096));
     app.add_option("--retry-attempts", config.retry.max_attempts, "attempts per claim on connection loss/40001/40P01")
@@ -68,16 +91,23 @@ int main(int argc, char **argv)
     long long max_queue_wait_ms = config.admission.max_queue_wait.count();
     long long request_timeout_ms = config.admission.request_timeout.count();
     app.add_option("--max-queued", config.admission.max_queued,
-                   "connections waiting for a worker; more get 503 overloaded")
+                   "claims waiting for a DB worker (per pool: atomic, saga, reads); more get 503 overloaded and "
+                   "Retry-After: 1 at once, on a connection that stays open")
         ->capture_default_str()
         ->check(CLI::Range(0, 1000000));
-    app.add_option("--max-queue-wait-ms", max_queue_wait_ms, "a connection that waited longer for a worker gets 503")
+    app.add_option("--max-queue-wait-ms", max_queue_wait_ms,
+                   "a claim that waited longer for a DB worker gets 503 overloaded")
         ->capture_default_str()
         ->check(CLI::Range(1LL, 600000LL));
     app.add_option("--request-timeout-ms", request_timeout_ms,
-                   "cut a connection whose request is not read and answered in time")
+                   "cut a connection whose request is not read in time, from its first byte (0: no limit; a "
+                   "connection with no request is closed after 2 s idle)")
         ->capture_default_str()
         ->check(CLI::Range(0LL, 3600000LL));
+    app.add_option("--max-connections", config.admission.max_connections,
+                   "open connections; the next is answered 503 overloaded, Retry-After: 1, and closed unread")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10000000));
     std::string saga_mode = "auto";
     long long saga_deadline_ms = config.saga_deadline.count();
     app.add_option("--saga", saga_mode,
@@ -100,6 +130,7 @@ int main(int argc, char **argv)
     config.breaker.open_duration = std::chrono::seconds(open_seconds);
     config.retry.deadline = std::chrono::milliseconds(retry_deadline_ms);
 
+    raise_descriptor_limit(config.admission.max_connections);
     treasure::block_stop_signals();
     signal(SIGPIPE, SIG_IGN);
 
@@ -113,7 +144,7 @@ int main(int argc, char **argv)
             gateway.stop();
         });
         std::cerr << "treasure-gateway: listening on " << address.host << ":" << port << " (pool " << config.pool_size
-                  << ", " << config.worker_threads << " workers, flags "
+                  << " claim workers, " << config.worker_threads << " read workers, flags "
                   << (config.flags_file.empty() ? "atomic_claims=on" : config.flags_file) << ", saga path "
                   << (gateway.has_saga_path() ? "on" : "off") << ")\n";
         std::cout << "listening " << address.host << ":" << port << std::endl;

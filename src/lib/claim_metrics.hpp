@@ -7,7 +7,8 @@
 //   treasure_flag_evaluations_total{flag,variant}  counter
 // path is atomic, saga or none (refused before any path ran); status is a claim_treasure() status or an
 // error kind (bad_request, unknown_chest, request_id_conflict, unavailable, no_path, internal), or overloaded
-// (path none: a connection shed by the gateway's admission control, admission.hpp).
+// (path none: a claim shed by a full worker pool or a long queue wait, or a connection over the gateway's cap;
+// gateway/worker_pool.hpp, gateway/http_server.hpp).
 #include <array>
 #include <map>
 #include <memory>
