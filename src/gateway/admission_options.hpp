@@ -8,6 +8,9 @@
 
 namespace treasure {
 
+// The largest request body the gateway reads (a claim is about 200 bytes); more is 413.
+inline constexpr std::size_t default_max_body_bytes = 16 * 1024;
+
 struct AdmissionOptions {
     // Per worker pool (atomic claims, saga claims, reads): jobs waiting for a worker; the next is answered 503
     // {"error": "overloaded"} with Retry-After: 1, on its own connection, which stays open.

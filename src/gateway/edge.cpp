@@ -89,7 +89,7 @@ Edge::Edge(EdgeOptions options, prometheus::Registry &registry, const Clock &clo
     cors_ = CorsPolicy(options_.cors_origins);
 }
 
-HeadJudgement Edge::judge_head(const RequestHead &head)
+HeadJudgement Edge::judge_head(const EdgeRequest &head)
 {
     const std::string client = proxies_.client_address(head.peer_address, head.forwarded_for);
     if (head.method == "OPTIONS" && !head.origin.empty() && !head.access_control_request_method.empty()) {
@@ -217,7 +217,7 @@ std::optional<Answer> Edge::authorize_read(const Admitted &admitted, RouteKind k
 
 bool Edge::reload_if_changed() { return authenticator_ && authenticator_->reload_if_changed(); }
 
-Answer Edge::unauthenticated(const RequestHead *head, RefusalReason reason) const
+Answer Edge::unauthenticated(const EdgeRequest *head, RefusalReason reason) const
 {
     Answer answer =
         json_answer(401, nlohmann::ordered_json{{"error", "unauthenticated"}, {"reason", refusal_reason_name(reason)}});
@@ -260,7 +260,7 @@ Answer Edge::refuse(Answer answer, std::string_view reason, const Admitted &admi
     return answer;
 }
 
-Answer Edge::refuse(Answer answer, std::string_view reason, const RequestHead &head, const std::string &client)
+Answer Edge::refuse(Answer answer, std::string_view reason, const EdgeRequest &head, const std::string &client)
 {
     log_.refused(answer.status, reason, head.peer_address, client, head.method, head.target);
     const HeaderList cors = cors_.response_headers(head.origin);

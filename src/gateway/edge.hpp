@@ -1,6 +1,6 @@
 #pragma once
 // The gateway's edge: who may call, for whom, and how often (issue 14), judged before any path runs, without any
-// HTTP library.  The server copies what it read of a request's head into a RequestHead; the edge answers either
+// HTTP library.  The server copies what it read of a request's head into a EdgeRequest; the edge answers either
 // with the admitted caller or with the Answer to send instead.  The order of judgement is fixed:
 //   0. a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method) is answered at once (cors.hpp);
 //   1. a declared Content-Length over the body limit: 413, before the body is read        judge_head()
@@ -41,7 +41,7 @@ namespace treasure {
 
 // What the edge reads of a request, copied out of the server once the head is read (the body is not yet).
 // Absent headers are "".  A header sent several times is joined with ", " (X-Forwarded-For in particular).
-struct RequestHead {
+struct EdgeRequest {
     std::string method;  // "GET", "POST", "OPTIONS", ...
     std::string target;  // the request target as sent: path and query
     std::string authorization;
@@ -101,7 +101,7 @@ public:
          const UnixClock &unix_clock = SystemUnixClock::instance(), RefusalLog::Sink log_sink = {});
 
     // Steps 0-3.  Never throws for anything a client sends.
-    HeadJudgement judge_head(const RequestHead &head);
+    HeadJudgement judge_head(const EdgeRequest &head);
     // Steps 4-6 of POST /v1/claims; body_player_id is the body's player_id (claim_body.hpp), nullopt when absent.
     ClaimAuthorization authorize_claim(const Admitted &admitted, std::optional<std::int64_t> body_player_id);
     // Step 5 of the read routes: nullopt when allowed, else the 401/403 to send.  kind and path_player_id are
@@ -110,7 +110,7 @@ public:
                                          std::optional<std::int64_t> path_player_id);
 
     // What an answer to this request adds for CORS (nothing unless the origin is allowed; see cors.hpp).
-    HeaderList cors_headers(const RequestHead &head) const { return cors_.response_headers(head.origin); }
+    HeaderList cors_headers(const EdgeRequest &head) const { return cors_.response_headers(head.origin); }
 
     // Checks the JWKS, HS256 secret and API keys files now; true when one of them was reloaded.
     bool reload_if_changed();
@@ -119,9 +119,9 @@ public:
     const RefusalLog &refusal_log() const { return log_; }
 
 private:
-    Answer unauthenticated(const RequestHead *head, RefusalReason reason) const;
+    Answer unauthenticated(const EdgeRequest *head, RefusalReason reason) const;
     Answer refuse(Answer answer, std::string_view reason, const Admitted &admitted);
-    Answer refuse(Answer answer, std::string_view reason, const RequestHead &head, const std::string &client);
+    Answer refuse(Answer answer, std::string_view reason, const EdgeRequest &head, const std::string &client);
     std::optional<Answer> check_limit(RateLimiter *limiter, std::uint64_t id, LimitScope scope);
 
     const EdgeOptions options_;

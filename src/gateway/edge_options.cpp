@@ -7,7 +7,6 @@
 #include "auth/rate_limit.hpp"
 #include "gateway/client_address.hpp"
 #include "gateway/cors.hpp"
-#include "gateway/gateway.hpp"
 
 namespace treasure {
 
@@ -71,8 +70,6 @@ AuthKinds parse_auth_kinds(std::string_view text)
         rest = rest.substr(comma + 1);
     }
 }
-
-std::size_t default_max_body_bytes() { return GatewayConfig{}.max_body_bytes; }
 
 bool is_loopback_host(std::string_view host)
 {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "auth/authenticator.hpp"
+#include "gateway/admission_options.hpp"
 #include "lib/listen_address.hpp"
 
 namespace CLI {
@@ -39,9 +40,6 @@ struct AuthKinds {
 
 // "none", "jwt", "api-key", "jwt,api-key" (either order); throws std::invalid_argument for anything else.
 AuthKinds parse_auth_kinds(std::string_view text);
-
-// GatewayConfig's max_body_bytes (16 KiB), the limit the gateway's server enforces on bodies.
-std::size_t default_max_body_bytes();
 
 struct EdgeOptions {
     std::string auth = "none";
@@ -63,7 +61,7 @@ struct EdgeOptions {
 
     // Not flags: the server's body limit (the glue copies GatewayConfig::max_body_bytes), the refusal log's
     // budget, and the bound on each rate limiter's buckets (auth/rate_limiter.hpp).
-    std::size_t max_body_bytes = default_max_body_bytes();
+    std::size_t max_body_bytes = default_max_body_bytes;
     std::size_t refusal_log_lines_per_second = 20;
     std::size_t rate_limiter_max_entries = 262144;
 };

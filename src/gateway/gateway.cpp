@@ -11,6 +11,7 @@
 
 #include "gateway/analytics_routes.hpp"
 #include "gateway/answer.hpp"
+#include "gateway/claim_body.hpp"
 #include "gateway/claim_endpoint.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/request_target.hpp"
@@ -70,11 +71,47 @@ Answer method_not_allowed(const char *allowed)
 // GET /v1/players/{id}, /v1/players/{id}/stats, /v1/players/{id}/events: the id and what follows it.
 const std::regex player_route(R"(/v1/players/(\d{1,18})(/stats|/events)?)");
 
+EdgeOptions edge_options_of(const GatewayConfig &config)
+{
+    EdgeOptions options = config.edge;
+    options.max_body_bytes = config.max_body_bytes;
+    return options;
+}
+
+// What the edge reads of a request head.
+EdgeRequest edge_request_of(const RequestHead &head)
+{
+    EdgeRequest request;
+    request.method = head.method;
+    request.target = head.target;
+    request.authorization = head.header("Authorization");
+    request.api_key = head.header("X-Api-Key");
+    request.forwarded_for = head.header("X-Forwarded-For");
+    request.origin = head.header("Origin");
+    request.access_control_request_method = head.header("Access-Control-Request-Method");
+    request.access_control_request_headers = head.header("Access-Control-Request-Headers");
+    request.content_length = head.content_length;
+    request.peer_address = head.peer_address;
+    return request;
+}
+
+// Every answer to an admitted request carries its CORS headers (none unless the origin is allowed).
+HttpHandler::Reply with_cors(const Admitted &admitted, HttpHandler::Reply reply)
+{
+    if (admitted.cors_headers.empty())
+        return reply;
+    return [reply = std::move(reply), cors = admitted.cors_headers](Answer answer) {
+        answer.headers.insert(answer.headers.end(), cors.begin(), cors.end());
+        reply(std::move(answer));
+    };
+}
+
 }  // namespace
 
 Gateway::Gateway(GatewayConfig config)
-    : config_(std::move(config)), atomic_(ClientOptions{config_.dsn, config_.pool_size, config_.retry}),
-      saga_(make_saga_path(config_)), flags_(make_flags(config_.flags_file)), breaker_(config_.breaker),
+    : config_(std::move(config)), edge_(edge_options_of(config_), edge_registry_),
+      atomic_(ClientOptions{config_.dsn, config_.pool_size, config_.retry}), saga_(make_saga_path(config_)),
+      flags_(make_flags(config_.flags_file)), breaker_(config_.breaker),
       router_(atomic_, saga_.get(), *flags_, breaker_, &metrics_), analytics_(make_analytics(config_)),
       claims_(pool_options(config_, config_.pool_size)),
       saga_claims_(saga_ ? std::make_unique<WorkerPool>(pool_options(config_, config_.pool_size)) : nullptr),
@@ -88,14 +125,24 @@ Gateway::Gateway(GatewayConfig config)
 
 Gateway::~Gateway() = default;
 
-std::optional<Answer> Gateway::before_body(const RequestHead &head)
+std::optional<Answer> Gateway::before_body(RequestHead &head)
 {
-    if (head.content_length && *head.content_length > config_.max_body_bytes)
-        return error_answer(413, "payload_too_large", "the request body is larger than the gateway accepts");
+    HeadJudgement judged = edge_.judge_head(edge_request_of(head));
+    if (auto *refused = std::get_if<Answer>(&judged))
+        return std::move(*refused);
+    head.admitted = std::make_shared<const Admitted>(std::move(std::get<Admitted>(judged)));
     return std::nullopt;
 }
 
 void Gateway::handle(HttpRequest request, Reply reply)
+{
+    if (!request.head.admitted)  // before_body() admits every request it lets through
+        return reply(error_answer(500, "internal", "request not judged"));
+    const std::shared_ptr<const Admitted> admitted = request.head.admitted;
+    route(request, *admitted, with_cors(*admitted, std::move(reply)));
+}
+
+void Gateway::route(const HttpRequest &request, const Admitted &admitted, const Reply &reply)
 {
     const RequestTarget target = parse_request_target(request.head.target);
     const std::string &path = target.path;
@@ -103,7 +150,7 @@ void Gateway::handle(HttpRequest request, Reply reply)
     if (path == "/v1/claims") {
         if (request.head.method != "POST")
             return reply(method_not_allowed("POST"));
-        return claim(request, reply);
+        return claim(request, admitted, reply);
     }
     std::smatch player;
     const bool is_player = std::regex_match(path, player, player_route);
@@ -114,6 +161,16 @@ void Gateway::handle(HttpRequest request, Reply reply)
     if (!get)
         return reply(method_not_allowed("GET"));
 
+    const RouteKind kind = is_player                   ? RouteKind::player_read
+                           : path == "/v1/leaderboard" ? RouteKind::leaderboard
+                           : path == "/v1/replica"     ? RouteKind::replica
+                           : path == "/metrics"        ? RouteKind::metrics
+                                                       : RouteKind::open;
+    const std::optional<std::int64_t> path_player =
+        is_player ? std::optional<std::int64_t>(std::stoll(player[1].str())) : std::nullopt;
+    if (auto refused = edge_.authorize_read(admitted, kind, path_player))
+        return reply(std::move(*refused));
+
     if (path == "/healthz")
         return reply(json_answer(200, nlohmann::ordered_json{{"status", "ok"},
                                                              {"circuit", to_string(breaker_.state())},
@@ -122,7 +179,7 @@ void Gateway::handle(HttpRequest request, Reply reply)
     if (path == "/metrics") {
         route = [this] {
             Answer answer;
-            answer.body = metrics_.serialize() + analytics_->serialize_metrics();
+            answer.body = metrics_.serialize() + analytics_->serialize_metrics() + serialize_metrics(edge_registry_);
             answer.content_type = "text/plain; version=0.0.4; charset=utf-8";
             return answer;
         };
@@ -134,7 +191,7 @@ void Gateway::handle(HttpRequest request, Reply reply)
                                       target.parameter("limit"));
         };
     } else {
-        const std::int64_t id = std::stoll(player[1].str());
+        const std::int64_t id = *path_player;
         if (player[2] == "/events")
             route = [this, id, limit = target.parameter("limit")] {
                 return recent_events_answer(*analytics_, id, limit);
@@ -145,9 +202,23 @@ void Gateway::handle(HttpRequest request, Reply reply)
     on_pool(reads_, reply, std::move(route), false);
 }
 
-void Gateway::claim(const HttpRequest &request, const Reply &reply)
+// Steps 4-7: the body's syntax (400), who may claim for whom (400/403), the per-player limit (429), the claim.  A
+// body the edge cannot read is left to parse_claim(), which answers its 400 and counts it as before.
+void Gateway::claim(const HttpRequest &request, const Admitted &admitted, const Reply &reply)
 {
-    auto parsed = parse_claim(metrics_, request.body, request.head.header("Idempotency-Key"));
+    std::string body_for_player;
+    std::string_view body = request.body;
+    const ClaimBodyPlayer named = claim_body_player(body);
+    if (named.readable) {
+        ClaimAuthorization authorized = edge_.authorize_claim(admitted, named.player_id);
+        if (auto *refused = std::get_if<Answer>(&authorized))
+            return reply(std::move(*refused));
+        if (!named.player_id) {
+            body_for_player = claim_body_for(body, std::get<std::int64_t>(authorized));
+            body = body_for_player;
+        }
+    }
+    auto parsed = parse_claim(metrics_, body, request.head.header("Idempotency-Key"));
     if (auto *refused = std::get_if<Answer>(&parsed))
         return reply(std::move(*refused));
     auto valid = std::make_shared<ValidClaimRequest>(std::move(std::get<ValidClaimRequest>(parsed)));

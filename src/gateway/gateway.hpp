@@ -21,7 +21,11 @@
 #include <optional>
 #include <string>
 
+#include <prometheus/registry.h>
+
 #include "gateway/admission_options.hpp"
+#include "gateway/edge.hpp"
+#include "gateway/edge_options.hpp"
 #include "gateway/http_handler.hpp"
 #include "gateway/worker_pool.hpp"
 #include "lib/circuit_breaker.hpp"
@@ -44,13 +48,16 @@ struct GatewayConfig {
     std::size_t pool_size = 8;
     std::size_t worker_threads = 32;  // the read pool (analytics routes, /metrics)
     AdmissionOptions admission;       // queue bounds and waits of the pools, connection limits and deadlines
-    std::size_t max_body_bytes = 16 * 1024;
+    std::size_t max_body_bytes = default_max_body_bytes;
     RetryPolicy retry;
     CircuitBreakerOptions breaker;
     // The saga path, where the flag's "off" and the open breaker send claims.  auto: used when the database's
     // treasure extension has the saga functions (1.1.0+), else those claims get 503 as before.
     enum class SagaMode { off, on, auto_detect } saga = SagaMode::auto_detect;
     std::chrono::milliseconds saga_deadline{5000};
+    // Who may call, for whom, how often (edge_options.hpp): --auth, keys, limits, proxies, CORS.  The default,
+    // --auth none, admits everybody: main.cpp allows it only on a loopback address.
+    EdgeOptions edge;
 };
 
 class Gateway : private HttpHandler {
@@ -69,23 +76,27 @@ public:
     void stop();
 
     ClaimMetrics &metrics() { return metrics_; }
+    Edge &edge() { return edge_; }
     CircuitBreaker &breaker() { return breaker_; }
     Router &router() { return router_; }
     AnalyticsReader &analytics() { return *analytics_; }
     bool has_saga_path() const { return saga_ != nullptr; }
 
 private:
-    // HttpHandler: the seam (today the 413 on a declared length over max_body_bytes) and the routes.
-    std::optional<Answer> before_body(const RequestHead &head) override;
+    // HttpHandler: the seam (the edge's steps 0-3: preflight, 413, 401, the per-client 429) and the routes.
+    std::optional<Answer> before_body(RequestHead &head) override;
     void handle(HttpRequest request, Reply reply) override;
 
-    void claim(const HttpRequest &request, const Reply &reply);
+    void route(const HttpRequest &request, const Admitted &admitted, const Reply &reply);
+    void claim(const HttpRequest &request, const Admitted &admitted, const Reply &reply);
     bool likely_saga(const ValidClaimRequest &request);
     // Runs route() on the pool and replies with its Answer (500 if it throws); a refused job gets 503 overloaded.
     void on_pool(WorkerPool &pool, const Reply &reply, std::function<Answer()> route, bool is_claim);
 
     GatewayConfig config_;
     ClaimMetrics metrics_;
+    prometheus::Registry edge_registry_;  // treasure_auth_failures_total, treasure_rate_limited_total
+    Edge edge_;
     Client atomic_;
     std::unique_ptr<SagaPath> saga_;  // null: no fallback
     std::unique_ptr<FeatureFlagProvider> flags_;

@@ -9,6 +9,7 @@
 //      (blocking work goes to a worker pool; the server writes the answer on the connection's own thread).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,13 +20,16 @@
 
 namespace treasure {
 
+struct Admitted;  // edge.hpp: who the request comes from, once before_body() admitted it
+
 struct RequestHead {
     std::string method;  // "GET", "POST", ... as sent
     std::string target;  // path and query, as sent (percent-encoded)
     std::vector<std::pair<std::string, std::string>> headers;
     std::optional<std::uint64_t> content_length;  // the declared Content-Length; none when absent (or chunked)
     bool chunked = false;
-    std::string peer_address;  // the TCP peer's IP address (no proxy header is believed here)
+    std::string peer_address;                  // the TCP peer's IP address (no proxy header is believed here)
+    std::shared_ptr<const Admitted> admitted;  // set by before_body(), read by handle()
 
     // The first header of that name (case-insensitive), "" when absent.
     std::string_view header(std::string_view name) const;
@@ -42,7 +46,8 @@ public:
     virtual ~HttpHandler() = default;
 
     // The seam: judge the head before the body is read; an Answer refuses the request (and closes the connection).
-    virtual std::optional<Answer> before_body(const RequestHead &head) = 0;
+    // What it admits it may record in head.admitted, for handle().
+    virtual std::optional<Answer> before_body(RequestHead &head) = 0;
     virtual void handle(HttpRequest request, Reply reply) = 0;
 };
 

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "gateway/edge_options.hpp"
 #include "gateway/gateway.hpp"
 #include "lib/listen_address.hpp"
 #include "lib/stop_signals.hpp"
@@ -117,6 +118,7 @@ int main(int argc, char **argv)
     app.add_option("--saga-deadline-ms", saga_deadline_ms, "longest wait for a saga's answer")
         ->capture_default_str()
         ->check(CLI::Range(1LL, 600000LL));
+    treasure::add_edge_flags(app, config.edge);
     CLI11_PARSE(app, argc, argv);
     config.saga = saga_mode == "on"    ? treasure::GatewayConfig::SagaMode::on
                   : saga_mode == "off" ? treasure::GatewayConfig::SagaMode::off
@@ -136,6 +138,10 @@ int main(int argc, char **argv)
 
     try {
         const treasure::ListenAddress address = treasure::parse_listen_address(listen);
+        treasure::validate(config.edge, address);
+        if (!config.edge.tls_cert_path.empty())
+            throw std::invalid_argument("--tls-cert: this gateway does not serve HTTPS yet; terminate TLS at a proxy "
+                                        "in front of it (README, \"TLS\")");
         treasure::Gateway gateway(config);
         const int port = gateway.bind(address.host, address.port);
         treasure::StopSignalWaiter stopper([&gateway](int received) {
@@ -146,7 +152,8 @@ int main(int argc, char **argv)
         std::cerr << "treasure-gateway: listening on " << address.host << ":" << port << " (pool " << config.pool_size
                   << " claim workers, " << config.worker_threads << " read workers, flags "
                   << (config.flags_file.empty() ? "atomic_claims=on" : config.flags_file) << ", saga path "
-                  << (gateway.has_saga_path() ? "on" : "off") << ")\n";
+                  << (gateway.has_saga_path() ? "on" : "off") << ", auth "
+                  << (gateway.edge().authenticates() ? "on" : "off") << ")\n";
         std::cout << "listening " << address.host << ":" << port << std::endl;
         gateway.serve();
         std::cerr << "treasure-gateway: stopped\n";

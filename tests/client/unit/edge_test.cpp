@@ -56,28 +56,28 @@ protected:
     {
         return signer->mint(PlayerTokenClaims{player, unix_clock.now_seconds(), 3600, "", ""});
     }
-    static RequestHead head(std::string method, std::string target)
+    static EdgeRequest head(std::string method, std::string target)
     {
-        RequestHead head;
+        EdgeRequest head;
         head.method = std::move(method);
         head.target = std::move(target);
         head.peer_address = "203.0.113.9";
         return head;
     }
-    RequestHead as_player(std::int64_t player, std::string method = "POST", std::string target = "/v1/claims") const
+    EdgeRequest as_player(std::int64_t player, std::string method = "POST", std::string target = "/v1/claims") const
     {
-        RequestHead request = head(std::move(method), std::move(target));
+        EdgeRequest request = head(std::move(method), std::move(target));
         request.authorization = "Bearer " + token(player);
         return request;
     }
-    static RequestHead as_key(const std::string &name, std::string method = "POST", std::string target = "/v1/claims")
+    static EdgeRequest as_key(const std::string &name, std::string method = "POST", std::string target = "/v1/claims")
     {
-        RequestHead request = head(std::move(method), std::move(target));
+        EdgeRequest request = head(std::move(method), std::move(target));
         request.api_key = name + "-key";
         return request;
     }
     // The admitted caller, failing the test when the head was answered instead.
-    Admitted admitted(const RequestHead &request)
+    Admitted admitted(const EdgeRequest &request)
     {
         HeadJudgement judgement = edge().judge_head(request);
         if (const auto *answer = std::get_if<Answer>(&judgement)) {
@@ -86,7 +86,7 @@ protected:
         }
         return std::get<Admitted>(std::move(judgement));
     }
-    Answer answered(const RequestHead &request)
+    Answer answered(const EdgeRequest &request)
     {
         HeadJudgement judgement = edge().judge_head(request);
         if (const auto *answer = std::get_if<Answer>(&judgement))
@@ -122,7 +122,7 @@ protected:
 // Step 0: preflights, before anything else (a browser sends no credentials with them).
 TEST_F(EdgeTest, PreflightsAreAnsweredForAllowedOriginsOnly)
 {
-    RequestHead preflight = head("OPTIONS", "/v1/claims");
+    EdgeRequest preflight = head("OPTIONS", "/v1/claims");
     preflight.origin = "https://play.example.com";
     preflight.access_control_request_method = "POST";
     preflight.access_control_request_headers = "authorization, content-type";
@@ -142,7 +142,7 @@ TEST_F(EdgeTest, PreflightsAreAnsweredForAllowedOriginsOnly)
 // Step 1: the declared length, judged before the credentials.
 TEST_F(EdgeTest, ADeclaredBodyOverTheLimitGets413BeforeCredentials)
 {
-    RequestHead request = head("POST", "/v1/claims");
+    EdgeRequest request = head("POST", "/v1/claims");
     request.content_length = options.max_body_bytes + 1;
     const Answer answer = answered(request);
     EXPECT_EQ(answer.status, 413);
@@ -167,7 +167,7 @@ TEST_F(EdgeTest, MissingCredentialsGet401WithAPlainChallenge)
 
 TEST_F(EdgeTest, AForgedTokenGets401InvalidTokenWithoutEchoingIt)
 {
-    RequestHead request = as_player(42);
+    EdgeRequest request = as_player(42);
     std::string forged = token(42);
     const auto signature = forged.rfind('.') + 5;
     forged[signature] = forged[signature] == 'A' ? 'B' : 'A';
@@ -186,7 +186,7 @@ TEST_F(EdgeTest, AForgedTokenGets401InvalidTokenWithoutEchoingIt)
 
 TEST_F(EdgeTest, BadKeysAndTwoCredentialsGet401)
 {
-    RequestHead request = as_key("unknown");
+    EdgeRequest request = as_key("unknown");
     Answer answer = answered(request);
     EXPECT_EQ(answer.status, 401);
     EXPECT_EQ(body(answer)["reason"], "unknown_key");
@@ -245,18 +245,18 @@ TEST_F(EdgeTest, PlayerTokensAreLimitedPerClientAddress)
     EXPECT_EQ(header_value(answer.headers, "Retry-After"), "2");
     EXPECT_EQ(body(answer)["retry_after_ms"], 2000);
 
-    RequestHead proxied = as_player(3);
+    EdgeRequest proxied = as_player(3);
     proxied.peer_address = "10.0.0.1";
     proxied.forwarded_for = "203.0.113.9";  // the same client, through our proxy
     EXPECT_EQ(answered(proxied).status, 429);
     proxied.forwarded_for = "203.0.113.9, 198.51.100.4";  // a spoofed left entry does not pick the bucket
     EXPECT_EQ(admitted(proxied).client_address, "198.51.100.4");
 
-    RequestHead spoofed = as_player(4);
+    EdgeRequest spoofed = as_player(4);
     spoofed.forwarded_for = "198.51.100.77";  // from an untrusted peer: ignored
     EXPECT_EQ(answered(spoofed).status, 429);
 
-    RequestHead v6 = as_player(5);
+    EdgeRequest v6 = as_player(5);
     v6.peer_address = "2001:db8:1:2::1";
     admitted(v6);
     v6.peer_address = "2001:db8:1:2:dead:beef::9";  // the same /64
@@ -357,13 +357,13 @@ TEST_F(EdgeTest, MetricsOnTheMainAddressNeedTheMetricsScope)
 TEST_F(EdgeTest, MetricsListenServesMetricsOpenThereAndOnlyThere)
 {
     options.metrics_listen = "127.0.0.1:9100";
-    RequestHead scrape = head("GET", "/metrics");
+    EdgeRequest scrape = head("GET", "/metrics");
     EXPECT_EQ(answered(scrape).status, 404);
     EXPECT_EQ(answered(as_key("scraper", "GET", "/metrics")).status, 404);
     scrape.on_metrics_listener = true;
     const Admitted scraper = admitted(scrape);
     EXPECT_EQ(edge().authorize_read(scraper, RouteKind::metrics, std::nullopt), std::nullopt);
-    RequestHead claim = as_key("full");
+    EdgeRequest claim = as_key("full");
     claim.on_metrics_listener = true;
     EXPECT_EQ(answered(claim).status, 404);
 }
@@ -386,7 +386,7 @@ TEST_F(EdgeTest, WithAuthNoneEveryoneIsAnonymousAndTheLimitsStillHold)
 
 TEST_F(EdgeTest, AnswersToAnAllowedOriginCarryCorsHeadersRefusalsToo)
 {
-    RequestHead request = head("POST", "/v1/claims");
+    EdgeRequest request = head("POST", "/v1/claims");
     request.origin = "https://play.example.com";
     const Answer refused = answered(request);
     EXPECT_EQ(refused.status, 401);
