@@ -18,17 +18,33 @@ psql -X -q -d $db -c 'CREATE EXTENSION treasure'
 treasure chests --dsn "$dsn" --count 50 --coins 10 >/dev/null
 echo '{"flags": {"atomic_claims": {"rule": "on"}}}' >"$work/flags.json"
 
+# Players prove who they are with a JWT: the game's login service holds the private key, the gateway only the
+# public JWKS (treasure token mints tokens the same way).
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/login.pem" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/forger.pem" 2>/dev/null
+treasure token --key "$work/login.pem" --kid login-1 --print-jwks >"$work/jwks.json"
+
 echo
-echo "==> treasure-gateway on a free loopback port"
-treasure-gateway --dsn "$dsn" --listen 127.0.0.1:0 --flags "$work/flags.json" --pool 4 >"$work/gateway.out" 2>&1 &
+echo "==> treasure-gateway on a free loopback port, players authenticated by JWT (--auth jwt --jwks)"
+treasure-gateway --dsn "$dsn" --listen 127.0.0.1:0 --flags "$work/flags.json" --pool 4 \
+  --auth jwt --jwks "$work/jwks.json" --rate-per-player 20:40 >"$work/gateway.out" 2>&1 &
 gateway_pid=$!
 for _ in $(seq 1 100); do grep -q '^listening ' "$work/gateway.out" && break; sleep 0.1; done
 address=$(sed -n 's/^listening //p' "$work/gateway.out")
 [ -n "$address" ] || { cat "$work/gateway.out"; exit 1; }
 echo "    listening on $address"
 
-echo "==> treasure load: 10,000 players, 50 chests, 8 concurrent clients, 8 s, 10% of taps retried"
-treasure load --url "http://$address" --players 10000 --chests 50 --concurrency 8 --duration 8 \
+echo "==> player 7 taps chest 1 with a token from the login service, then a forger tries with a key of its own"
+token=$(treasure token --key "$work/login.pem" --kid login-1 --player 7)
+forged=$(treasure token --key "$work/forger.pem" --kid login-1 --player 7)
+treasure claim --url "http://$address" --token "$token" --player 7 --chest 1 | sed 's/^/    genuine: /'
+treasure claim --url "http://$address" --token "$forged" --player 7 --chest 2 | sed 's/^/    forged:  /' || true
+echo "==> and with no token at all"
+treasure claim --url "http://$address" --token "not-a-token" --player 7 --chest 2 | sed 's/^/    garbage: /' || true
+
+credentials=(--jwt-key "$work/login.pem" --jwt-kid login-1)
+echo "==> treasure load: 10,000 players (a token each), 50 chests, 8 concurrent clients, 8 s, 10% of taps retried"
+treasure load --url "http://$address" "${credentials[@]}" --players 10000 --chests 50 --concurrency 8 --duration 8 \
   --duplicate-ratio 0.1 2>/dev/null
 
 echo
@@ -36,7 +52,7 @@ echo "==> the fast rollback: treasure-saga runs the legacy saga path; the flag f
 treasure-saga --dsn "$dsn" >"$work/saga.out" 2>&1 &
 saga_pid=$!
 set_flag() { echo "{\"flags\": {\"atomic_claims\": {\"rule\": \"$1\"}}}" >"$work/flags.tmp" && mv "$work/flags.tmp" "$work/flags.json"; }
-treasure load --url "http://$address" --players 10000 --chests 50 --concurrency 8 --duration 9 \
+treasure load --url "http://$address" "${credentials[@]}" --players 10000 --chests 50 --concurrency 8 --duration 9 \
   --duplicate-ratio 0.1 2>/dev/null >"$work/flip.txt" &
 load_pid=$!
 sleep 3; set_flag off; echo "    t=3s  atomic_claims -> off (saga path)"

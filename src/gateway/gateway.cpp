@@ -16,6 +16,7 @@
 #include "gateway/http_server.hpp"
 #include "gateway/request_target.hpp"
 #include "lib/json_file_flags.hpp"
+#include "lib/listen_address.hpp"
 
 namespace treasure {
 
@@ -179,7 +180,7 @@ void Gateway::route(const HttpRequest &request, const Admitted &admitted, const 
     if (path == "/metrics") {
         route = [this] {
             Answer answer;
-            answer.body = metrics_.serialize() + analytics_->serialize_metrics() + serialize_metrics(edge_registry_);
+            answer.body = serialize_all_metrics();
             answer.content_type = "text/plain; version=0.0.4; charset=utf-8";
             return answer;
         };
@@ -259,9 +260,30 @@ void Gateway::on_pool(WorkerPool &pool, const Reply &reply, std::function<Answer
         shed();
 }
 
-int Gateway::bind(const std::string &host, int port) { return server_->bind(host, port); }
+std::string Gateway::serialize_all_metrics()
+{
+    return metrics_.serialize() + analytics_->serialize_metrics() + serialize_metrics(edge_registry_);
+}
 
-void Gateway::serve() { server_->serve(); }
+int Gateway::bind(const std::string &host, int port)
+{
+    const int bound = server_->bind(host, port);
+    if (!config_.edge.metrics_listen.empty()) {
+        const ListenAddress metrics = parse_listen_address(config_.edge.metrics_listen);
+        metrics_listener_ = std::make_unique<MetricsListener>([this] { return serialize_all_metrics(); });
+        metrics_port_ = metrics_listener_->bind(metrics.host, metrics.port);
+    }
+    return bound;
+}
+
+void Gateway::serve()
+{
+    if (metrics_listener_)
+        metrics_listener_->start();
+    server_->serve();
+    if (metrics_listener_)
+        metrics_listener_->stop();
+}
 
 void Gateway::stop() { server_->stop(); }
 

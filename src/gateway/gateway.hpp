@@ -27,6 +27,7 @@
 #include "gateway/edge.hpp"
 #include "gateway/edge_options.hpp"
 #include "gateway/http_handler.hpp"
+#include "gateway/metrics_listener.hpp"
 #include "gateway/worker_pool.hpp"
 #include "lib/circuit_breaker.hpp"
 #include "lib/claim_metrics.hpp"
@@ -68,8 +69,11 @@ public:
     Gateway(const Gateway &) = delete;
     Gateway &operator=(const Gateway &) = delete;
 
-    // Binds host:port (port 0 = any free port) and returns the bound port; throws std::runtime_error.
+    // Binds host:port (port 0 = any free port) and returns the bound port, and --metrics-listen's address when
+    // set; throws std::runtime_error.
     int bind(const std::string &host, int port);
+    // The port /metrics is served on by --metrics-listen (after bind()), 0 without it.
+    int metrics_port() const { return metrics_port_; }
     // Serves until stop(); in-flight requests are answered before it returns.
     void serve();
     // The drain: stop accepting, close idle connections, answer in-flight requests.  From any thread.
@@ -92,6 +96,7 @@ private:
     bool likely_saga(const ValidClaimRequest &request);
     // Runs route() on the pool and replies with its Answer (500 if it throws); a refused job gets 503 overloaded.
     void on_pool(WorkerPool &pool, const Reply &reply, std::function<Answer()> route, bool is_claim);
+    std::string serialize_all_metrics();
 
     GatewayConfig config_;
     ClaimMetrics metrics_;
@@ -107,6 +112,8 @@ private:
     std::unique_ptr<WorkerPool> saga_claims_;  // null without a saga path
     WorkerPool reads_;
     std::unique_ptr<HttpServer> server_;
+    std::unique_ptr<MetricsListener> metrics_listener_;
+    int metrics_port_ = 0;  // --metrics-listen; null: /metrics on the main address
 };
 
 }  // namespace treasure

@@ -155,6 +155,9 @@ int main(int argc, char **argv)
                   << (gateway.has_saga_path() ? "on" : "off") << ", auth "
                   << (gateway.edge().authenticates() ? "on" : "off") << ")\n";
         std::cout << "listening " << address.host << ":" << port << std::endl;
+        if (gateway.metrics_port() != 0)
+            std::cout << "metrics " << treasure::parse_listen_address(config.edge.metrics_listen).host << ":"
+                      << gateway.metrics_port() << std::endl;
         gateway.serve();
         std::cerr << "treasure-gateway: stopped\n";
         return 0;
