@@ -39,7 +39,7 @@ token=$(treasure token --key "$work/login.pem" --kid login-1 --player 7)
 forged=$(treasure token --key "$work/forger.pem" --kid login-1 --player 7)
 treasure claim --url "http://$address" --token "$token" --player 7 --chest 1 | sed 's/^/    genuine: /'
 treasure claim --url "http://$address" --token "$forged" --player 7 --chest 2 | sed 's/^/    forged:  /' || true
-echo "==> and with no token at all"
+echo "==> and with something that is not a token"
 treasure claim --url "http://$address" --token "not-a-token" --player 7 --chest 2 | sed 's/^/    garbage: /' || true
 
 credentials=(--jwt-key "$work/login.pem" --jwt-kid login-1)
