@@ -112,7 +112,7 @@ wait_quiet() {
 json_number() { jq -r "$1 // 0" "$2"; }
 
 # cell NAME SERVER ROUND RATE CONNECTIONS: one measurement, one line of $out/cells.tsv.
-printf 'cell\tserver\tround\trate\tconnections\ttaps_per_s\ttaps\terrors\tp50_ms\tp95_ms\tp99_ms\tp99_7_ms\tserver_us_per_tap\tbackends_us_per_tap\tswitches_per_tap\tloadavg\n' >"$out/cells.tsv"
+printf 'cell\tserver\tround\trate\tconnections\ttaps_per_s\ttaps\terrors\tp50_ms\tp95_ms\tp99_ms\tp99_7_ms\tserver_us_per_tap\tbackends_us_per_tap\tswitches_per_tap\tloadavg\tdisturbed\n' >"$out/cells.tsv"
 cell() {
   local name=$1 server=$2 round=$3 rate=$4 connections=$5
   local rate_args=() backends s0 s1 b0 b1 c0 c1 load f=$out/load_${name}_${server}_$round.json
@@ -124,15 +124,18 @@ cell() {
   "$bin/treasure" load --url "${url[$server]}" --players 100000 --chests 1000 --concurrency "$connections" \
     --duration "$seconds" "${rate_args[@]}" --json >"$f" 2>"$out/load.err" || { cat "$out/load.err" >&2; exit 1; }
   s1=$(ticks_of "${pid[$server]}") b1=$(ticks_of $backends) c1=$(switches_of "${pid[$server]}")
+  # disturbed = another benchmark was found running right after the cell (it may have started during it).
+  local disturbed=0
+  if pgrep -f build_compare.sh >/dev/null || pgrep -f memory_driver >/dev/null; then disturbed=1; fi
   local taps errors
   taps=$(json_number .taps "$f")
   errors=$(jq -r '[.outcomes | to_entries[] | select(.key | test("^(claimed|replayed|already_claimed|key_required|chest_closed)$") | not) | .value] | add // 0' "$f")
-  printf '%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.1f\t%.2f\t%s\n' "$name" "$server" "$round" "$rate" \
+  printf '%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.1f\t%.2f\t%s\t%s\n' "$name" "$server" "$round" "$rate" \
     "$connections" "$(json_number .taps_per_second "$f")" "$taps" "$errors" "$(json_number .latency_ms.p50 "$f")" \
     "$(json_number .latency_ms.p95 "$f")" "$(json_number .latency_ms.p99 "$f")" "$(json_number .latency_ms.p99_7 "$f")" \
     "$(awk -v d=$((s1 - s0)) -v n="$taps" 'BEGIN { print n ? d * 10000 / n : 0 }')" \
     "$(awk -v d=$((b1 - b0)) -v n="$taps" 'BEGIN { print n ? d * 10000 / n : 0 }')" \
-    "$(awk -v d=$((c1 - c0)) -v n="$taps" 'BEGIN { print n ? d / n : 0 }')" "$load" >>"$out/cells.tsv"
+    "$(awk -v d=$((c1 - c0)) -v n="$taps" 'BEGIN { print n ? d / n : 0 }')" "$load" "$disturbed" >>"$out/cells.tsv"
   tail -1 "$out/cells.tsv" | sed 's/^/   /'
   # A broken benchmark fails the run; errors are only expected where connections exceed a server's threads.
   if [ "$connections" = "$clients" ] && [ "$errors" -gt $((taps / 100)) ]; then
@@ -197,7 +200,9 @@ for c in cells:
             columns.append(spread(ratios) if ratios else "-")
         print(f"| {f} | " + " | ".join(columns) + " |")
     loads = [float(r["loadavg"]) for r in by.values()]
-    print(f"\nload average (1 min) before the cells: {min(loads):.2f}..{max(loads):.2f}\n")
+    disturbed = sum(int(r.get("disturbed", 0)) for r in by.values())
+    print(f"\nload average (1 min) before the cells: {min(loads):.2f}..{max(loads):.2f}; "
+          f"cells with another benchmark running right after them: {disturbed} of {len(by)}\n")
 PY
 cat "$out/summary.md"
 echo "==> raw cells: $out/cells.tsv, summary: $out/summary.md"
