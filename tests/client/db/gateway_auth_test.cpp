@@ -204,7 +204,7 @@ protected:
     {
         ASSERT_TRUE(response);
         EXPECT_EQ(response->status, 403) << response->body;
-        const auto body = body_of(response);
+        auto body = body_of(response);
         EXPECT_EQ(body["error"], "forbidden") << response->body;
         EXPECT_EQ(body["reason"], reason) << response->body;
         EXPECT_TRUE(body["message"].is_string()) << response->body;
@@ -216,7 +216,7 @@ protected:
     {
         ASSERT_TRUE(response);
         EXPECT_EQ(response->status, 429) << response->body;
-        const auto body = body_of(response);
+        auto body = body_of(response);
         ASSERT_TRUE(body.is_object()) << response->body;
         EXPECT_EQ(body.size(), 2u) << response->body;
         EXPECT_EQ(body["error"], "rate_limited");
@@ -263,7 +263,7 @@ TEST_F(GatewayAuthTest, Es256AndRs256TokensClaimForTheirPlayer)
         auto response = post_claim(server, tap(player, 1), bearer(token(*signer, player)));
         ASSERT_TRUE(response);
         EXPECT_EQ(response->status, 200) << response->body;
-        const auto body = body_of(response);
+        auto body = body_of(response);
         EXPECT_EQ(body["status"], "claimed");
         EXPECT_EQ(body["coins_awarded"], 10);
         EXPECT_EQ(body["path"], "atomic");
@@ -431,15 +431,15 @@ TEST_F(GatewayAuthTest, HealthzIsOpenAndMetricsNeedsAMetricsScopedKey)
 
 TEST_F(GatewayAuthTest, PerPlayerLimitIs429WithRetryAfterWhateverTheCredential)
 {
-    edge.rate_per_player = "1:2";
+    edge.rate_per_player = "0.1:2";  // slow enough that no token comes back during the test
     RunningGateway server(config());
     const auto player = bearer(token(keys_->es256, 5040));
     ASSERT_EQ(post_claim(server, tap(5040, 1), player)->status, 200);
     ASSERT_EQ(post_claim(server, tap(5040, 2), player)->status, 200);
     const long long before = claims_in_database();
-    expect_rate_limited(post_claim(server, tap(5040, 3), player), 1000);
+    expect_rate_limited(post_claim(server, tap(5040, 3), player), 10000);
     // The limit is the player's, not the token's: a game server claiming for 5040 is limited too.
-    expect_rate_limited(post_claim(server, tap(5040, 4), api_key("claimer")), 1000);
+    expect_rate_limited(post_claim(server, tap(5040, 4), api_key("claimer")), 10000);
     EXPECT_EQ(claims_in_database(), before);
     EXPECT_FALSE(has_claim(5040, 3));
     EXPECT_FALSE(has_claim(5040, 4));
@@ -455,15 +455,15 @@ TEST_F(GatewayAuthTest, PerPlayerLimitIs429WithRetryAfterWhateverTheCredential)
 
 TEST_F(GatewayAuthTest, PerClientLimitIs429PerApiKeyAndPerAddressForPlayers)
 {
-    edge.rate_per_client = "1:3";
+    edge.rate_per_client = "0.1:3";
     RunningGateway server(config());
     for (int i = 0; i < 3; ++i)
         ASSERT_EQ(post_claim(server, tap(5050 + i, 1), api_key("claimer"))->status, 200) << i;
     const long long before = claims_in_database();
-    expect_rate_limited(post_claim(server, tap(5053, 1), api_key("claimer")), 1000);
+    expect_rate_limited(post_claim(server, tap(5053, 1), api_key("claimer")), 10000);
     EXPECT_FALSE(has_claim(5053, 1));
     // Reads count against the same bucket.
-    expect_rate_limited(server.http().Get("/v1/leaderboard", api_key("claimer")), 1000);
+    expect_rate_limited(server.http().Get("/v1/leaderboard", api_key("claimer")), 10000);
     EXPECT_EQ(claims_in_database(), before);
     // Another key has its own bucket.
     EXPECT_EQ(post_claim(server, tap(5053, 1), api_key("full"))->status, 200);
@@ -471,7 +471,7 @@ TEST_F(GatewayAuthTest, PerClientLimitIs429PerApiKeyAndPerAddressForPlayers)
     // Player tokens share their address's bucket (all of them come from 127.0.0.1 here), whoever the player.
     for (int i = 0; i < 3; ++i)
         ASSERT_EQ(post_claim(server, tap(5060 + i, 1), bearer(token(keys_->es256, 5060 + i)))->status, 200) << i;
-    expect_rate_limited(post_claim(server, tap(5063, 1), bearer(token(keys_->es256, 5063))), 1000);
+    expect_rate_limited(post_claim(server, tap(5063, 1), bearer(token(keys_->es256, 5063))), 10000);
     EXPECT_FALSE(has_claim(5063, 1));
 
     const auto scraped = metrics(server);
