@@ -11,6 +11,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <jansson.h>
@@ -95,6 +96,17 @@ inline std::string sha256_hex(const std::string &key)
         hex += "0123456789abcdef"[byte & 15];
     }
     return hex;
+}
+
+// An API keys file for keys given as {name, scopes}: each key's text is "<name>-key"; scopes is the inside of the
+// JSON array, quotes excluded at both ends ("claim", or "claim\", \"read").
+inline std::string api_keys_json(const std::vector<std::pair<std::string, std::string>> &keys)
+{
+    std::string entries;
+    for (const auto &[name, scopes] : keys)
+        entries += std::string(entries.empty() ? "" : ", ") + R"({"name": ")" + name + R"(", "sha256": ")" +
+                   sha256_hex(name + "-key") + R"(", "scopes": [")" + scopes + R"("]})";
+    return R"({"keys": [)" + entries + "]}";
 }
 
 inline std::string base64url(const std::string &bytes)

@@ -35,14 +35,10 @@ protected:
         options.trusted_proxies = {"10.0.0.0/8", "fd00::/8"};
     }
 
-    // Each key's text is "<name>-key"; scopes is the inside of the JSON array, quotes excluded at both ends.
+    // Each key's text is "<name>-key" (testing::api_keys_json).
     void write_keys(const std::vector<std::pair<std::string, std::string>> &keys)
     {
-        std::string entries;
-        for (const auto &[name, scopes] : keys)
-            entries += std::string(entries.empty() ? "" : ", ") + R"({"name": ")" + name + R"(", "sha256": ")" +
-                       testing::sha256_hex(name + "-key") + R"(", "scopes": [")" + scopes + R"("]})";
-        testing::write_file_atomically(directory.file("keys.json"), R"({"keys": [)" + entries + "]}");
+        testing::write_file_atomically(directory.file("keys.json"), testing::api_keys_json(keys));
     }
 
     Edge &edge()
