@@ -45,6 +45,8 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
 endif
+# treasure.so is renamed into place, never written over a file running backends map (scripts/install-library.sh).
+INSTALL_SHLIB = $(CURDIR)/scripts/install-library.sh
 
 # -MMD: each object's header dependencies, so that changing a header rebuilds what includes it.
 -include $(OBJS:.o=.d)

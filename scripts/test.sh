@@ -63,13 +63,9 @@ sql_suites() { regress_suite && isolation_suite && pgtap_suite; }
 statements_suite() { (export PGOPTIONS="${PGOPTIONS:-} -c treasure.direct_claims=off" && sql_suites); }
 
 # The statements-only build, made in a copy of the tree so its objects never mix with the default build's,
-# installed for these suites only; the default build is installed again afterwards, pass or fail.  A library
-# is renamed into place, never written over: a backend that still maps the old file would crash.
+# installed for these suites only; the default build is installed again afterwards, pass or fail.
 install_library() {  # install_library FILE
-  local libdir
-  libdir=$("$PG_CONFIG" --pkglibdir)
-  as_root cp "$1" "$libdir/treasure.so.new" && as_root chmod 755 "$libdir/treasure.so.new" &&
-    as_root mv -f "$libdir/treasure.so.new" "$libdir/treasure.so"
+  as_root scripts/install-library.sh "$1" "$("$PG_CONFIG" --pkglibdir)/treasure.so"
 }
 statements_only_suite() {
   local tree=$scratch/statements-only status
