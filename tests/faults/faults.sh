@@ -4,6 +4,8 @@
 #
 #   make faults                       full suite (FAULTS_MODE=full, ~15 min: longer faults, 5-minute soak)
 #   FAULTS_MODE=short make faults     the short version (~3 min), which scripts/test.sh runs in make test
+#   FAULTS_AUTH=jwt make faults       every scenario behind authentication (FAULTS_AUTH=jwt|api-key|none, default
+#                                     none): every gateway authenticates, every driver run sends a credential
 #
 # Runs on its OWN throwaway cluster (cluster_start faults): it kills that cluster's postmaster, revokes
 # functions and locks tables, so it never touches the cluster of `make test`.  Every scenario drives the gateway
@@ -13,12 +15,15 @@
 #   duplicates  (player, chest) pairs credited twice (claims, claim_events)                              = 0
 #   wallets     players whose balance differs from the sum of their claims' coins                         = 0
 #   reconcile   rows of treasure.reconcile() (after the sagas settle)                                     = 0
+# and that no tap was refused 401/403 (nor 429, except in bot_swarm, whose limit is the point).
 # Figures go to $FAULTS_RESULTS/figures.tsv (printed at the end); tests/faults/README.md has the recorded ones.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/common.sh
 
 MODE=${FAULTS_MODE:-short}
+AUTH=${FAULTS_AUTH:-none}
+case "$AUTH" in none | jwt | api-key) ;; *) echo "FAULTS_AUTH wants none, jwt or api-key, got '$AUTH'"; exit 2 ;; esac
 DRIVER=build/tests/treasure_fault_driver
 GATEWAY=build/treasure-gateway
 SAGA=build/treasure-saga
@@ -42,12 +47,36 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {'d': d}))" "$@"; }
 
-echo "==> faults ($MODE): building the suite's programs"
+echo "==> faults ($MODE, auth $AUTH): building the suite's programs"
 [ "${FAULTS_INSTALL:-0}" = 1 ] && { install_packages && build_and_install || exit 1; }
 make -s -j2 client fault-programs >/dev/null || exit 1  # client builds treasure-saga too
 
 echo "==> fuzz: seeded random requests into the gateway's parser"
 TREASURE_FUZZ_ITERATIONS=$(pick 20000 300000) build/tests/treasure_fuzz_tests --gtest_brief=1 || fail "parser fuzz test"
+
+# Credentials, made fresh for every run: an ES256 key for player tokens (its public JWKS for the gateway) and one
+# API key.  bot_swarm always uses the JWT key; with FAULTS_AUTH on, every scenario uses them (see below).
+JWT_KEY=$RESULTS/jwt-key.pem
+JWT_KID=faults-$$
+JWKS=$RESULTS/jwks.json
+API_KEYS=$RESULTS/api-keys.json
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$JWT_KEY" 2>/dev/null || exit 1
+build/treasure token --key "$JWT_KEY" --kid "$JWT_KID" --print-jwks >"$JWKS" || exit 1
+API_KEY=$(openssl rand -hex 24)
+printf '{"keys": [{"name": "faults-suite", "sha256": "%s", "scopes": ["claim", "read", "metrics"]}]}\n' \
+  "$(printf %s "$API_KEY" | sha256sum | cut -d' ' -f1)" >"$API_KEYS"
+# gw_auth: added to every gateway start_gateway starts; load_auth: to every driver run (start_load, saturation).
+# With authentication on, /metrics on the main address needs a key with the metrics scope: the suite's own
+# scrapes (gw_metrics) send the API key, so FAULTS_AUTH=jwt runs the gateway with jwt,api-key (the key is only
+# the suite's; every tap carries a player's token).
+case "$AUTH" in
+  none) gw_auth=(); load_auth=(); metrics_auth=() ;;
+  jwt) gw_auth=(--auth jwt,api-key --jwks "$JWKS" --api-keys "$API_KEYS")
+    load_auth=(--jwt-key "$JWT_KEY" --jwt-kid "$JWT_KID"); metrics_auth=(-H "X-Api-Key: $API_KEY") ;;
+  api-key) gw_auth=(--auth api-key --api-keys "$API_KEYS")
+    load_auth=(--api-key "$API_KEY"); metrics_auth=(-H "X-Api-Key: $API_KEY") ;;
+esac
+gw_metrics() { curl -s "${metrics_auth[@]}" "http://127.0.0.1:$1/metrics"; }
 
 cluster_start faults >/dev/null || exit 1
 PGDATA_DIR=$CLUSTER_DIR/data
@@ -88,11 +117,11 @@ start_saga() {
   started_pids+=("$SAGA_PID")
 }
 
-# start_gateway LOG DSN [PORT] [ARGS...]: sets GW_PID and GW_PORT.
+# start_gateway LOG DSN [PORT] [ARGS...]: sets GW_PID and GW_PORT.  Adds "${gw_auth[@]}" (FAULTS_AUTH).
 start_gateway() {
   local log=$1 dsn=$2 port=${3:-0}
   shift 3
-  "$GATEWAY" --dsn "$dsn" --listen "127.0.0.1:$port" "$@" >"$log.out" 2>>"$log.err" &
+  "$GATEWAY" --dsn "$dsn" --listen "127.0.0.1:$port" "${gw_auth[@]}" "$@" >"$log.out" 2>>"$log.err" &
   GW_PID=$!
   started_pids+=("$GW_PID")
   local i
@@ -107,11 +136,13 @@ start_gateway() {
 
 stop_pid() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
-# start_load NAME PORT ARGS...: the driver in the background (LOAD_PID); report in $RESULTS/NAME.json.
+# start_load NAME PORT ARGS...: the driver in the background (LOAD_PID); report in $RESULTS/NAME.json.  Adds
+# "${load_auth[@]}" (FAULTS_AUTH).
 start_load() {
   local name=$1 port=$2
   shift 2
-  "$DRIVER" load --url "http://127.0.0.1:$port" --acks "$RESULTS/$name.acks" "$@" >"$RESULTS/$name.json" 2>"$RESULTS/$name.load.err" &
+  "$DRIVER" load --url "http://127.0.0.1:$port" --acks "$RESULTS/$name.acks" "${load_auth[@]}" "$@" \
+    >"$RESULTS/$name.json" 2>"$RESULTS/$name.load.err" &
   LOAD_PID=$!
   started_pids+=("$LOAD_PID")
 }
@@ -172,6 +203,15 @@ SQL
   [ "$unexpected" = 0 ] || fail "$name: $unexpected answers outside the contract: $(json "$report" 'd["first_unexpected"]')"
   [ "$mismatches" = 0 ] || fail "$name: $mismatches retried taps answered differently"
   [ "$acked" -gt 0 ] || fail "$name: nothing was acknowledged"
+  # Every tap carries a valid credential (or none with FAULTS_AUTH=none): nothing may be refused at the edge, and
+  # nothing rate-limited unless the scenario says so (EXPECT_429=1: bot_swarm).
+  local refused limited
+  refused=$(json "$report" 'd["outcomes"].get("http_401", 0) + d["outcomes"].get("http_403", 0)')
+  [ "$refused" = 0 ] || fail "$name: $refused taps refused 401/403: $(json "$report" 'd.get("auth", "")')"
+  if [ "${EXPECT_429:-0}" != 1 ]; then
+    limited=$(json "$report" 'd["outcomes"].get("http_429", 0) + d["retried"].get("http_429", 0)')
+    [ "$limited" = 0 ] || fail "$name: $limited answers 429 with no rate limit configured"
+  fi
 }
 
 load_args=(--players 3000 --chests 20 --retry-ratio 0.1 --give-up 60)
@@ -319,7 +359,7 @@ scenario_breaker() {
     sleep 0.05
   done
   wait "$LOAD_PID"
-  curl -s "http://127.0.0.1:$GW_PORT/metrics" | grep '^treasure_circuit_transitions_total' >"$RESULTS/breaker.transitions"
+  gw_metrics "$GW_PORT" | grep '^treasure_circuit_transitions_total' >"$RESULTS/breaker.transitions"
   stop_pid "$GW_PID"
   [ $opened = 1 ] || fail "breaker: the circuit never opened"
   [ $closed_ms -ge 0 ] || fail "breaker: the circuit did not close within 10 s of the grant"
@@ -366,6 +406,10 @@ scenario_saga_kill() {
 scenario_abuse() {
   local db=f_abuse
   echo "==> abuse: malformed requests, huge bodies, slow clients, a flood of connections"
+  # Its raw requests and its well-behaved client carry no credential: with FAULTS_AUTH on they would all be 401
+  # before the parser is reached, so this gateway stays --auth none (on loopback).  The authentication layer's own
+  # hostile input is the seeded fuzz of Authorization / X-Api-Key (make test).
+  local gw_auth=()
   new_db $db || { fail "abuse: set-up"; return; }
   start_saga $db
   start_gateway "$RESULTS/abuse.gw" "$(gw_dsn $db)" 0 --pool 8 --request-timeout-ms 3000 || { fail "abuse: gateway"; return; }
@@ -375,6 +419,69 @@ scenario_abuse() {
   [ -n "$SAGA_PID" ] && { stop_pid "$SAGA_PID"; SAGA_PID=; }
   echo "    $(json "$RESULTS/abuse.json" '{k: v for k, v in d.items() if k != "malformed"}')"
   echo "    malformed: $(json "$RESULTS/abuse.json" 'sum(c["pass"] for c in d["malformed"])')/$(json "$RESULTS/abuse.json" 'len(d["malformed"])') cases answered as documented"
+}
+
+# --- 9. a bot swarm behind authentication and the per-player limit (issue 14) -------------------------------
+# 100 players, each with its own ES256 token; humans tap 0.5/s each (--rate 50 over 100 players), well under the
+# gateway's per-player limit of BOT_RATE/s with a burst of BOT_BURST; 20% of them are bots tapping 50x faster
+# (25/s each, 5x their limit).  1000 chests, so a bot's admitted taps are rarely 409 duplicates and its accepted
+# count is bounded by the limiter, not by the chests: without the limit a bot would be accepted ~200 (short) to
+# ~600 (full) times, with it at most BOT_BURST + BOT_RATE x elapsed.  First the same load without bots (--bots 0,
+# same length, same gateway), whose human p95 is the reference for the swarm's.
+BOT_RATE=5
+BOT_BURST=10
+scenario_bot_swarm() {
+  local db=f_bots duration
+  duration=$(pick 10 30)
+  echo "==> bot swarm: 20% of 100 players tap 50x faster, --auth jwt --rate-per-player $BOT_RATE:$BOT_BURST (2 x ${duration}s: without bots, then with)"
+  new_db $db || { fail "bot_swarm: set-up"; return; }
+  psql -X -q -d $db -c "SELECT treasure.put_chest(c, c) FROM generate_series(21, 1000) c" >/dev/null ||
+    { fail "bot_swarm: chests"; return; }
+  start_saga $db
+  # This scenario's own authentication, whatever FAULTS_AUTH says: player tokens and the per-player limit.
+  local gw_auth=(--auth jwt --jwks "$JWKS" --rate-per-player "$BOT_RATE:$BOT_BURST")
+  local load_auth=(--jwt-key "$JWT_KEY" --jwt-kid "$JWT_KID")
+  start_gateway "$RESULTS/bot_swarm.gw" "$(gw_dsn $db)" 0 --pool 8 || { fail "bot_swarm: gateway"; return; }
+  local swarm=(--players 100 --chests 1000 --retry-ratio 0.1 --give-up 60 --concurrency 8 --rate 50 --duration "$duration")
+  start_load bot_swarm_baseline "$GW_PORT" "${swarm[@]}" --bots 0
+  wait "$LOAD_PID"
+  start_load bot_swarm "$GW_PORT" "${swarm[@]}" --bots 0.2 --bot-rate-multiplier 50
+  wait "$LOAD_PID"
+  stop_pid "$GW_PID"
+  local base=$RESULTS/bot_swarm_baseline.json report=$RESULTS/bot_swarm.json
+  for r in "$base" "$report"; do
+    json "$r" 'd["classes"]["human"]["p95_ms"]' >/dev/null 2>&1 ||
+      { fail "bot_swarm: no classes in $(basename "$r")"; cat "${r%.json}.load.err"; return; }
+  done
+  # The baseline's own report: the database invariants below cover its claims too (PRIOR_ACKS).
+  [ "$(json "$base" 'd["unexpected"] + d["replay_mismatches"]')" = 0 ] ||
+    fail "bot_swarm: baseline: unexpected answers: $(json "$base" 'd["first_unexpected"]')"
+  [ "$(json "$base" 'd["outcomes"].get("http_401", 0) + d["outcomes"].get("http_403", 0)')" = 0 ] ||
+    fail "bot_swarm: baseline: taps refused 401/403"
+  # A bot's bucket holds at most BOT_BURST tokens and gains BOT_RATE a second, so over the time it taps it is
+  # admitted at most BOT_BURST + BOT_RATE x (last tap - first tap) claims, replays of its resent taps included,
+  # and accepts <= admissions.  The driver's elapsed_seconds (from before the first tap to after the last answer)
+  # is longer than that span, so BOT_BURST + BOT_RATE x elapsed is already an upper bound; +1 for the fraction of a
+  # token the continuous refill may round up.  No other slack: more would be the limiter letting a bot through.
+  local max_bot limit bot_limited bot_taps bot_acc human_limited p95 p95_base ratio elapsed
+  max_bot=$(json "$report" 'd["classes"]["bot"]["max_accepted_per_player"]')
+  elapsed=$(json "$report" '"%.2f" % d["elapsed_seconds"]')
+  limit=$(json "$report" "int($BOT_BURST + $BOT_RATE * d['elapsed_seconds']) + 1")
+  bot_taps=$(json "$report" 'd["classes"]["bot"]["taps"]')
+  bot_acc=$(json "$report" 'd["classes"]["bot"]["accepted"]')
+  bot_limited=$(json "$report" 'd["classes"]["bot"]["rate_limited"]')
+  human_limited=$(json "$report" 'd["classes"]["human"]["rate_limited"]')
+  p95=$(json "$report" '"%.2f" % d["classes"]["human"]["p95_ms"]')
+  p95_base=$(json "$base" '"%.2f" % d["classes"]["human"]["p95_ms"]')
+  ratio=$(python3 -c "import sys; b = float(sys.argv[2]); print('%.2f' % (float(sys.argv[1]) / b) if b > 0 else 'n/a')" "$p95" "$p95_base")
+  echo "    bots: $(json "$report" 'd["classes"]["bot"]["players"]') players, $bot_taps taps, $bot_acc accepted, $bot_limited answered 429; max accepted per bot $max_bot <= $limit ($BOT_BURST + $BOT_RATE/s x ${elapsed}s + 1)"
+  echo "    humans: $(json "$report" 'd["classes"]["human"]["players"]') players, $(json "$report" 'd["classes"]["human"]["taps"]') taps, $human_limited answered 429 (baseline: $(json "$base" 'd["classes"]["human"]["rate_limited"]')); max accepted per human $(json "$report" 'd["classes"]["human"]["max_accepted_per_player"]')"
+  echo "    human p50/p95/p99 ms with bots $(json "$report" '"%.2f/%.2f/%.2f" % (d["classes"]["human"]["p50_ms"], d["classes"]["human"]["p95_ms"], d["classes"]["human"]["p99_ms"])'), without $(json "$base" '"%.2f/%.2f/%.2f" % (d["classes"]["human"]["p50_ms"], d["classes"]["human"]["p95_ms"], d["classes"]["human"]["p99_ms"])'): p95 ratio $ratio (target <= 1.5, reported, not asserted)"
+  [ "$max_bot" -le "$limit" ] || fail "bot_swarm: a bot was accepted $max_bot times, over its limit $limit"
+  [ "$bot_limited" -gt 0 ] || fail "bot_swarm: no bot was rate-limited (the limit did not bite)"
+  [ "$bot_acc" -gt 0 ] || fail "bot_swarm: no bot was accepted at all"
+  PRIOR_ACKS="$RESULTS/bot_swarm_baseline.acks" EXPECT_429=1 check bot_swarm $db 0 auto \
+    "human p95 ${p95} ms with bots / ${p95_base} ms without = ${ratio}x (target <= 1.5); bot max accepted ${max_bot} <= limit ${limit}; bots 429 x${bot_limited}; humans 429 x${human_limited}"
 }
 
 # vmrss PID: resident memory in KiB.
@@ -389,8 +496,8 @@ scenario_soak_overload() {
   start_saga $db
   start_gateway "$RESULTS/soak.gw" "$(gw_dsn $db)" 0 --pool 8 --threads 16 --max-queued 32 || { fail "soak: gateway"; return; }
   echo "==> saturation: as fast as possible, 16 connections, 8 s"
-  "$DRIVER" load --url "http://127.0.0.1:$GW_PORT" --players 50000 --chests 20 --concurrency 16 --duration 8 \
-    --retry-ratio 0 --acks "$RESULTS/saturation.acks" >"$RESULTS/saturation.json"
+  "$DRIVER" load --url "http://127.0.0.1:$GW_PORT" "${load_auth[@]}" --players 50000 --chests 20 --concurrency 16 \
+    --duration 8 --retry-ratio 0 --acks "$RESULTS/saturation.acks" >"$RESULTS/saturation.json"
   local saturation
   saturation=$(json "$RESULTS/saturation.json" 'int(d["taps"] / d["elapsed_seconds"])')
   echo "    saturation ~ $saturation taps/s"
@@ -433,7 +540,7 @@ scenario_soak_overload() {
   done
   wait "$LOAD_PID"
   local shed
-  shed=$(curl -s "http://127.0.0.1:$GW_PORT/metrics" | awk '/^treasure_claims_total\{.*status="overloaded"/ {s += $2} END {print s + 0}')
+  shed=$(gw_metrics "$GW_PORT" | awk '/^treasure_claims_total\{.*status="overloaded"/ {s += $2} END {print s + 0}')
   echo "    shed with 503 overloaded: $shed connections; driver saw $(json "$RESULTS/overload.json" 'd["shed"]') 503s; VmRSS max $rss_max KiB; database answered $db_ok/$db_checks probes"
   [ "${shed%.*}" -gt 0 ] || fail "overload: nothing was shed"
   [ "$db_ok" = "$db_checks" ] || fail "overload: the database missed probes"
@@ -454,7 +561,7 @@ scenario_soak_overload() {
   check overload_recovery $db "$(json "$RESULTS/overload.json" 'd["shed"]')" - "2x saturation; shed $shed; VmRSS max $rss_max KiB"
 }
 
-scenarios=${FAULTS_SCENARIOS:-terminate postmaster cut gateway breaker saga_kill abuse soak_overload}
+scenarios=${FAULTS_SCENARIOS:-terminate postmaster cut gateway breaker saga_kill bot_swarm abuse soak_overload}
 started=$SECONDS
 for scenario in $scenarios; do
   "scenario_$scenario"
@@ -463,5 +570,5 @@ done
 echo
 echo "==> figures ($RESULTS/figures.tsv)"
 column -t -s $'\t' "$FIGURES" 2>/dev/null || cat "$FIGURES"
-echo "==> faults ($MODE): $failures failure(s) in $((SECONDS - started)) s"
+echo "==> faults ($MODE, auth $AUTH): $failures failure(s) in $((SECONDS - started)) s"
 [ "$failures" -eq 0 ]
