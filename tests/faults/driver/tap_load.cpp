@@ -192,11 +192,7 @@ Tap bad_request(std::mt19937_64 &rng, const TapLoadOptions &options)
                                  id + "\"}",
                              404);
         return malformed(R"({"chest_id": 1, "request_id": ")" + id + "\"}", 400);
-    case 4:
-        // With a player's token (player 1's: there is none for -5) the gateway judges the named player before the
-        // body's values (authorization, step 5): 403 player_mismatch.  Without one, the parser's 400.
-        return malformed(R"({"player_id": -5, "chest_id": 1, "request_id": ")" + id + "\"}",
-                         options.credentials.jwt_key_path.empty() ? 400 : 403);
+    case 4: return malformed(R"({"player_id": -5, "chest_id": 1, "request_id": ")" + id + "\"}", 400);
     case 5: return malformed(R"({"player_id": 5, "chest_id": 1, "request_id": "not-a-uuid"})", 400, 5);
     case 6: return malformed(R"({"player_id": 99999999999999999999, "chest_id": 1, "request_id": ")" + id + "\"}", 400);
     case 7: return malformed(R"({"player_id": 5, "chest_id": 1.5, "request_id": ")" + id + "\"}", 400, 5);
