@@ -103,8 +103,11 @@ model_suite() {
     PGOPTIONS="${PGOPTIONS:-} -c treasure.direct_claims=off" build/tests/treasure_fault_tests --gtest_brief=1
 }
 
-# The short fault and abuse suite, on a cluster of its own (make faults runs the full one).
+# The short fault and abuse suite, on a cluster of its own (make faults runs the full one); then again with every
+# gateway and driver behind authentication (player tokens), so the saga path and the breaker are shown to work
+# unchanged there.
 faults_suite() { FAULTS_MODE=short FAULTS_RESULTS="$scratch/faults" bash tests/faults/faults.sh; }
+faults_auth_suite() { FAULTS_MODE=short FAULTS_AUTH=jwt FAULTS_RESULTS="$scratch/faults-auth" bash tests/faults/faults.sh; }
 
 run_suite format        make -s format-check
 run_suite regress       regress_suite
@@ -121,6 +124,7 @@ run_suite upgrade       bash tests/upgrade/upgrade_test.sh
 run_suite dump          bash tests/dump/dump_restore.sh
 run_suite bench-quick   bench_quick_suite
 run_suite faults        faults_suite
+run_suite faults-auth   faults_auth_suite
 
 echo
 [ ${#failed_names[@]} -gt 0 ] && echo "failed suites: ${failed_names[*]}"

@@ -204,13 +204,15 @@ void Gateway::route(const HttpRequest &request, const Admitted &admitted, const 
 }
 
 // Steps 4-7: the body's syntax (400), who may claim for whom (400/403), the per-player limit (429), the claim.  A
-// body the edge cannot read is left to parse_claim(), which answers its 400 and counts it as before.
+// body the edge cannot read, or one naming an impossible player, is left to parse_claim(), which answers its 400
+// and counts it as before.
 void Gateway::claim(const HttpRequest &request, const Admitted &admitted, const Reply &reply)
 {
     std::string body_for_player;
     std::string_view body = request.body;
     const ClaimBodyPlayer named = claim_body_player(body);
-    if (named.readable) {
+    // A player_id that is not positive is the body's syntax (step 4): parse_claim() answers its 400.
+    if (named.readable && named.player_id.value_or(1) > 0) {
         ClaimAuthorization authorized = edge_.authorize_claim(admitted, named.player_id);
         if (auto *refused = std::get_if<Answer>(&authorized))
             return reply(std::move(*refused));

@@ -286,6 +286,21 @@ TEST_F(GatewayAuthTest, ATokensClaimWithoutPlayerIdIsForTheTokensPlayer)
         "5003");
 }
 
+// The body's syntax (step 4) comes before authorization (step 5): an impossible player_id is a 400, whoever sends it.
+TEST_F(GatewayAuthTest, AnImpossiblePlayerIdIs400BeforeAnyPlayerMismatch)
+{
+    RunningGateway server(config());
+    for (const long long impossible : {-5LL, 0LL}) {
+        auto response = post_claim(
+            server, nlohmann::json{{"player_id", impossible}, {"chest_id", 1}, {"request_id", random_uuid_v4()}},
+            bearer(token(keys_->es256, 5007)));
+        ASSERT_TRUE(response);
+        EXPECT_EQ(response->status, 400) << response->body;
+        EXPECT_EQ(body_of(response)["error"], "bad_request") << response->body;
+    }
+    EXPECT_EQ(testing::query_value(*dsn_, "SELECT count(*) FROM treasure.claims WHERE player_id = 5007"), "0");
+}
+
 TEST_F(GatewayAuthTest, MissingCredentialsAre401WithAChallengeWithoutAnError)
 {
     RunningGateway server(config());
