@@ -27,12 +27,13 @@ treasure token --key "$work/login.pem" --kid login-1 --print-jwks >"$work/jwks.j
 echo
 echo "==> treasure-gateway on a free loopback port, players authenticated by JWT (--auth jwt --jwks)"
 treasure-gateway --dsn "$dsn" --listen 127.0.0.1:0 --flags "$work/flags.json" --pool 4 \
-  --auth jwt --jwks "$work/jwks.json" --rate-per-player 20:40 >"$work/gateway.out" 2>&1 &
+  --auth jwt --jwks "$work/jwks.json" --rate-per-player 20:40 --metrics-listen 127.0.0.1:0 >"$work/gateway.out" 2>&1 &
 gateway_pid=$!
-for _ in $(seq 1 100); do grep -q '^listening ' "$work/gateway.out" && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -q '^metrics ' "$work/gateway.out" && break; sleep 0.1; done
 address=$(sed -n 's/^listening //p' "$work/gateway.out")
-[ -n "$address" ] || { cat "$work/gateway.out"; exit 1; }
-echo "    listening on $address"
+metrics_address=$(sed -n 's/^metrics //p' "$work/gateway.out")
+[ -n "$address" ] && [ -n "$metrics_address" ] || { cat "$work/gateway.out"; exit 1; }
+echo "    listening on $address; /metrics open on $metrics_address only (--metrics-listen), for Prometheus"
 
 echo "==> player 7 taps chest 1 with a token from the login service, then a forger tries with a key of its own"
 token=$(treasure token --key "$work/login.pem" --kid login-1 --player 7)
@@ -61,10 +62,11 @@ wait $load_pid
 cat "$work/flip.txt"
 
 echo
-echo "==> a few of the gateway's Prometheus metrics"
-exec 3<>"/dev/tcp/${address%:*}/${address##*:}"
+echo "==> a few of the gateway's Prometheus metrics (the forgery and the garbage: treasure_auth_failures_total)"
+exec 3<>"/dev/tcp/${metrics_address%:*}/${metrics_address##*:}"
 printf 'GET /metrics HTTP/1.0\r\nHost: demo\r\n\r\n' >&3
-grep -E '^treasure_(claims_total|circuit_state)' <&3 | grep -E 'circuit_state|[1-9][0-9]*$' | head -8
+grep -E '^treasure_(claims_total|circuit_state|auth_failures_total|rate_limited_total)' <&3 |
+  grep -E 'circuit_state|[1-9][0-9]*$'
 exec 3>&-
 
 echo
