@@ -204,8 +204,9 @@ TEST_F(GatewayTlsTest, ACurlWithoutTheCaFailsVerificationAndPlainHttpGetsNoAnswe
 
     Finished plain =
         curl({"-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:" + std::to_string(port) + "/healthz"});
-    EXPECT_NE(plain.exit_code, 0) << plain.output;
-    EXPECT_EQ(plain.output.rfind("000", 0), 0u) << "no HTTP answer at all: " << plain.output;
+    EXPECT_TRUE(plain.exit_code == 52 || plain.exit_code == 56)
+        << "curl's empty reply or connection reset (closed without an answer): " << plain.output;
+    EXPECT_NE(plain.output.find("000"), std::string::npos) << "no HTTP status at all: " << plain.output;
 
     // Still serving after both.
     EXPECT_EQ(curl_trusting_the_ca({"-o", "/dev/null", "-w", "%{http_code}", https(port, "/healthz")}).output, "200");
