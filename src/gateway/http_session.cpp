@@ -193,7 +193,8 @@ void HttpSession<Stream>::read_body()
                              self->reply(error_answer(413, "payload_too_large",
                                                       "the request body is larger than the gateway accepts"),
                                          true);
-                         } else if (error == beast::error::timeout || error == asio::error::operation_aborted) {
+                         } else if (error == beast::error::timeout || error == asio::error::operation_aborted ||
+                                    is_tls_failure(error)) {
                              return;
                          } else if (error) {
                              self->reply(error_answer(400, "http_error", "HTTP error 400"), true);
