@@ -19,12 +19,14 @@ find_server() {
 # GoogleTest + Google Benchmark (client tests and benchmarks), PL/Proxy (the shard router),
 # libipc-run-perl (pg_prove's TAP helpers), python3 (JSON checks in the fault suite and flag-flip.sh),
 # gnuplot-nox (the benchmark's latency plot), clang-format-14 (make format-check, the house style),
-# libjose-dev + libjansson-dev + libssl-dev (src/auth: JWT/JWKS verification and minting, base64url, SHA-256).
+# libjose-dev + libjansson-dev + libssl-dev (src/auth: JWT/JWKS verification and minting, base64url, SHA-256;
+# and the gateway's HTTPS through Boost.Asio's ssl), openssl + curl (the HTTPS tests make a throwaway CA and
+# certificate with the openssl command and call the gateway with curl).
 TREASURE_PACKAGES=(
   postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap pgtap libpq-dev libpqxx-dev
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev prometheus-cpp-dev libgtest-dev libbenchmark-dev
   postgresql-15-plproxy libipc-run-perl python3 gnuplot-nox make g++ pkg-config clang-format-14
-  libjose-dev libjansson-dev libssl-dev libboost-dev
+  libjose-dev libjansson-dev libssl-dev libboost-dev openssl curl
 )
 
 as_root() {

@@ -1,8 +1,9 @@
 # The client shim: libtreasure-client (src/lib), treasure-gateway (src/gateway), treasure CLI (src/cli) and the
 # GoogleTest suites (tests/client).  Its own CLIENT_* variables and one pattern rule for every client object
 # (build/obj/<path of the source>.o): PGXS owns CXXFLAGS, CPPFLAGS and the implicit %.o rules, which are set up
-# for the server module.  Needs libpqxx, cpp-httplib, prometheus-cpp and libjose (src/auth: JWS, JWK, base64url;
-# with jansson and OpenSSL's libcrypto); the extension needs none of them.
+# for the server module.  Needs libpqxx, cpp-httplib, prometheus-cpp, libjose (src/auth: JWS, JWK, base64url;
+# with jansson and OpenSSL's libcrypto) and OpenSSL's libssl (the gateway's HTTPS, through Boost.Asio's ssl);
+# the extension needs none of them.
 #   make client          build/treasure, build/treasure-gateway, build/treasure-saga
 #   make client-tests    build/tests/treasure_unit_tests, build/tests/treasure_db_tests
 #   make install-client  copy the three programs to $(PREFIX)/bin
@@ -10,7 +11,7 @@
 CLIENT_CXX      ?= g++
 CLIENT_BUILD    ?= build
 PREFIX          ?= /usr/local
-CLIENT_PKGS     := libpqxx cpp-httplib prometheus-cpp-core jose jansson libcrypto
+CLIENT_PKGS     := libpqxx cpp-httplib prometheus-cpp-core jose jansson libssl libcrypto
 CLIENT_CXXFLAGS ?= -std=c++17 -O2 -Wall -Wextra -Werror -pthread
 CLIENT_DEPFLAGS := -MMD -MP
 CLIENT_CPPFLAGS := -Isrc $(shell pkg-config --cflags $(CLIENT_PKGS) 2>/dev/null)

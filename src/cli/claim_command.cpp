@@ -65,7 +65,8 @@ int run_claim_command(const ClaimCommand &command)
         auto credentials = std::make_shared<ClientCredentials>(command.credentials);
         if (!command.target.url.empty()) {
             path = std::make_unique<HttpClaimPath>(command.target.url,
-                                                   credentials->sends_nothing() ? nullptr : std::move(credentials));
+                                                   credentials->sends_nothing() ? nullptr : std::move(credentials),
+                                                   command.target.ca_certificates);
         } else {
             path = std::make_unique<Client>(ClientOptions{command.target.dsn, 1, RetryPolicy{}});
         }

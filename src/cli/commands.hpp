@@ -13,6 +13,7 @@ namespace treasure {
 struct Target {
     std::string dsn;
     std::string url;
+    std::string ca_certificates;  // --cacert: the CAs an https:// url is verified with ("" = the system's)
 };
 
 struct ClaimCommand {

@@ -91,12 +91,19 @@ GatewayRefusal::GatewayRefusal(int http_status, std::string error, std::string r
       error_(std::move(error)), reason_(std::move(reason)), retry_after_ms_(retry_after_ms)
 {}
 
-HttpClaimPath::HttpClaimPath(const std::string &base_url, std::shared_ptr<ClientCredentials> credentials)
+HttpClaimPath::HttpClaimPath(const std::string &base_url, std::shared_ptr<ClientCredentials> credentials,
+                             const std::string &ca_certificates)
     : credentials_(std::move(credentials))
 {
-    if (base_url.rfind("http://", 0) != 0)
-        throw std::invalid_argument("--url must look like http://127.0.0.1:8080, got '" + base_url + "'");
-    http_ = std::make_unique<httplib::Client>(base_url);
+    const bool https = base_url.rfind("https://", 0) == 0;
+    if (!https && base_url.rfind("http://", 0) != 0)
+        throw std::invalid_argument("--url must look like http://127.0.0.1:8080 or https://HOST:PORT, got '" +
+                                    base_url + "'");
+    if (!https && !ca_certificates.empty())
+        throw std::invalid_argument("--cacert is for an https:// --url");
+    http_ = std::make_unique<httplib::Client>(base_url);  // https://: cpp-httplib's OpenSSL client, verifying
+    if (!ca_certificates.empty())
+        http_->set_ca_cert_path(ca_certificates);
     http_->set_keep_alive(true);
     http_->set_tcp_nodelay(true);
     http_->set_connection_timeout(std::chrono::seconds(2));

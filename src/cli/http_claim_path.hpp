@@ -36,9 +36,11 @@ private:
 
 class HttpClaimPath final : public ClaimPath {
 public:
-    // base_url: http://HOST:PORT.  Throws std::invalid_argument for anything else.
-    // credentials may be null (no credential headers, as before authentication existed).
-    explicit HttpClaimPath(const std::string &base_url, std::shared_ptr<ClientCredentials> credentials = nullptr);
+    // base_url: http://HOST:PORT or https://HOST:PORT.  Throws std::invalid_argument for anything else.
+    // credentials may be null (no credential headers, as before authentication existed).  ca_certificates: the PEM
+    // file of the CAs that HTTPS trusts ("" for the system's); the server's name or address is checked too.
+    explicit HttpClaimPath(const std::string &base_url, std::shared_ptr<ClientCredentials> credentials = nullptr,
+                           const std::string &ca_certificates = "");
     ~HttpClaimPath() override;
 
     // Maps the gateway's answer back: claim statuses to ClaimResult, error bodies to ClaimError (a transport

@@ -179,7 +179,8 @@ int run_load_command(const LoadCommand &command)
         }
         if (!command.target.url.empty()) {
             for (int i = 0; i < command.load.concurrency; ++i) {
-                http_paths.push_back(std::make_unique<HttpClaimPath>(command.target.url, credentials));
+                http_paths.push_back(
+                    std::make_unique<HttpClaimPath>(command.target.url, credentials, command.target.ca_certificates));
                 paths.push_back(http_paths.back().get());
             }
         } else {

@@ -25,6 +25,11 @@ int main(int argc, char **argv)
     claim_target->add_option("--dsn", claim.target.dsn, "libpq connection string (straight to PostgreSQL)");
     auto *claim_url =
         claim_target->add_option("--url", claim.target.url, "treasure-gateway base URL, e.g. http://127.0.0.1:8080");
+    claim_app
+        ->add_option("--cacert", claim.target.ca_certificates,
+                     "PEM file of the CAs an https:// --url is verified with (default: the system's)")
+        ->needs(claim_url)
+        ->check(CLI::ExistingFile);
     claim_app->add_option("--player", claim.player_id, "player_id")->required();
     claim_app->add_option("--chest", claim.chest_id, "chest_id")->required();
     claim_app->add_option("--request-id", claim.request_id, "UUID of the tap (default: a fresh v4); reuse it to retry");
@@ -49,7 +54,13 @@ int main(int argc, char **argv)
         "each player's token is minted once, before its first tap is due, and renewed a quarter of --jwt-ttl early.\n"
         "Exit code 0 when the run completed.");
     auto *load_target = load_app->add_option_group("target", "where the claims go")->require_option(1);
-    load_target->add_option("--url", load.target.url, "treasure-gateway base URL, e.g. http://127.0.0.1:8080");
+    auto *load_url =
+        load_target->add_option("--url", load.target.url, "treasure-gateway base URL, e.g. http://127.0.0.1:8080");
+    load_app
+        ->add_option("--cacert", load.target.ca_certificates,
+                     "PEM file of the CAs an https:// --url is verified with (default: the system's)")
+        ->needs(load_url)
+        ->check(CLI::ExistingFile);
     load_target->add_option("--dsn", load.target.dsn, "libpq connection string (one connection per worker)");
     load_app->add_option("--players", load.load.players, "player ids 1..N")
         ->capture_default_str()

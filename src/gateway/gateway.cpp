@@ -122,6 +122,8 @@ Gateway::Gateway(GatewayConfig config)
     admission.on_shed = [this] { metrics_.observe_claim(PathLabel::none, "overloaded", 0.0); };
     HttpHandler &handler = *this;
     server_ = std::make_unique<HttpServer>(handler, std::move(admission), config_.max_body_bytes);
+    if (!config_.edge.tls_cert_path.empty())
+        server_->use_tls(config_.edge.tls_cert_path, config_.edge.tls_key_path);
 }
 
 Gateway::~Gateway() = default;

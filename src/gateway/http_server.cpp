@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "gateway/http_session.hpp"
+#include "gateway/tls_context.hpp"
 
 namespace treasure {
 
@@ -31,8 +33,9 @@ struct HttpServer::Loop {
     HttpServerContext context;
     asio::io_context io{1};
     tcp::acceptor acceptor;
-    asio::steady_timer retry;                        // accept(2) failed for want of descriptors: try again shortly
-    std::list<std::weak_ptr<HttpSession>> sessions;  // only the I/O thread touches it
+    asio::steady_timer retry;                           // accept(2) failed for want of descriptors: try again shortly
+    std::optional<asio::ssl::context> tls;              // use_tls(): every connection is HTTPS
+    std::list<std::weak_ptr<HttpConnection>> sessions;  // only the I/O thread touches it
     std::size_t accepted_since_sweep = 0;
 };
 
@@ -63,14 +66,18 @@ void HttpServer::Loop::on_accepted(boost::system::error_code error, tcp::socket 
     const bool room = context.open_connections.load() < context.options.max_connections;
     if (room)
         ++context.open_connections;
-    auto session = std::make_shared<HttpSession>(std::move(socket), context, room);
+    std::shared_ptr<HttpConnection> session;
+    if (tls)
+        session = std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *tls), context, room);
+    else
+        session = std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), context, room);
     if (!room) {
         if (context.options.on_shed)
             context.options.on_shed();
         session->refuse();
     } else {
         if (++accepted_since_sweep >= 1024) {
-            sessions.remove_if([](const std::weak_ptr<HttpSession> &s) { return s.expired(); });
+            sessions.remove_if([](const std::weak_ptr<HttpConnection> &s) { return s.expired(); });
             accepted_since_sweep = 0;
         }
         sessions.push_back(session);
@@ -96,6 +103,11 @@ HttpServer::HttpServer(HttpHandler &handler, AdmissionOptions options, std::size
 {}
 
 HttpServer::~HttpServer() = default;
+
+void HttpServer::use_tls(const std::string &certificate_chain, const std::string &private_key)
+{
+    loop_->tls.emplace(server_tls_context(TlsFiles{certificate_chain, private_key}));
+}
 
 int HttpServer::bind(const std::string &host, int port)
 {

@@ -2,7 +2,7 @@
 // treasure-gateway's HTTP/1.1 server: Boost.Beast over Asio, event-driven.  One I/O thread runs every socket and
 // never blocks: the handler (http_handler.hpp) sends blocking work to its worker pools and replies from there.
 // A connection costs a socket and a buffer, not a thread.  Beast and Asio stay inside http_server.cpp and
-// http_session.{hpp,cpp}; this header names neither.
+// http_session.{hpp,cpp} (and Asio's ssl in tls_context.cpp); this header names neither.
 //   - listens with the kernel's largest backlog (SOMAXCONN);
 //   - at most options.max_connections open connections: the next one is answered 503 overloaded, Retry-After: 1,
 //     Connection: close, without being read (options.on_shed counts it);
@@ -26,6 +26,9 @@ public:
     HttpServer(const HttpServer &) = delete;
     HttpServer &operator=(const HttpServer &) = delete;
 
+    // Serves HTTPS instead of plain HTTP, with this PEM certificate chain and private key (tls_context.hpp), read
+    // now; before serve().  Throws std::runtime_error naming the flag and the file.
+    void use_tls(const std::string &certificate_chain, const std::string &private_key);
     // Binds host:port (port 0 = any free port) and returns the bound port; throws std::runtime_error.
     int bind(const std::string &host, int port);
     // Serves on the calling thread until stop() has drained.

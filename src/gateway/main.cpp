@@ -49,7 +49,8 @@ int main(int argc, char **argv)
         "or with --saga auto (the default) when the extension has no saga functions (before 1.1.0).\n"
         "One I/O thread serves every connection; claims run on --pool workers (saga claims on --pool workers of\n"
         "their own), reads on --threads workers.  SIGTERM/SIGINT: stop accepting, close idle connections, answer\n"
-        "in-flight requests (Connection: close), exit 0.");
+        "in-flight requests (Connection: close), exit 0.  With --tls-cert and --tls-key, --listen serves HTTPS only\n"
+        "(TLS 1.2 or later; both files are read at start, so a restart rotates them); --metrics-listen stays HTTP.");
     app.add_option("--dsn", config.dsn, "libpq connection string of the primary")->required();
     app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free port)")->capture_default_str();
     app.add_option("--flags", config.flags_file,
@@ -139,9 +140,6 @@ int main(int argc, char **argv)
     try {
         const treasure::ListenAddress address = treasure::parse_listen_address(listen);
         treasure::validate(config.edge, address);
-        if (!config.edge.tls_cert_path.empty())
-            throw std::invalid_argument("--tls-cert: this gateway does not serve HTTPS yet; terminate TLS at a proxy "
-                                        "in front of it (README, \"TLS\")");
         treasure::Gateway gateway(config);
         const int port = gateway.bind(address.host, address.port);
         treasure::StopSignalWaiter stopper([&gateway](int received) {
@@ -149,8 +147,9 @@ int main(int argc, char **argv)
                       << ", finishing in-flight requests\n";
             gateway.stop();
         });
-        std::cerr << "treasure-gateway: listening on " << address.host << ":" << port << " (pool " << config.pool_size
-                  << " claim workers, " << config.worker_threads << " read workers, flags "
+        std::cerr << "treasure-gateway: listening on " << (config.edge.tls_cert_path.empty() ? "" : "https://")
+                  << address.host << ":" << port << " (pool " << config.pool_size << " claim workers, "
+                  << config.worker_threads << " read workers, flags "
                   << (config.flags_file.empty() ? "atomic_claims=on" : config.flags_file) << ", saga path "
                   << (gateway.has_saga_path() ? "on" : "off") << ", auth "
                   << (gateway.edge().authenticates() ? "on" : "off") << ")\n";
