@@ -350,8 +350,9 @@ plot '$out/plot_claim.dat' with lines lw 2 title 'claim_treasure() (pgbench)', \
 GP
 fi
 
-# 6. What authentication costs the gateway (bench/auth_cost.sh, its own database on this cluster; full run only,
-#    5 rounds of 6 s, ~4 min, which bench-quick's budget cannot hold).  Its table goes to bench/auth_cost.md, and into the report.
+# 6. What authentication costs the gateway (bench/auth_cost.sh, its own database on this cluster; full run
+#    only: 5 rounds of 6 s, ~4 min, which bench-quick's budget cannot hold).  Its table goes to
+#    bench/auth_cost.md, and into the report.
 if [ "$mode" = full ]; then
   echo "[${SECONDS}s] ==> authentication cost at the gateway (bench/auth_cost.sh)"
   BENCH_USE_CLUSTER=1 AUTH_COST_BIN="$bin" AUTH_COST_OUT="$out/auth_cost" AUTH_COST_RESULTS=bench/auth_cost.md \
