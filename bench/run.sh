@@ -364,7 +364,7 @@ elapsed=$SECONDS
 latency_warmup=$latency_warmup latency_clients=$latency_clients bash bench/report.sh "$mode" "$out" "$started_at" "$elapsed" "$plot" "${bench_settings[@]}" >"$results"
 if [ "$mode" = full ]; then
   { echo
-    echo "## Authentication cost at the gateway (issue 14)"
+    echo "## 6. Authentication cost at the gateway (issue 14)"
     echo
     echo "From bench/auth_cost.md, written by bench/auth_cost.sh in this run:"
     echo
