@@ -1,14 +1,15 @@
 # Benchmarks (see bench/README.md).  Included by the top-level Makefile after src/client.mk, whose CLIENT_*
 # flags the C++ drivers reuse; explicit rules only (PGXS owns CXXFLAGS and the implicit %.o rules).
-#   make bench          the full run (<= 10 min on 2 cores): writes bench/RESULTS.md and bench/latency.png
+#   make bench          the full run (<= 15 min on 2 cores): writes bench/RESULTS.md and bench/latency.png
 #   make bench-quick    the same sections, shortened (<= 1 min): /tmp/treasure-bench-quick/RESULTS.md (raw data beside it)
+#   make bench-auth     only bench/auth_cost.sh (what authentication costs the gateway, ~6 min): bench/auth_cost.md
 #   make bench-programs build/bench/client_bench (Google Benchmark; the atomic and the saga path),
 #                       build/bench/memory_driver, and the programs the runs start (treasure, treasure-gateway,
 #                       treasure-saga)
 BENCH_BUILD    := $(CLIENT_BUILD)/bench
 BENCH_PROGRAMS := $(BENCH_BUILD)/client_bench $(BENCH_BUILD)/memory_driver
 
-.PHONY: bench bench-quick bench-programs
+.PHONY: bench bench-quick bench-auth bench-programs
 bench-programs: $(BENCH_PROGRAMS) $(CLIENT_PROGRAMS) $(SAGA_PROGRAM)
 
 # SagaPath lives in $(SAGA_LIB), which needs $(CLIENT_LIB) after it (the link order of static libraries).
@@ -25,3 +26,6 @@ bench: install bench-programs
 
 bench-quick: install bench-programs
 	bash bench/run.sh quick
+
+bench-auth: install bench-programs
+	bash bench/auth_cost.sh

@@ -350,6 +350,24 @@ plot '$out/plot_claim.dat' with lines lw 2 title 'claim_treasure() (pgbench)', \
 GP
 fi
 
+# 6. What authentication costs the gateway (bench/auth_cost.sh, its own database on this cluster; full run
+#    only: 5 rounds of 6 s, ~4 min, which bench-quick's budget cannot hold).  Its table goes to
+#    bench/auth_cost.md, and into the report.
+if [ "$mode" = full ]; then
+  echo "[${SECONDS}s] ==> authentication cost at the gateway (bench/auth_cost.sh)"
+  BENCH_USE_CLUSTER=1 AUTH_COST_BIN="$bin" AUTH_COST_OUT="$out/auth_cost" AUTH_COST_RESULTS=bench/auth_cost.md \
+    bash bench/auth_cost.sh 5 6 >"$out/auth_cost.log" 2>&1 || { cat "$out/auth_cost.log"; exit 1; }
+  grep '^   round' "$out/auth_cost.log"
+fi
+
 elapsed=$SECONDS
 latency_warmup=$latency_warmup latency_clients=$latency_clients bash bench/report.sh "$mode" "$out" "$started_at" "$elapsed" "$plot" "${bench_settings[@]}" >"$results"
+if [ "$mode" = full ]; then
+  { echo
+    echo "## 6. Authentication cost at the gateway (issue 14)"
+    echo
+    echo "From bench/auth_cost.md, written by bench/auth_cost.sh in this run:"
+    echo
+    sed -e '1d' -e 's/^# /### /' bench/auth_cost.md; } >>"$results"
+fi
 echo "==> bench $mode done in ${elapsed}s: $results, $plot"

@@ -1,5 +1,6 @@
 #include "cli/load_generator.hpp"
 
+#include <limits>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -56,13 +57,15 @@ void run_worker(const LoadOptions &options, const BotPlayers &players, ClaimPath
                            rate > 0 ? std::chrono::duration<double>(worker / rate) : std::chrono::duration<double>(0));
 
     ClaimRequest request;
+    std::int64_t player = 0;  // 1..players: BotPlayers' numbering, before first_player shifts it
     bool resend = false;
     tally.latencies.reserve(4096);
     for (;;) {
         if (rate > 0 && due >= end)
             break;
         if (!resend) {
-            request.player_id = players.pick(random);
+            player = players.pick(random);
+            request.player_id = options.first_player - 1 + player;
             request.chest_id = pick_chest(random);
             request.request_id = random_uuid_v4();
             request.session_id = pick_session(random);
@@ -108,7 +111,7 @@ void run_worker(const LoadOptions &options, const BotPlayers &players, ClaimPath
                 histogram->Observe(std::chrono::duration<double>(latency).count());
         }
         if (options.bots) {
-            ClassTally &by_class = players.is_bot(request.player_id) ? tally.bots : tally.humans;
+            ClassTally &by_class = players.is_bot(player) ? tally.bots : tally.humans;
             ++by_class.taps;
             ++by_class.outcomes[outcome];
             if (confirmed)
@@ -143,6 +146,9 @@ LoadReport run_load(const LoadOptions &options, const std::vector<ClaimPath *> &
 {
     if (options.players < 1 || options.chests < 1)
         throw std::invalid_argument("--players and --chests must be >= 1");
+    if (options.first_player < 1 ||
+        options.first_player - 1 > std::numeric_limits<std::int64_t>::max() - options.players)
+        throw std::invalid_argument("--first-player must be >= 1, with the last player id a bigint");
     if (options.concurrency < 1 || paths.size() != static_cast<std::size_t>(options.concurrency))
         throw std::invalid_argument("--concurrency must be >= 1 and every worker needs a claim path");
     if (options.duplicate_ratio < 0 || options.duplicate_ratio > 1)

@@ -28,6 +28,7 @@ class ClientCredentials;
 
 struct LoadOptions {
     std::int64_t players = 1000;
+    std::int64_t first_player = 1;  // the players are first_player .. first_player + players - 1
     std::int64_t chests = 10;
     int concurrency = 8;
     std::chrono::milliseconds duration{10000};

@@ -65,6 +65,9 @@ int main(int argc, char **argv)
     load_app->add_option("--players", load.load.players, "player ids 1..N")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    load_app->add_option("--first-player", load.load.first_player, "player ids start here: F..F+N-1")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     load_app->add_option("--chests", load.load.chests, "chest ids 1..M (create them with `treasure chests`)")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);

@@ -105,6 +105,11 @@ void add_edge_flags(CLI::App &app, EdgeOptions &options)
     app.add_option("--jwt-player-claim", options.jwt_player_claim, "the token claim that names the player")
         ->group(group)
         ->capture_default_str();
+    app.add_option("--jwt-cache-entries", options.jwt_cache_entries,
+                   "verified tokens remembered until their exp (0: every request checks its signature)")
+        ->group(group)
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{0}, std::size_t{100000000}));
     app.add_option("--api-keys", options.api_keys_path, "game servers' API keys file (SHA-256 digests and scopes)")
         ->group(group)
         ->check(CLI::ExistingFile);
@@ -182,6 +187,7 @@ AuthOptions auth_options(const EdgeOptions &options)
     auth.jwt_options.claims.audience = options.jwt_audience;
     auth.jwt_options.claims.leeway_seconds = options.jwt_leeway_seconds;
     auth.jwt_options.claims.player_claim = options.jwt_player_claim;
+    auth.jwt_options.cache_capacity = options.jwt_cache_entries;
     auth.api_keys_path = options.api_keys_path;
     return auth;
 }

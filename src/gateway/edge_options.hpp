@@ -7,6 +7,7 @@
 //   --jwt-issuer ISS             --jwt-audience AUD   required iss / aud when set
 //   --jwt-leeway-s N             clock skew allowed on exp and nbf (30)
 //   --jwt-player-claim NAME      the claim naming the player (sub)
+//   --jwt-cache-entries N        verified tokens remembered (100000); 0: every request checks its signature
 //   --api-keys FILE              game servers' keys, {"keys": [{"name", "sha256", "scopes"}]}; required with api-key
 //   --rate-per-player RATE[:BURST]   claims per second per player (off when not given)
 //   --rate-per-client RATE[:BURST]   requests per second per API key, or per remote address (IPv6: per /64)
@@ -49,6 +50,7 @@ struct EdgeOptions {
     std::string jwt_audience;
     std::int64_t jwt_leeway_seconds = 30;
     std::string jwt_player_claim = "sub";
+    std::size_t jwt_cache_entries = 100000;
     std::string api_keys_path;
     std::string rate_per_player;  // "" = no per-player limit
     std::string rate_per_client;  // "" = no per-client limit

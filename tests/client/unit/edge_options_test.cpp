@@ -33,6 +33,7 @@ TEST(EdgeOptionsTest, DefaultsAreNoAuthLimitsOffAndTheGatewaysBodyLimit)
     EXPECT_EQ(options.auth, "none");
     EXPECT_EQ(options.jwt_leeway_seconds, 30);
     EXPECT_EQ(options.jwt_player_claim, "sub");
+    EXPECT_EQ(auth_options(options).jwt_options.cache_capacity, 100000u);
     EXPECT_EQ(options.rate_per_player, "");
     EXPECT_EQ(options.rate_per_client, "");
     EXPECT_FALSE(options.allow_unauthenticated);
@@ -59,6 +60,8 @@ TEST(EdgeOptionsTest, ParsesEveryFlagAndRepeatsTheRepeatableOnes)
                                         "5",
                                         "--jwt-player-claim",
                                         "player",
+                                        "--jwt-cache-entries",
+                                        "0",
                                         "--api-keys",
                                         directory.file("keys.json"),
                                         "--rate-per-player",
@@ -88,6 +91,7 @@ TEST(EdgeOptionsTest, ParsesEveryFlagAndRepeatsTheRepeatableOnes)
     EXPECT_TRUE(auth.jwt && auth.api_key);
     EXPECT_EQ(auth.jwt_options.claims.audience, "treasure");
     EXPECT_EQ(auth.jwt_options.claims.player_claim, "player");
+    EXPECT_EQ(auth.jwt_options.cache_capacity, 0u);  // every token's signature is checked
 }
 
 TEST(EdgeOptionsTest, TheCommandLineRefusesMalformedValues)
@@ -95,6 +99,7 @@ TEST(EdgeOptionsTest, TheCommandLineRefusesMalformedValues)
     for (const auto &arguments : std::vector<std::vector<std::string>>{{"--auth", "jwt,jwt"},
                                                                        {"--auth", "basic"},
                                                                        {"--auth", "none,jwt"},
+                                                                       {"--jwt-cache-entries", "-1"},
                                                                        {"--rate-per-player", "0"},
                                                                        {"--rate-per-client", "5:0.5"},
                                                                        {"--trusted-proxy", "10.0.0.0/40"},
