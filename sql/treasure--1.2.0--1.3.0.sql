@@ -963,7 +963,7 @@ AS $$
     SELECT im.player_id, im.item, sum(im.qty) AS qty FROM item_moves im GROUP BY im.player_id, im.item
   ), inventory_check AS (
     SELECT COALESCE(i.player_id, e.player_id), 'inventory ' || COALESCE(i.item, e.item),
-           'quantity differs from grants + items awarded - keys used + keys returned - items reversed',
+           'quantity differs from grants + items awarded - keys used',
            COALESCE(e.qty, 0)::bigint, COALESCE(i.qty, 0)::bigint
       FROM treasure.inventories i FULL JOIN item_expected e ON e.player_id = i.player_id AND e.item = i.item
      WHERE COALESCE(i.qty, 0) <> COALESCE(e.qty, 0)
@@ -1001,7 +1001,7 @@ AS $$
       FROM treasure.player_stats s FULL JOIN stats_expected e ON e.player_id = s.player_id
      WHERE COALESCE(s.claims, 0) <> COALESCE(e.claims, 0)
     UNION ALL
-    SELECT COALESCE(s.player_id, e.player_id), 'player_stats coins_awarded', 'sum differs from the claims counted less their reversals',
+    SELECT COALESCE(s.player_id, e.player_id), 'player_stats coins_awarded', 'sum differs from the claims counted',
            COALESCE(e.coins, 0)::bigint, COALESCE(s.coins_awarded, 0)
       FROM treasure.player_stats s FULL JOIN stats_expected e ON e.player_id = s.player_id
      WHERE COALESCE(s.coins_awarded, 0) <> COALESCE(e.coins, 0)
