@@ -49,9 +49,9 @@ constexpr Column wallets_layout_1_3[] = {{"player_id", INT8OID, true},
 constexpr Column claim_features_layout[] = {{"chest_id", INT8OID, true}};
 constexpr Column claim_awards_layout[] = {{"player_id", INT8OID, false},
                                           {"claim_id", INT8OID, false},
-                                          {"source", TEXTOID, false},
                                           {"item", TEXTOID, false},
-                                          {"qty", INT4OID, false}};
+                                          {"qty", INT4OID, false},
+                                          {"source", TEXTOID, false}};
 constexpr Column inventories_layout[] = {{"player_id", INT8OID, true}, {"item", TEXTOID, true}, {"qty", INT4OID, true}};
 constexpr Column events_layout[] = {{"player_id", INT8OID, false},         {"claim_id", INT8OID, false},
                                     {"event_id", INT8OID, false},          {"chest_id", INT8OID, false},

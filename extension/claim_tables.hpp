@@ -33,7 +33,7 @@ enum ClaimsColumn {
     claims_claimed_at
 };
 enum WalletsColumn { wallets_player_id, wallets_balance, wallets_claims, wallets_coins_awarded, wallets_last_claim_at };
-enum ClaimAwardsColumn { awards_player_id, awards_claim_id, awards_source, awards_item, awards_qty };
+enum ClaimAwardsColumn { awards_player_id, awards_claim_id, awards_item, awards_qty, awards_source };
 enum InventoriesColumn { inventories_player_id, inventories_item, inventories_qty };
 enum EventsColumn {
     events_player_id,

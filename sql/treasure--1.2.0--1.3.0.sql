@@ -10,9 +10,9 @@
 CREATE TABLE treasure.claim_awards (
   player_id bigint NOT NULL,
   claim_id  bigint NOT NULL,
-  source    text NOT NULL CHECK (source IN ('guaranteed', 'loot')),
   item      text NOT NULL,
   qty       integer NOT NULL CHECK (qty > 0),
+  source    text NOT NULL CHECK (source IN ('guaranteed', 'loot')),
   PRIMARY KEY (player_id, claim_id, source, item)
 );
 COMMENT ON TABLE treasure.claim_awards IS
