@@ -59,6 +59,7 @@ SELECT treasure.put_loot(c + 2000, 3, '[{"item": "ruby", "qty": 1, "coins": 5, "
   FROM generate_series(1, 1000) AS c;
 SELECT treasure.set_stock(c + 3000, 1000000000) FROM generate_series(1, 1000) AS c;
 SELECT treasure.put_chest(9001, 50, 'gem'), treasure.put_chest(9002, 50, 'gem'), treasure.set_stock(9001, 1000000000);
+SELECT treasure.put_chest(9003, 50, 'gem'), treasure.put_chest_item(9003, 'pearl', 1);
 VACUUM ANALYZE;
 SQL
 old_claim='SELECT status FROM claim_treasure($1::bigint, $2::bigint, $3::uuid, $4::bigint)'
@@ -133,11 +134,12 @@ PGB
 echo
 printf 'round\tchest\ttps\n' | tee "$contention"
 for round in $(seq "$rounds"); do
-  for chest in 9001 9002; do
+  for chest in 9001 9002 9003; do
     sql -d schema_new -c CHECKPOINT
     tps=$(PGOPTIONS="-c synchronous_commit=off" pgbench -n -M prepared -c 8 -j 2 -T "$seconds" -D chest=$chest \
             -f "$script" schema_new 2>/dev/null | awk '/^tps/ { print $3 }')
-    printf '%s\t%s\t%s\n' "$round" "$([ $chest = 9001 ] && echo limited || echo unlimited)" "$tps" | tee -a "$contention"
+    case $chest in 9001) shape=limited ;; 9002) shape=unlimited ;; 9003) shape=unlimited_bundle ;; esac
+    printf '%s\t%s\t%s\n' "$round" "$shape" "$tps" | tee -a "$contention"
   done
 done
 limited=$(awk -F'\t' '$2 == "limited" { print $3 }' "$contention" | median)
@@ -147,7 +149,10 @@ echo "8 clients on one chest, tps median (min-max): limited $(awk -F'\t' '$2 == 
      "limited/unlimited $(echo "$limited $unlimited" | awk '{ printf "%.2f", $1 / $2 }')" \
      "(per round: $(paste <(awk -F'\t' '$2 == "limited" { print $3 }' "$contention") \
                           <(awk -F'\t' '$2 == "unlimited" { print $3 }' "$contention") |
-                    awk '{ printf "%s%.2f", NR > 1 ? " " : "", $1 / $2 }'))"
+                    awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 / $2 }'))"
+bundle=$(awk -F'\t' '$2 == "unlimited_bundle" { print $3 }' "$contention" | median)
+echo "8 clients on one chest, the same route: unlimited with a bundle item $(awk -F'\t' '$2 == "unlimited_bundle" { print $3 }' "$contention" | median_spread)," \
+     "limited/unlimited_bundle $(echo "$limited $bundle" | awk '{ printf "%.2f", $1 / $2 }')"
 sql -d schema_new -c "SELECT format('chest 9001 stock %s claimed %s; claims of 9001 %s, of 9002 %s', s.stock, s.claimed,
                         (SELECT count(*) FROM treasure.claims WHERE chest_id = 9001),
                         (SELECT count(*) FROM treasure.claims WHERE chest_id = 9002))

@@ -595,8 +595,9 @@ private:
                 EXPECT_EQ(got.item_qty, original.item_qty) << call;
                 EXPECT_EQ(got.key, original.key) << call;
                 EXPECT_EQ(got.awards, original.awards) << call << ": a replay returns the stored awards";
-                if (!original.reversed)
+                if (!original.reversed) {
                     EXPECT_EQ(got.balance, original.balance_after) << call;
+                }
             } else {
                 EXPECT_EQ(got.status, "already_claimed") << call;
                 EXPECT_EQ(got.claim_id, original.claim_id) << call;
@@ -784,8 +785,9 @@ private:
             const pqxx::row stock =
                 transaction.exec1("SELECT stock, claimed FROM treasure.chest_stock(" + std::to_string(chest_id) + ")");
             EXPECT_EQ(optional_field<int64_t>(stock[0]), chest.stock) << "chest_stock(" << chest_id << ").stock";
-            if (chest.stock)
+            if (chest.stock) {
                 EXPECT_EQ(stock[1].as<int64_t>(), chest.paid) << "chest_stock(" << chest_id << ").claimed";
+            }
         }
 
         std::map<int64_t, std::pair<int64_t, int64_t>> stats, expected_stats;
