@@ -686,10 +686,12 @@ BEGIN
                                       LIMIT 1 FOR UPDATE SKIP LOCKED)
       RETURNING s.slot INTO taken_slot;
       IF taken_slot IS NULL THEN
+        -- In slot order, the same for every claim: a slot found spent after the wait stays locked until the
+        -- end of the transaction, so claims that waited in different orders could deadlock.
         UPDATE treasure.stock_slots s SET taken = s.taken + 1
          WHERE (s.chest_id, s.slot) = (SELECT q.chest_id, q.slot FROM treasure.stock_slots q
                                         WHERE q.chest_id = chest AND q.taken < q.capacity
-                                        ORDER BY (q.slot + slot_count - (p % slot_count)::integer) % slot_count
+                                        ORDER BY q.slot
                                         LIMIT 1 FOR UPDATE)
         RETURNING s.slot INTO taken_slot;
       END IF;
