@@ -86,9 +86,10 @@ printf 'scenario\tfaults\ttaps\tacknowledged\tlost\tduplicates\twallet_mismatche
 saga_wired=0
 if "$GATEWAY" --help 2>&1 | grep -q -- '--saga' && [ -x "$SAGA" ]; then saga_wired=1; fi
 
-# new_db NAME: a database with the extension, chests 1..20 (chest c pays c coins) and the gateway's role.
+# new_db NAME [SQL]: a database with the extension, chests 1..20 (chest c pays c coins) and the gateway's role,
+# then SQL (a scenario's own chest configuration) before any load starts.
 new_db() {
-  local db=$1
+  local db=$1 extra=${2:-}
   psql -X -q -d postgres -c "CREATE DATABASE $db" >/dev/null || return 1
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<SQL || return 1
 CREATE EXTENSION treasure;
@@ -103,6 +104,7 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA treasure TO treasure_gw;
 REVOKE EXECUTE ON FUNCTION public.claim_treasure(bigint, bigint, uuid, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.claim_treasure(bigint, bigint, uuid, bigint) TO treasure_gw;
 SQL
+  [ -z "$extra" ] || psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "$extra" >/dev/null
 }
 
 gw_dsn() { echo "host=$SOCKET dbname=$1 user=treasure_gw"; }
@@ -216,11 +218,12 @@ SQL
 
 load_args=(--players 3000 --chests 20 --retry-ratio 0.1 --give-up 60)
 
-# start_under_load NAME DB DURATION: a scenario's usual start: its database, the saga workers, a gateway
-# (pool 8) and the load (8 clients) for DURATION seconds.  Fails (counted) when the set-up or gateway does.
+# start_under_load NAME DB DURATION [SQL]: a scenario's usual start: its database (new_db DB SQL), the saga
+# workers, a gateway (pool 8) and the load (8 clients) for DURATION seconds.  Fails (counted) when the set-up or
+# gateway does.
 start_under_load() {
-  local name=$1 db=$2 duration=$3
-  new_db "$db" || { fail "$name: set-up"; return 1; }
+  local name=$1 db=$2 duration=$3 extra=${4:-}
+  new_db "$db" "$extra" || { fail "$name: set-up"; return 1; }
   start_saga "$db"
   start_gateway "$RESULTS/$name.gw" "$(gw_dsn "$db")" 0 --pool 8 || { fail "$name: gateway"; return 1; }
   start_load "$name" "$GW_PORT" "${load_args[@]}" --concurrency 8 --duration "$duration"
@@ -259,12 +262,14 @@ scenario_terminate() {
 }
 
 # --- 2. kill -9 of the postmaster, restart, crash recovery ----------------------------------------------------
-scenario_postmaster() {
-  local db=f_postmaster duration kills restart_ms=0 worst=0
+# postmaster_run NAME DB [SQL]: the load against new_db DB SQL while the postmaster is killed; then check.
+scenario_postmaster() { postmaster_run postmaster f_postmaster; }
+postmaster_run() {
+  local name=$1 db=$2 extra=${3:-} duration kills restart_ms=0 worst=0
   duration=$(pick 24 60)
   kills=$(pick 2 5)
-  echo "==> fault: kill -9 of the postmaster x$kills, restart with crash recovery (${duration}s)"
-  start_under_load postmaster $db "$duration" || return
+  echo "==> fault ($name): kill -9 of the postmaster x$kills, restart with crash recovery (${duration}s)"
+  start_under_load "$name" $db "$duration" "$extra" || return
   local k gap=$((duration / (kills + 1)))
   for k in $(seq 1 "$kills"); do
     sleep "$gap"
@@ -274,35 +279,37 @@ scenario_postmaster() {
   done
   wait "$LOAD_PID"
   stop_pid "$GW_PID"
-  check postmaster $db "$kills" auto "postmaster kill -9; slowest restart ${worst} ms"
+  check "$name" $db "$kills" auto "postmaster kill -9; slowest restart ${worst} ms"
 }
 
 # --- 3. connection cut after the claim was sent, before its answer arrived -----------------------------------
-scenario_cut() {
-  local db=f_cut duration
+# cut_run NAME DB [SQL]: the load against new_db DB SQL through the cutting proxy; then check.
+scenario_cut() { cut_run cut f_cut; }
+cut_run() {
+  local name=$1 db=$2 extra=${3:-} duration
   duration=$(pick 12 40)
-  echo "==> fault: connection cut after a claim was sent (answer lost) every 40th claim (${duration}s)"
-  new_db $db || { fail "cut: set-up"; return; }
-  "$DRIVER" proxy --upstream "$SOCKET/.s.PGSQL.5432" --cut-every 40 >"$RESULTS/cut.proxy.out" 2>"$RESULTS/cut.proxy.err" &
+  echo "==> fault ($name): connection cut after a claim was sent (answer lost) every 40th claim (${duration}s)"
+  new_db $db "$extra" || { fail "$name: set-up"; return; }
+  "$DRIVER" proxy --upstream "$SOCKET/.s.PGSQL.5432" --cut-every 40 >"$RESULTS/$name.proxy.out" 2>"$RESULTS/$name.proxy.err" &
   local proxy=$!
   started_pids+=("$proxy")
   local i port=
-  for i in $(seq 1 50); do port=$(sed -n 's/^listening //p' "$RESULTS/cut.proxy.out"); [ -n "$port" ] && break; sleep 0.1; done
-  start_gateway "$RESULTS/cut.gw" "host=127.0.0.1 port=$port sslmode=disable gssencmode=disable dbname=$db user=treasure_gw" 0 --pool 8 ||
-    { fail "cut: gateway"; return; }
-  start_load cut "$GW_PORT" "${load_args[@]}" --concurrency 8 --duration "$duration"
+  for i in $(seq 1 50); do port=$(sed -n 's/^listening //p' "$RESULTS/$name.proxy.out"); [ -n "$port" ] && break; sleep 0.1; done
+  start_gateway "$RESULTS/$name.gw" "host=127.0.0.1 port=$port sslmode=disable gssencmode=disable dbname=$db user=treasure_gw" 0 --pool 8 ||
+    { fail "$name: gateway"; return; }
+  start_load "$name" "$GW_PORT" "${load_args[@]}" --concurrency 8 --duration "$duration"
   wait "$LOAD_PID"
   stop_pid "$GW_PID"
   stop_pid "$proxy"
   local cuts committed
-  cuts=$(json "$RESULTS/cut.proxy.err" 'd["cuts"]')
-  committed=$(json "$RESULTS/cut.proxy.err" 'd["cuts_committed"]')
-  check cut $db "$cuts" auto "$committed cuts after the server completed the claim; the client got them as replays"
-  [ "$cuts" -gt 0 ] || fail "cut: the proxy cut nothing"
+  cuts=$(json "$RESULTS/$name.proxy.err" 'd["cuts"]')
+  committed=$(json "$RESULTS/$name.proxy.err" 'd["cuts_committed"]')
+  check "$name" $db "$cuts" auto "$committed cuts after the server completed the claim; the client got them as replays"
+  [ "$cuts" -gt 0 ] || fail "$name: the proxy cut nothing"
   local replays
-  replays=$(json "$RESULTS/cut.json" 'd["first_send_replays"]')
-  echo "    proxy: $(cat "$RESULTS/cut.proxy.err"); replays seen by the client on first send: $replays"
-  [ "$replays" -gt 0 ] || fail "cut: no lost answer came back as a replay"
+  replays=$(json "$RESULTS/$name.json" 'd["first_send_replays"]')
+  echo "    proxy: $(cat "$RESULTS/$name.proxy.err"); replays seen by the client on first send: $replays"
+  [ "$replays" -gt 0 ] || fail "$name: no lost answer came back as a replay"
 }
 
 # --- 4. the gateway killed (-9) and restarted ------------------------------------------------------------------
@@ -484,6 +491,40 @@ scenario_bot_swarm() {
     "human p95 ${p95} ms with bots / ${p95_base} ms without = ${ratio}x (target <= 1.5); bot max accepted ${max_bot} <= limit ${limit}; bots 429 x${bot_limited}; humans 429 x${human_limited}"
 }
 
+# --- 10. limited chests (1.3.0 set_stock) under the postmaster kill and the cut after commit ----------------
+# Chests 1..20 hold LIMITED_STOCK units each; 3 000 players tap them for the whole run, far more taps than the
+# 20 x LIMITED_STOCK units, so every chest sells out during the fault.  On top of check's invariants (nothing
+# acknowledged lost, nothing paid twice, wallets = claims, reconcile() empty): every chest has exactly
+# LIMITED_STOCK winners in treasure.claims, chest_stock() agrees, and the later taps were answered sold_out
+# (410), so a claim that committed but lost its answer (the cut), or was cut by a crash, neither lost a unit
+# nor let a unit be paid twice.
+LIMITED_STOCK=$(pick 100 300)
+limited_winners() {  # limited_winners NAME DB
+  local over short sold
+  # Always a violation: a chest paying more winners than its stock, or chest_stock() disagreeing with the claims.
+  over=$(psql -X -qAt -d "$2" -c "
+    SELECT string_agg(format('chest %s: stock %s, claimed %s, winners %s', c, s.stock, s.claimed, w.n), '; ')
+      FROM generate_series(1, 20) c CROSS JOIN LATERAL treasure.chest_stock(c) s
+           CROSS JOIN LATERAL (SELECT count(*) AS n FROM treasure.claims k WHERE k.chest_id = c) w
+     WHERE s.stock IS DISTINCT FROM $LIMITED_STOCK OR s.claimed IS DISTINCT FROM w.n OR w.n > $LIMITED_STOCK" 2>&1)
+  [ -z "$over" ] || fail "$1: a chest paid more than its stock, or chest_stock() disagrees with the claims: $over"
+  # The run sells every chest out, so each has exactly LIMITED_STOCK winners.
+  short=$(psql -X -qAt -d "$2" -c "
+    SELECT string_agg(format('chest %s: %s', c, (SELECT count(*) FROM treasure.claims k WHERE k.chest_id = c)), ', ')
+      FROM generate_series(1, 20) c WHERE (SELECT count(*) FROM treasure.claims k WHERE k.chest_id = c) <> $LIMITED_STOCK" 2>&1)
+  [ -z "$short" ] || fail "$1: not every chest sold out its $LIMITED_STOCK units: $short"
+  sold=$(json "$RESULTS/$1.json" 'd["outcomes"].get("sold_out", 0)')
+  echo "    $1: 20 chests x $LIMITED_STOCK units; $sold taps answered sold_out; over stock: ${over:-none}; not sold out: ${short:-none}"
+  [ "$sold" -gt 0 ] || fail "$1: no tap was answered sold_out"
+}
+scenario_limited() {
+  local stock="SELECT treasure.set_stock(c, $LIMITED_STOCK) FROM generate_series(1, 20) c"
+  postmaster_run limited_postmaster f_limited_postmaster "$stock"
+  limited_winners limited_postmaster f_limited_postmaster
+  cut_run limited_cut f_limited_cut "$stock"
+  limited_winners limited_cut f_limited_cut
+}
+
 # vmrss PID: resident memory in KiB.
 vmrss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
@@ -561,7 +602,7 @@ scenario_soak_overload() {
   check overload_recovery $db "$(json "$RESULTS/overload.json" 'd["shed"]')" - "2x saturation; shed $shed; VmRSS max $rss_max KiB"
 }
 
-scenarios=${FAULTS_SCENARIOS:-terminate postmaster cut gateway breaker saga_kill bot_swarm abuse soak_overload}
+scenarios=${FAULTS_SCENARIOS:-terminate postmaster cut gateway breaker saga_kill limited bot_swarm abuse soak_overload}
 started=$SECONDS
 for scenario in $scenarios; do
   "scenario_$scenario"

@@ -6,9 +6,16 @@
 --   GRANT SELECT ON treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events,
 --                   treasure.player_stats TO treasure_app;
 --
+-- and since 1.3.0 (sql/CONTRACT-1.3.0.md: the companion, the loot explanation and the awards read surface;
+-- every admin function and reverse_claim stay the owner's, the loot seed is readable by the owner alone):
+--
+--   GRANT EXECUTE ON FUNCTION treasure.claim_details(bigint, bigint, text),
+--                             treasure.explain_claim(bigint, uuid) TO treasure_app;
+--   GRANT SELECT ON treasure.claim_awards TO treasure_app;
+--
 -- The roles are created inside this transaction; the final ROLLBACK removes them again.
 BEGIN;
-SELECT plan(77);
+SELECT plan(97);
 
 \ir include/table_state.psql
 
@@ -42,6 +49,9 @@ GRANT USAGE ON SCHEMA treasure TO treasure_app;
 GRANT EXECUTE ON FUNCTION claim_treasure(bigint, bigint, uuid, bigint) TO treasure_app;
 GRANT SELECT ON treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events,
                 treasure.player_stats TO treasure_app;
+GRANT EXECUTE ON FUNCTION treasure.claim_details(bigint, bigint, text),
+                          treasure.explain_claim(bigint, uuid) TO treasure_app;
+GRANT SELECT ON treasure.claim_awards TO treasure_app;
 
 DO $$
 BEGIN
@@ -138,6 +148,71 @@ SELECT throws_ok('CREATE TABLE treasure.mine (x int)', '42501', NULL, 'app: cann
 RESET ROLE;
 SELECT set_eq('SELECT * FROM state', 'SELECT * FROM snap', 'the app''s refused writes wrote nothing');
 SELECT ok(NOT pg_catalog.has_function_privilege('treasure_app', 'treasure.put_chest(bigint, bigint, text, integer, text, timestamptz, timestamptz)', 'EXECUTE') AND NOT pg_catalog.has_function_privilege('treasure_app', 'treasure.grant_item(bigint, text, integer)', 'EXECUTE'), 'the catalog agrees: the app may not execute the admin functions');
+
+-- 1.3.0 objects ---------------------------------------------------------------------------------------------
+-- Chest 9: a bundle (crown + 2 gems) with a loot table, limited to 5 winners; the app claims it with the
+-- companion in the same statement, and reads the awards and the loot explanation.
+DO $$
+BEGIN
+  PERFORM treasure.put_chest(9, 5, 'crown');
+  PERFORM treasure.put_chest_item(9, 'gem', 2);
+  PERFORM treasure.put_loot(9, 2, '[{"item": "ruby", "qty": 1, "coins": 3, "weight": 1},
+                                     {"item": null, "coins": 7, "weight": 1}]', 'privileges seed');
+  PERFORM treasure.set_stock(9, 5);
+END
+$$;
+SET LOCAL ROLE treasure_app;
+CREATE TEMP TABLE app_claim AS
+  SELECT c.*, treasure.claim_details(1, c.claim_id, c.status) AS details
+    FROM claim_treasure(1, 9, '00000000-0000-0000-0000-000000000009'::uuid) c;
+SELECT is((SELECT status FROM app_claim), 'claimed', 'app: claims a bundle/loot/limited chest');
+SELECT is((SELECT details->'awards' FROM app_claim),
+          (SELECT jsonb_agg(jsonb_build_object('item', item, 'qty', qty, 'source', source) ORDER BY source, item)
+             FROM treasure.claim_awards WHERE player_id = 1),
+          'app: calls claim_details() in the claim''s statement and reads treasure.claim_awards: the same awards');
+SELECT is((SELECT count(*)::int FROM treasure.explain_claim(1, '00000000-0000-0000-0000-000000000009'::uuid) WHERE roll IS NOT NULL),
+          2, 'app: calls explain_claim(): one row per roll');
+SELECT throws_ok('SELECT treasure.put_chest_item(9, ''gem'', 99)', '42501', NULL, 'app: cannot call put_chest_item');
+SELECT throws_ok('SELECT treasure.put_loot(9, 1, ''[{"item": "ruby", "qty": 1, "coins": 0, "weight": 1}]'', ''known seed'')', '42501', NULL, 'app: cannot call put_loot');
+SELECT throws_ok('SELECT treasure.set_stock(9, NULL)', '42501', NULL, 'app: cannot call set_stock');
+SELECT throws_ok('SELECT * FROM treasure.chest_stock(9)', '42501', NULL, 'app: cannot call chest_stock');
+SELECT throws_ok('SELECT treasure.set_claim_limit(1000, ''1 second'')', '42501', NULL, 'app: cannot call set_claim_limit');
+SELECT throws_ok('SELECT treasure.set_wallet_cap(NULL)', '42501', NULL, 'app: cannot call set_wallet_cap');
+SELECT throws_ok('SELECT treasure.set_item_cap(''gem'', NULL)', '42501', NULL, 'app: cannot call set_item_cap');
+SELECT throws_ok('SELECT * FROM treasure.reverse_claim(1, ''00000000-0000-0000-0000-000000000009''::uuid, ''app'')', '42501', NULL, 'app: cannot call reverse_claim (a support tool, the owner''s)');
+SELECT throws_ok('INSERT INTO treasure.claim_awards (player_id, claim_id, item, qty, source) VALUES (1, 1, ''gem'', 99, ''loot'')', '42501', NULL, 'app: cannot insert into treasure.claim_awards');
+SELECT throws_ok('UPDATE treasure.claim_awards SET qty = 99', '42501', NULL, 'app: cannot update treasure.claim_awards');
+SELECT throws_ok('DELETE FROM treasure.claim_awards', '42501', NULL, 'app: cannot delete from treasure.claim_awards');
+SELECT throws_ok('SELECT * FROM treasure.chest_items', '42501', NULL, 'app: cannot read treasure.chest_items');
+SELECT throws_ok('SELECT * FROM treasure.loot_tables', '42501', NULL, 'app: cannot read treasure.loot_tables');
+RESET ROLE;
+SELECT is_empty($$
+  SELECT c.oid::regclass::text || ' ' || r.rolname FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    CROSS JOIN pg_catalog.pg_roles r
+   WHERE c.relnamespace = 'treasure'::regnamespace AND a.attname LIKE '%seed%' AND r.oid <> c.relowner
+     AND NOT r.rolsuper AND r.oid >= 16384  -- predefined roles (pg_read_all_data) are the superuser's to grant
+     AND (pg_catalog.has_table_privilege(r.oid, c.oid, 'SELECT')
+                             OR pg_catalog.has_column_privilege(r.oid, c.oid, a.attnum, 'SELECT'))
+$$, 'no role but the owner (and superusers, and the predefined pg_read_all_data) can read a loot seed');
+SELECT ok(EXISTS (SELECT FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+                   WHERE c.relnamespace = 'treasure'::regnamespace AND a.attname LIKE '%seed%' AND a.attnum > 0),
+          'the seed check above found the seed column (it lives in schema treasure)');
+SELECT is_empty($$
+  SELECT p.oid::regprocedure::text FROM pg_catalog.pg_proc p
+    JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+    JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'treasure'
+   WHERE pg_catalog.has_function_privilege('treasure_app', p.oid, 'EXECUTE')
+  EXCEPT VALUES ('claim_treasure(bigint,bigint,uuid,bigint)'), ('treasure.claim_details(bigint,bigint,text)'),
+                ('treasure.explain_claim(bigint,uuid)')
+$$, 'the app may execute claim_treasure, claim_details and explain_claim, and no other function of the extension');
+SELECT is_empty($$
+  SELECT c.oid::regclass::text FROM pg_catalog.pg_class c
+   WHERE c.relnamespace = 'treasure'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+     AND pg_catalog.has_table_privilege('treasure_app', c.oid, 'SELECT')
+  EXCEPT VALUES ('treasure.wallets'), ('treasure.inventories'), ('treasure.claims'), ('treasure.claim_events'),
+                ('treasure.player_stats'), ('treasure.claim_awards')
+$$, 'the app may read the read surface (with claim_awards) and nothing else');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,8 +4,10 @@
 -- >, + and - operators of bigint, integer, text, uuid and timestamptz, and tables named like the extension's (in
 -- evil and in pg_temp).  Every planted function records its call in evil.tripwire.  Then the functions are
 -- called with search_path = evil, pg_catalog and evil, public, pg_catalog, and must behave exactly as usual.
+-- The 1.3.0 functions (sql/CONTRACT-1.3.0.md) get the same treatment at the end, with more planted objects
+-- (jsonb, hashing, randomness, interval arithmetic, look-alike award and loot tables).
 BEGIN;
-SELECT plan(27);
+SELECT plan(41);
 
 DO $$
 BEGIN
@@ -268,6 +270,149 @@ SELECT results_eq('SELECT player_id, item, qty FROM evil.inventories UNION ALL S
 SELECT results_eq('SELECT player_id, balance FROM evil.wallets UNION ALL SELECT player_id, balance FROM pg_temp.wallets',
   $$VALUES (1::bigint, 1000000::bigint), (1, 1000000)$$, 'the planted wallets were neither used nor changed');
 SELECT is_empty('SELECT * FROM pg_temp.claims', 'nothing was written to the temporary look-alike claims table');
+
+-- 1.3.0 functions under the evil search_path ----------------------------------------------------------------
+CREATE TEMP TABLE details_got (step text PRIMARY KEY, status text, coins_awarded bigint, balance bigint, details jsonb);
+CREATE TEMP TABLE explain_got (step text, roll integer, entry integer, item text, qty integer, coins bigint,
+                               weight integer, total_weight integer, draw bigint, reason text);
+CREATE TEMP TABLE stock_got (step text, chest_id bigint, stock bigint, claimed bigint);
+CREATE TEMP TABLE reversal_got (step text, status text, coins_taken bigint, balance bigint);
+TRUNCATE errs;
+GRANT INSERT ON details_got, explain_got TO treasure_evil;
+GRANT EXECUTE ON FUNCTION treasure.claim_details(bigint, bigint, text), treasure.explain_claim(bigint, uuid)
+  TO treasure_evil;
+GRANT SELECT ON treasure.claim_awards TO treasure_evil;
+
+SET LOCAL ROLE treasure_evil;
+CREATE FUNCTION evil.jsonb_array_elements(jsonb) RETURNS SETOF jsonb LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN INSERT INTO evil.tripwire VALUES ('jsonb_array_elements()'); RETURN NEXT '{"item": "crown", "qty": 99, "coins": 1000000, "weight": 1}'::jsonb; END $f$;
+CREATE FUNCTION evil.jsonb_array_length(jsonb) RETURNS integer LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN INSERT INTO evil.tripwire VALUES ('jsonb_array_length()'); RETURN 1; END $f$;
+CREATE FUNCTION evil.jsonb_get_text(jsonb, text) RETURNS text LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN INSERT INTO evil.tripwire VALUES ('jsonb ->>'); RETURN '99'; END $f$;
+CREATE OPERATOR evil.->> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = evil.jsonb_get_text);
+CREATE FUNCTION evil.jsonb_get(jsonb, text) RETURNS jsonb LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN INSERT INTO evil.tripwire VALUES ('jsonb ->'); RETURN '99'::jsonb; END $f$;
+CREATE OPERATOR evil.-> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = evil.jsonb_get);
+CREATE FUNCTION evil.jsonb_eq(jsonb, jsonb) RETURNS boolean LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN INSERT INTO evil.tripwire VALUES ('jsonb ='); RETURN true; END $f$;
+CREATE OPERATOR evil.= (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = evil.jsonb_eq);
+CREATE FUNCTION evil.sha256(bytea) RETURNS bytea LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN INSERT INTO evil.tripwire VALUES ('sha256()'); RETURN '\x00'::bytea; END $f$;
+CREATE FUNCTION evil.md5(text) RETURNS text LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN INSERT INTO evil.tripwire VALUES ('md5()'); RETURN '00000000000000000000000000000000'; END $f$;
+CREATE FUNCTION evil.random() RETURNS double precision LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN INSERT INTO evil.tripwire VALUES ('random()'); RETURN 0; END $f$;
+CREATE FUNCTION evil.gen_random_uuid() RETURNS uuid LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN INSERT INTO evil.tripwire VALUES ('gen_random_uuid()'); RETURN '00000000-0000-0000-0000-000000000000'; END $f$;
+CREATE FUNCTION evil.tstz_mi(timestamptz, timestamptz) RETURNS interval LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN INSERT INTO evil.tripwire VALUES ('timestamptz -'); RETURN interval '100 years'; END $f$;
+CREATE OPERATOR evil.- (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = evil.tstz_mi);
+CREATE FUNCTION evil.interval_mul(interval, double precision) RETURNS interval LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN INSERT INTO evil.tripwire VALUES ('interval *'); RETURN interval '0'; END $f$;
+CREATE OPERATOR evil.* (LEFTARG = interval, RIGHTARG = double precision, FUNCTION = evil.interval_mul);
+CREATE FUNCTION evil.int8_mi(bigint, bigint) RETURNS bigint LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN INSERT INTO evil.tripwire VALUES ('bigint -'); RETURN 0; END $f$;
+CREATE OPERATOR evil.- (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.int8_mi);
+CREATE FUNCTION evil.int8_gt(bigint, bigint) RETURNS boolean LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN INSERT INTO evil.tripwire VALUES ('bigint >'); RETURN false; END $f$;
+CREATE OPERATOR evil.> (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.int8_gt);
+CREATE TABLE evil.claim_awards (player_id bigint, claim_id bigint, item text, qty integer, source text);
+CREATE TABLE evil.chest_items (chest_id bigint, item text, qty integer);
+CREATE TABLE evil.loot_tables (chest_id bigint, rolls integer, entries jsonb, seed text, version integer);
+INSERT INTO evil.claim_awards VALUES (5, 1, 'crown', 99, 'loot');
+INSERT INTO evil.chest_items VALUES (8, 'crown', 99);
+INSERT INTO evil.loot_tables VALUES (8, 1, '[{"item": "crown", "qty": 99, "coins": 1000000, "weight": 1}]', 'x', 1);
+CREATE TEMP TABLE claim_awards (LIKE evil.claim_awards);
+INSERT INTO pg_temp.claim_awards SELECT * FROM evil.claim_awards;
+RESET ROLE;
+
+-- The owner configures chest 8 (a bundle with loot, limited) and the economy rules under the evil path.
+SET LOCAL search_path = evil, pg_catalog;
+DO $do$
+BEGIN
+  PERFORM treasure.put_chest(8, 5, 'crown');
+  PERFORM treasure.put_chest_item(8, 'gem', 2);
+  PERFORM treasure.put_loot(8, 2, '[{"item": "ruby", "qty": 1, "coins": 3, "weight": 2},
+                                     {"item": null, "coins": 11, "weight": 1},
+                                     {"item": "opal", "qty": 2, "coins": 0, "weight": 1, "max_repeats": 1}]',
+                            'search path attack seed');
+  PERFORM treasure.set_stock(8, 10);
+  PERFORM treasure.set_claim_limit(100, interval '1 hour');
+  PERFORM treasure.set_wallet_cap(1000000);
+  PERFORM treasure.set_item_cap('gem', 50);
+END
+$do$;
+INSERT INTO pg_temp.stock_got SELECT 'before', * FROM treasure.chest_stock(8);
+DO $do$ BEGIN PERFORM treasure.put_chest_item(999, 'gem', 1); INSERT INTO pg_temp.errs VALUES ('n1', 'no error'); EXCEPTION WHEN OTHERS THEN INSERT INTO pg_temp.errs VALUES ('n1', SQLSTATE); END $do$;
+DO $do$ BEGIN PERFORM treasure.put_chest_item(8, 'gem', -1); INSERT INTO pg_temp.errs VALUES ('n2', 'no error'); EXCEPTION WHEN OTHERS THEN INSERT INTO pg_temp.errs VALUES ('n2', SQLSTATE); END $do$;
+DO $do$ BEGIN PERFORM treasure.put_loot(8, 33, '[{"item": "ruby", "qty": 1, "coins": 0, "weight": 1}]'); INSERT INTO pg_temp.errs VALUES ('n3', 'no error'); EXCEPTION WHEN OTHERS THEN INSERT INTO pg_temp.errs VALUES ('n3', SQLSTATE); END $do$;
+DO $do$ BEGIN PERFORM treasure.put_loot(8, 1, '[{"item": "ruby", "qty": 1, "coins": 0, "weight": 0}]'); INSERT INTO pg_temp.errs VALUES ('n4', 'no error'); EXCEPTION WHEN OTHERS THEN INSERT INTO pg_temp.errs VALUES ('n4', SQLSTATE); END $do$;
+DO $do$ BEGIN PERFORM treasure.set_stock(8, -1); INSERT INTO pg_temp.errs VALUES ('n5', 'no error'); EXCEPTION WHEN OTHERS THEN INSERT INTO pg_temp.errs VALUES ('n5', SQLSTATE); END $do$;
+DO $do$ BEGIN PERFORM treasure.put_chest_item(8, NULL, 1); INSERT INTO pg_temp.errs VALUES ('n6', 'no error'); EXCEPTION WHEN OTHERS THEN INSERT INTO pg_temp.errs VALUES ('n6', SQLSTATE); END $do$;
+DO $do$ BEGIN PERFORM treasure.set_item_cap('gem', -1); INSERT INTO pg_temp.errs VALUES ('n7', 'no error'); EXCEPTION WHEN OTHERS THEN INSERT INTO pg_temp.errs VALUES ('n7', SQLSTATE); END $do$;
+
+-- The attacker claims chest 8 with the companion, asks for the explanation, and reads a refusal's details.
+SET LOCAL ROLE treasure_evil;
+INSERT INTO pg_temp.details_got SELECT 'f1', c.status, c.coins_awarded, c.balance, treasure.claim_details(5, c.claim_id, c.status)
+  FROM public.claim_treasure(5, 8, '00000000-0000-0000-0000-000000000081'::uuid) c;
+INSERT INTO pg_temp.details_got SELECT 'f2', c.status, c.coins_awarded, c.balance, treasure.claim_details(5, c.claim_id, c.status)
+  FROM public.claim_treasure(5, 8, '00000000-0000-0000-0000-000000000081'::uuid) c;
+INSERT INTO pg_temp.details_got SELECT 'f3', c.status, c.coins_awarded, c.balance, treasure.claim_details(5, c.claim_id, c.status)
+  FROM public.claim_treasure(5, 8, '00000000-0000-0000-0000-000000000082'::uuid) c;
+INSERT INTO pg_temp.explain_got SELECT 'evil', * FROM treasure.explain_claim(5, '00000000-0000-0000-0000-000000000081'::uuid);
+SET LOCAL search_path = evil, public, pg_catalog;
+INSERT INTO pg_temp.details_got SELECT 'f4', c.status, c.coins_awarded, c.balance, treasure.claim_details(5, c.claim_id, c.status)
+  FROM claim_treasure(5, 8, '00000000-0000-0000-0000-000000000081'::uuid) c;
+RESET ROLE;
+
+-- The owner reverses the claim under the evil path; a second reversal is already_reversed.
+SET LOCAL search_path = evil, pg_catalog;
+INSERT INTO pg_temp.reversal_got SELECT 'r1', status, coins_taken, balance FROM treasure.reverse_claim(5, '00000000-0000-0000-0000-000000000081'::uuid, 'search path attack');
+INSERT INTO pg_temp.reversal_got SELECT 'r2', status, coins_taken, balance FROM treasure.reverse_claim(5, '00000000-0000-0000-0000-000000000081'::uuid, 'search path attack');
+DO $do$ BEGIN PERFORM treasure.reverse_claim(5, '00000000-0000-0000-0000-0000000000ff'::uuid, 'unknown'); INSERT INTO pg_temp.errs VALUES ('n8', 'no error'); EXCEPTION WHEN OTHERS THEN INSERT INTO pg_temp.errs VALUES ('n8', SQLSTATE); END $do$;
+INSERT INTO pg_temp.stock_got SELECT 'after', * FROM treasure.chest_stock(8);
+RESET search_path;
+
+SELECT is_empty('SELECT called FROM evil.tripwire', '1.3.0: no planted function or operator was ever called');
+SELECT results_eq($$SELECT step, status FROM details_got ORDER BY step$$,
+  $$VALUES ('f1'::text, 'claimed'::text), ('f2', 'claimed'), ('f3', 'already_claimed'), ('f4', 'claimed')$$,
+  'f1-f4: claimed, replayed, already_claimed, replayed through the unqualified name');
+SELECT is((SELECT coins_awarded FROM details_got WHERE step = 'f1'),
+          5 + (SELECT COALESCE((details->>'loot_coins')::bigint, 0) FROM details_got WHERE step = 'f1'),
+          'f1: coins_awarded is the chest''s 5 plus the loot coins, despite evil.+ and evil.->>');
+SELECT is((SELECT details->'awards' FROM details_got WHERE step = 'f1'),
+          (SELECT jsonb_agg(jsonb_build_object('item', item, 'qty', qty, 'source', source) ORDER BY source, item)
+             FROM treasure.claim_awards WHERE player_id = 5),
+          'f1: the companion lists the stored awards, not evil.claim_awards');
+SELECT results_eq($$SELECT item, qty FROM treasure.claim_awards WHERE player_id = 5 AND source = 'guaranteed' ORDER BY item$$,
+  $$VALUES ('crown'::text, 1), ('gem', 2)$$, 'f1: the bundle''s guaranteed items, not evil.chest_items''s');
+SELECT is((SELECT sum(qty) FILTER (WHERE item = 'crown')::int FROM treasure.claim_awards WHERE player_id = 5), 1,
+          'no crown from evil.loot_tables or evil.jsonb_array_elements');
+SELECT is((SELECT details FROM details_got WHERE step = 'f2'), (SELECT details FROM details_got WHERE step = 'f1'),
+          'f2: the replay''s companion equals the claim''s');
+SELECT is((SELECT details FROM details_got WHERE step = 'f4'), (SELECT details FROM details_got WHERE step = 'f1'),
+          'f4: the replay through the unqualified name equals the claim''s');
+SELECT set_eq('SELECT roll, entry, item, qty, coins, weight, total_weight, draw, reason FROM explain_got',
+              $$SELECT * FROM treasure.explain_claim(5, '00000000-0000-0000-0000-000000000081'::uuid)$$,
+              'explain_claim under the evil path explains what it explains under the default path');
+SELECT is((SELECT count(*)::int FROM explain_got WHERE roll IS NOT NULL), 2, 'explain_claim: one row per roll (2)');
+SELECT results_eq('SELECT step, chest_id, stock, claimed FROM stock_got ORDER BY step DESC',
+  $$VALUES ('before'::text, 8::bigint, 10::bigint, 0::bigint), ('after', 8, 10, 1)$$,
+  'chest_stock: 10 units, one spent by the claim, and the reversal leaves it spent');
+SELECT results_eq('SELECT step, status, coins_taken, balance FROM reversal_got ORDER BY step',
+  $$SELECT 'r1'::text, 'reversed'::text, coins_awarded, 0::bigint FROM details_got WHERE step = 'f1'
+    UNION ALL SELECT 'r2', 'already_reversed', coins_awarded, 0 FROM details_got WHERE step = 'f1'$$,
+  'reverse_claim took back every coin despite evil.- on bigint, and a repeat is already_reversed');
+SELECT results_eq('SELECT step, sqlstate FROM errs ORDER BY step',
+  $$VALUES ('n1'::text, 'P0002'::text), ('n2', '22023'), ('n3', '22023'), ('n4', '22023'), ('n5', '22023'),
+           ('n6', '22004'), ('n7', '22023'), ('n8', 'P0002')$$,
+  'the 1.3.0 functions'' invalid calls failed with their documented SQLSTATEs under the evil search_path');
+SELECT results_eq($$
+  SELECT 'claim_awards', count(*) FROM evil.claim_awards UNION ALL SELECT 'chest_items', count(*) FROM evil.chest_items
+  UNION ALL SELECT 'loot_tables', count(*) FROM evil.loot_tables UNION ALL SELECT 'temp claim_awards', count(*) FROM pg_temp.claim_awards$$,
+  $$VALUES ('claim_awards', 1::bigint), ('chest_items', 1), ('loot_tables', 1), ('temp claim_awards', 1)$$,
+  'the 1.3.0 look-alike tables hold only what the attacker put there');
 
 SELECT * FROM finish();
 ROLLBACK;

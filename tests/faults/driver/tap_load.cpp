@@ -322,7 +322,9 @@ void run_worker(Shared &shared, int index, WorkerTally &tally)
                         ++tally.report.resend_replays;
                     }
                 }
-            } else if (answer.status == 409 || answer.status == 422) {
+            } else if (answer.status == 409 || answer.status == 410 || answer.status == 422) {
+                // Refused by the database, nothing written: already_claimed and the like (409), sold_out (410,
+                // 1.3.0 stock), 422; a resend gets the same answer.
                 ++tally.report.outcomes[answer.body.value("status", answer.body.value("error", std::string("?")))];
                 if (unit(rng) < options.retry_ratio) {
                     const Answer again = send_until_answered(http, headers, body, give_up, !bot, rng, tally);
