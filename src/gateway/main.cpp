@@ -118,6 +118,8 @@ int main(int argc, char **argv)
     app.add_option("--saga-deadline-ms", saga_deadline_ms, "longest wait for a saga's answer")
         ->capture_default_str()
         ->check(CLI::Range(1LL, 600000LL));
+    app.add_option("--web-root", config.web_root,
+                   "directory of the player's page (/play, /web/...); default: the installed share/treasure/web");
     treasure::add_edge_flags(app, config.edge);
     CLI11_PARSE(app, argc, argv);
     config.saga = saga_mode == "on"    ? treasure::GatewayConfig::SagaMode::on
@@ -143,6 +145,8 @@ int main(int argc, char **argv)
             throw std::invalid_argument("--tls-cert: this gateway does not serve HTTPS yet; terminate TLS at a proxy "
                                         "in front of it (README, \"TLS\")");
         treasure::Gateway gateway(config);
+        if (!config.web_root.empty() && !gateway.web_root())
+            throw std::invalid_argument("--web-root " + config.web_root + ": no such directory");
         const int port = gateway.bind(address.host, address.port);
         treasure::StopSignalWaiter stopper([&gateway](int received) {
             std::cerr << "treasure-gateway: " << treasure::stop_signal_name(received)
@@ -153,7 +157,8 @@ int main(int argc, char **argv)
                   << " claim workers, " << config.worker_threads << " read workers, flags "
                   << (config.flags_file.empty() ? "atomic_claims=on" : config.flags_file) << ", saga path "
                   << (gateway.has_saga_path() ? "on" : "off") << ", auth "
-                  << (gateway.edge().authenticates() ? "on" : "off") << ")\n";
+                  << (gateway.edge().authenticates() ? "on" : "off") << ", page "
+                  << gateway.web_root().value_or("none") << ")\n";
         std::cout << "listening " << address.host << ":" << port << std::endl;
         if (gateway.metrics_port() != 0)
             std::cout << "metrics " << treasure::parse_listen_address(config.edge.metrics_listen).host << ":"
