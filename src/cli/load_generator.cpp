@@ -5,12 +5,11 @@
 #include <stdexcept>
 #include <thread>
 
-
 #include "auth/client_credentials.hpp"
 #include "cli/http_claim_path.hpp"
-#include "lib/latency_histogram.hpp"
 #include "lib/bot_players.hpp"
 #include "lib/claim_error.hpp"
+#include "lib/latency_histogram.hpp"
 #include "lib/uuid.hpp"
 
 namespace treasure {

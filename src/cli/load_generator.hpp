@@ -18,7 +18,6 @@
 #include "cli/latency_summary.hpp"
 #include "lib/claim_path.hpp"
 
-
 namespace treasure {
 
 class LatencyHistogram;

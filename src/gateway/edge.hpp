@@ -56,15 +56,15 @@ struct EdgeRequest {
 };
 
 enum class RouteKind {
-    open,         // /healthz, /play, /play/..., /web/...
+    open,            // /healthz, /play, /play/..., /web/...
     claim,           // POST /v1/claims
     client_metrics,  // POST /v1/client-metrics: who may claim may report its taps' latency
     chests,          // GET /v1/chests (readable like the leaderboard)
-    player_read,  // GET /v1/players/{id}, /v1/players/{id}/...
-    leaderboard,  // GET /v1/leaderboard
-    replica,      // GET /v1/replica (readable like the leaderboard)
-    metrics,      // GET /metrics
-    other,        // anything else: any authenticated caller may get its 404
+    player_read,     // GET /v1/players/{id}, /v1/players/{id}/...
+    leaderboard,     // GET /v1/leaderboard
+    replica,         // GET /v1/replica (readable like the leaderboard)
+    metrics,         // GET /metrics
+    other,           // anything else: any authenticated caller may get its 404
 };
 
 struct Route {

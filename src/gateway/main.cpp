@@ -157,8 +157,8 @@ int main(int argc, char **argv)
                   << " claim workers, " << config.worker_threads << " read workers, flags "
                   << (config.flags_file.empty() ? "atomic_claims=on" : config.flags_file) << ", saga path "
                   << (gateway.has_saga_path() ? "on" : "off") << ", auth "
-                  << (gateway.edge().authenticates() ? "on" : "off") << ", page "
-                  << gateway.web_root().value_or("none") << ")\n";
+                  << (gateway.edge().authenticates() ? "on" : "off") << ", page " << gateway.web_root().value_or("none")
+                  << ")\n";
         std::cout << "listening " << address.host << ":" << port << std::endl;
         if (gateway.metrics_port() != 0)
             std::cout << "metrics " << treasure::parse_listen_address(config.edge.metrics_listen).host << ":"

@@ -24,8 +24,7 @@ LatencyHistogram::LatencyHistogram(prometheus::Registry &registry)
                   .Name(std::string(latency_histogram_name))
                   .Help("Time from a player's tap to the answer the player saw, measured by the client")
                   .Register(registry))
-{
-}
+{}
 
 std::optional<std::size_t> LatencyHistogram::path_index(std::string_view path) { return index_of(latency_paths, path); }
 

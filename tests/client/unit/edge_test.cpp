@@ -437,8 +437,7 @@ TEST_F(EdgeTest, ClientMetricsReportsNeedWhatAClaimNeeds)
     const auto reader = edge().authorize_client_metrics(admitted(as_key("reader", "POST", "/v1/client-metrics")));
     ASSERT_TRUE(reader);
     EXPECT_EQ(reader->status, 403);
-    EXPECT_EQ(edge().authorize_client_metrics(admitted(as_key("claimer", "POST", "/v1/client-metrics"))),
-              std::nullopt);
+    EXPECT_EQ(edge().authorize_client_metrics(admitted(as_key("claimer", "POST", "/v1/client-metrics"))), std::nullopt);
 }
 
 // GET /v1/chests: any player token or a key with read, like the leaderboard.
@@ -449,9 +448,10 @@ TEST_F(EdgeTest, TheChestGridIsReadLikeTheLeaderboard)
     EXPECT_EQ(edge().authorize_read(player, RouteKind::chests, std::nullopt), std::nullopt);
     EXPECT_EQ(edge().authorize_read(admitted(as_key("reader", "GET", "/v1/chests")), RouteKind::chests, std::nullopt),
               std::nullopt);
-    EXPECT_EQ(
-        edge().authorize_read(admitted(as_key("claimer", "GET", "/v1/chests")), RouteKind::chests, std::nullopt)->status,
-        403);
+    EXPECT_EQ(edge()
+                  .authorize_read(admitted(as_key("claimer", "GET", "/v1/chests")), RouteKind::chests, std::nullopt)
+                  ->status,
+              403);
     EXPECT_EQ(answered(head("GET", "/v1/chests")).status, 401);
     const Admitted inventory = admitted(as_player(42, "GET", "/v1/players/42/inventory"));
     EXPECT_EQ(inventory.route.kind, RouteKind::player_read);

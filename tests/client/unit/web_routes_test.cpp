@@ -58,8 +58,12 @@ TEST_F(ClientMetricsTest, AnyBadSampleRefusesTheWholeReportAndChangesNoMetric)
     const std::string good = R"({"duration_ms": 12, "path": "atomic", "outcome": "claimed"})";
     const std::string before = exposition();
     for (const std::string &body : {
-             std::string("not json"), std::string("[]"), std::string("{}"), std::string(R"({"samples": {}})"),
-             std::string(R"({"samples": []})"), samples_of(101, good),
+             std::string("not json"),
+             std::string("[]"),
+             std::string("{}"),
+             std::string(R"({"samples": {}})"),
+             std::string(R"({"samples": []})"),
+             samples_of(101, good),
              std::string(R"({"samples": [{"duration_ms": 0, "path": "atomic", "outcome": "claimed"}]})"),
              std::string(R"({"samples": [{"duration_ms": -1, "path": "atomic", "outcome": "claimed"}]})"),
              std::string(R"({"samples": [{"duration_ms": 60000.5, "path": "atomic", "outcome": "claimed"}]})"),
