@@ -24,7 +24,17 @@ class ClientMetricsTest : public ::testing::Test {
 protected:
     Answer report(const std::string &body) { return client_metrics_answer(histogram, body); }
     std::string exposition() { return serialize_metrics(registry); }
-    double sample(const std::string &name) { return testing::parse_prometheus_text(exposition()).samples[name]; }
+    // The sample's value; a name the exposition lacks fails the test.
+    double sample(const std::string &name)
+    {
+        const auto samples = testing::parse_prometheus_text(exposition()).samples;
+        const auto found = samples.find(name);
+        if (found == samples.end()) {
+            ADD_FAILURE() << "no sample " << name;
+            return -1;
+        }
+        return found->second;
+    }
 
     prometheus::Registry registry;
     LatencyHistogram histogram{registry};
@@ -46,8 +56,8 @@ TEST_F(ClientMetricsTest, AValidReportIsObservedWithItsLabels)
     EXPECT_EQ(answer.status, 200) << answer.body;
     EXPECT_EQ(nlohmann::json::parse(answer.body)["accepted"], 3);
     EXPECT_EQ(sample(R"(treasure_latency_seconds_count{outcome="claimed",path="atomic"})"), 1);
-    EXPECT_EQ(sample(R"(treasure_latency_seconds_bucket{le="0.3",outcome="claimed",path="atomic"})"), 0);
-    EXPECT_EQ(sample(R"(treasure_latency_seconds_bucket{le="0.5",outcome="claimed",path="atomic"})"), 1);
+    EXPECT_EQ(sample(R"(treasure_latency_seconds_bucket{outcome="claimed",path="atomic",le="0.3"})"), 0);
+    EXPECT_EQ(sample(R"(treasure_latency_seconds_bucket{outcome="claimed",path="atomic",le="0.5"})"), 1);
     EXPECT_DOUBLE_EQ(sample(R"(treasure_latency_seconds_sum{outcome="replayed",path="saga"})"), 0.0405);
     EXPECT_EQ(sample(R"(treasure_latency_seconds_count{outcome="failed",path="none"})"), 1);
     EXPECT_EQ(report(samples_of(100, R"({"duration_ms": 1, "path": "atomic", "outcome": "sold_out"})")).status, 200);
