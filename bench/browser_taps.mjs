@@ -1,7 +1,10 @@
 // bench/browser_taps.sh's driver: one page of Debian's headless Chromium taps TAPS chests one after another; prints
 // the browser's own tap-to-painted-confirmation p50/p95 next to the gateway's server-side
 // treasure_claim_duration_seconds for the same taps (the delta of its histogram over the run) as one JSON object.
-import puppeteer from "puppeteer-core";
+import { createRequire } from "node:module";
+
+// puppeteer-core as tests/browser pins and installs it (npm ci there).
+const puppeteer = createRequire(new URL("../tests/browser/package.json", import.meta.url))("puppeteer-core");
 
 const { GATEWAY_URL, METRICS_URL, CHROMIUM, TAPS = "200" } = process.env;
 const taps = Number(TAPS);

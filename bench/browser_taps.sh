@@ -20,7 +20,7 @@ trap finish EXIT
 [ "${BENCH_USE_CLUSTER:-0}" = 1 ] || cluster_start bench-browser >/dev/null
 (cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 db=treasure_bench_browser
-psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 psql -X -q -v ON_ERROR_STOP=1 -d $db -c 'CREATE EXTENSION treasure' \
   -c "SELECT treasure.put_chest(c, 10) FROM generate_series(1, $((taps + 1))) c" >/dev/null
 build/treasure-gateway --dsn "host=$PGHOST port=$PGPORT user=$PGUSER dbname=$db" --listen 127.0.0.1:0 \
@@ -29,6 +29,6 @@ gateway_pid=$!
 for _ in $(seq 1 100); do grep -q '^listening ' "$out/gateway.out" && break; sleep 0.1; done
 address=$(sed -n 's/^listening //p' "$out/gateway.out")
 [ -n "$address" ] || { cat "$out/gateway.err"; exit 1; }
-echo "==> bench: $taps browser taps through treasure-gateway on $address (headless $(chromium --version))"
+echo "==> bench: $taps browser taps through treasure-gateway on $address (headless $(chromium --version 2>/dev/null))"
 GATEWAY_URL="http://$address" METRICS_URL="http://$address/metrics" CHROMIUM=$(command -v chromium) TAPS=$taps \
   node bench/browser_taps.mjs | tee "$out/browser_taps.json"

@@ -269,7 +269,7 @@ export class TreasureClient {
     return body;
   }
 
-  chests() { return this.getJson("/v1/chests"); }
+  chests(limit = 1000) { return this.getJson(`/v1/chests?limit=${limit}`); }
   inventory() { return this.getJson(`/v1/players/${this.playerId}/inventory`); }
 }
 

@@ -304,7 +304,7 @@ try {
     const shapePage = await context.newPage();
     await shapePage.setRequestInterception(true);
     shapePage.on("request", (request) => {
-      if (request.url().endsWith("/v1/chests"))
+      if (request.url().includes("/v1/chests"))
         return request.respond({ status: 200, contentType: "application/json",
           body: JSON.stringify({ chests: Object.keys(shapes).map((id) => ({ chest_id: Number(id), coins: 1, item: null, item_qty: 1, key_item: null, open: true })) }) });
       if (request.url().endsWith("/v1/claims")) {
