@@ -174,8 +174,9 @@ export class TreasureClient {
       await sleep(wait);
     }
     if (last.state !== "confirmed" && last.state !== "refused") last.state = "failed";
-    // Kept only when no answer came: a reload retries it.  An answer (even a 429 past the deadline) settles it.
-    if (last.state !== "failed" || last.http > 0) this.forget(requestId);
+    // Kept when no answer came, or only a 5xx (a commit may be in doubt): a reload retries the same key.  Any
+    // other answer (even a 429 past the deadline, which wrote nothing) settles it.
+    if (last.state !== "failed" || (last.http > 0 && last.http < 500)) this.forget(requestId);
 
     const body = last.body || {};
     const result = {

@@ -158,6 +158,34 @@ try {
     await cutPage.close();
   }
 
+  // --- 2b. no answer before the deadline, then a reload: the pending key from sessionStorage is retried ------
+  {
+    const reloadPage = await openPage(context, env.MAIN_URL, 6, "&deadline_ms=1500");
+    const keys = [];
+    await reloadPage.setRequestInterception(true);
+    let cut = true;
+    reloadPage.on("request", (request) => {
+      if (!request.url().endsWith("/v1/claims")) return request.continue();
+      keys.push(request.headers()["idempotency-key"]);
+      return cut ? request.abort("internetdisconnected") : request.continue();
+    });
+    const failed = await tap(reloadPage, 11);
+    const pending = await reloadPage.evaluate(() => sessionStorage.getItem("treasure.pending.6"));
+    const claimsBeforeReload = claimsOf(6, 11);
+    cut = false;
+    await reloadPage.reload();
+    await reloadPage.waitForSelector("body[data-ready=true]");
+    const resumed = await reloadPage.$eval("#status", (node) => ({ ...node.dataset, text: node.textContent }));
+    check("reload: without an answer the tap fails, never confirmed", failed.state === "failed" && claimsBeforeReload === "0", JSON.stringify(failed));
+    check("reload: the pending key is kept in sessionStorage", pending !== null && pending.includes(failed.requestId), String(pending));
+    check("reload: the reloaded page retries that key and confirms it", resumed.state === "confirmed" &&
+      resumed.requestId === failed.requestId && keys.every((k) => k === failed.requestId), JSON.stringify({ resumed, keys }));
+    check("reload: one claim in the database, with that key", claimsOf(6, 11) === "1" &&
+      sql(`SELECT count(*) FROM treasure.claims WHERE request_id = '${failed.requestId}'`) === "1");
+    check("reload: the key is settled", (await reloadPage.evaluate(() => sessionStorage.getItem("treasure.pending.6"))) === null);
+    await reloadPage.close();
+  }
+
   // --- 3. 300 ms added latency for one context, none for another ------------------------------------------
   {
     const slowContext = await browser.createBrowserContext();
