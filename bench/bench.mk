@@ -3,13 +3,15 @@
 #   make bench          the full run (<= 15 min on 2 cores): writes bench/RESULTS.md and bench/latency.png
 #   make bench-quick    the same sections, shortened (<= 1 min): /tmp/treasure-bench-quick/RESULTS.md (raw data beside it)
 #   make bench-auth     only bench/auth_cost.sh (what authentication costs the gateway, ~6 min): bench/auth_cost.md
+#   make bench-browser  the tap in headless Chromium: the browser's p50/p95 next to the gateway's figure for the
+#                       same taps (bench/browser_taps.sh); make bench ends with it
 #   make bench-programs build/bench/client_bench (Google Benchmark; the atomic and the saga path),
 #                       build/bench/memory_driver, and the programs the runs start (treasure, treasure-gateway,
 #                       treasure-saga)
 BENCH_BUILD    := $(CLIENT_BUILD)/bench
 BENCH_PROGRAMS := $(BENCH_BUILD)/client_bench $(BENCH_BUILD)/memory_driver
 
-.PHONY: bench bench-quick bench-auth bench-programs
+.PHONY: bench bench-quick bench-auth bench-browser bench-programs
 bench-programs: $(BENCH_PROGRAMS) $(CLIENT_PROGRAMS) $(SAGA_PROGRAM)
 
 # SagaPath lives in $(SAGA_LIB), which needs $(CLIENT_LIB) after it (the link order of static libraries).
@@ -23,6 +25,10 @@ $(BENCH_BUILD)/memory_driver: bench/memory_driver.cpp
 
 bench: install bench-programs
 	bash bench/run.sh full
+	bash bench/browser_taps.sh
+
+bench-browser: install bench-programs
+	bash bench/browser_taps.sh
 
 bench-quick: install bench-programs
 	bash bench/run.sh quick

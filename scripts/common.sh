@@ -21,13 +21,18 @@ find_server() {
 # gnuplot-nox (the benchmark's latency plot), clang-format-14 (make format-check, the house style),
 # libjose-dev + libjansson-dev + libssl-dev (src/auth: JWT/JWKS verification and minting, base64url, SHA-256;
 # and the gateway's HTTPS through Boost.Asio's ssl), openssl + curl (the HTTPS tests make a throwaway CA and
-# certificate with the openssl command and call the gateway with curl).
+# certificate with the openssl command and call the gateway with curl), chromium (the browser suite's
+# headless browser).
 TREASURE_PACKAGES=(
   postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap pgtap libpq-dev libpqxx-dev
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev prometheus-cpp-dev libgtest-dev libbenchmark-dev
   postgresql-15-plproxy libipc-run-perl python3 gnuplot-nox make g++ pkg-config clang-format-14
-  libjose-dev libjansson-dev libssl-dev libboost-dev openssl curl
+  libjose-dev libjansson-dev libssl-dev libboost-dev openssl curl chromium
 )
+# The browser suite (tests/browser) drives chromium with puppeteer-core from npm: Debian 12's nodejs (18) and npm
+# when the machine has no node; a machine with a newer Node keeps it and the npm that came with it.
+command -v node >/dev/null || TREASURE_PACKAGES+=(nodejs)
+command -v npm >/dev/null || TREASURE_PACKAGES+=(npm)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -123,6 +123,11 @@ run_suite shards        bash tests/shards/shards_test.sh
 run_suite upgrade       bash tests/upgrade/upgrade_test.sh
 run_suite dump          bash tests/dump/dump_restore.sh
 run_suite bench-quick   bench_quick_suite
+run_suite browser       browser_suite
+# The player's page and treasure-client.js in headless Chromium against real gateways (tests/browser); its
+# screenshot and figures stay in the scratch directory's browser/ until the run ends.
+browser_suite() { BROWSER_RESULTS="$scratch/browser" bash tests/browser/browser_test.sh; }
+
 run_suite faults        faults_suite
 run_suite faults-auth   faults_auth_suite
 

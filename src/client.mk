@@ -6,7 +6,8 @@
 # the extension needs none of them.
 #   make client          build/treasure, build/treasure-gateway, build/treasure-saga
 #   make client-tests    build/tests/treasure_unit_tests, build/tests/treasure_db_tests
-#   make install-client  copy the three programs to $(PREFIX)/bin
+#   make install-client  copy the three programs to $(PREFIX)/bin, the player's page (src/web) to
+#                        $(PREFIX)/share/treasure/web, where treasure-gateway looks for it
 
 CLIENT_CXX      ?= g++
 CLIENT_BUILD    ?= build
@@ -48,6 +49,9 @@ $(CLIENT_BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CLIENT_CXX) $(CLIENT_CXXFLAGS) $(CLIENT_DEPFLAGS) $(CLIENT_CPPFLAGS) -c $< -o $@
 
+# Where treasure-gateway finds the page when neither --web-root nor <binary>/../share/treasure/web has it.
+$(CLIENT_BUILD)/obj/src/gateway/static_files.o: CLIENT_CPPFLAGS += -DTREASURE_DATADIR='"$(PREFIX)/share/treasure"'
+
 $(CLIENT_BUILD)/obj/tests/%.o: CLIENT_CPPFLAGS += -Itests/client
 $(CLIENT_BUILD)/obj/tests/faults/%.o: CLIENT_CPPFLAGS += -Itests/faults
 
@@ -73,6 +77,8 @@ $(CLIENT_BUILD)/tests/treasure_db_tests: $(call client_objs,$(CLIENT_DB_SRCS) $(
 install-client: $(CLIENT_PROGRAMS) $(SAGA_PROGRAM)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(CLIENT_PROGRAMS) $(SAGA_PROGRAM) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/treasure/web
+	install -m 644 $(wildcard src/web/*.html src/web/*.js src/web/*.css src/web/*.json) $(DESTDIR)$(PREFIX)/share/treasure/web/
 
 clean-client:
 	rm -rf $(CLIENT_BUILD)

@@ -78,3 +78,16 @@ psql -X -q -d $db -P footer=off -c "
          (SELECT count(*) FROM treasure.claim_events) AS analytics_events,
          (SELECT count(*) FROM treasure.reconcile()) AS disagreements
     FROM treasure.claims"
+
+echo
+echo "==> the player's page, served by this gateway (src/web, installed under share/treasure/web)"
+page_player=10001
+page_token=$(treasure token --key "$work/login.pem" --kid login-1 --player $page_player)
+echo "    open http://$address/play#player=$page_player&token=$page_token"
+if [ "${DEMO_KEEP:-0}" = 1 ]; then
+  echo "    DEMO_KEEP=1: the gateway keeps running for you to try the page; Ctrl-C ends the demo"
+  wait "$gateway_pid" || true
+  gateway_pid=
+else
+  echo "    (run DEMO_KEEP=1 make demo to keep the gateway running and try it in a browser)"
+fi

@@ -5,7 +5,6 @@
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
-#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include "auth/client_credentials.hpp"
@@ -15,6 +14,7 @@
 #include "cli/progress_reporter.hpp"
 #include "lib/claim_metrics.hpp"
 #include "lib/client.hpp"
+#include "lib/latency_histogram.hpp"
 #include "lib/listen_address.hpp"
 
 namespace treasure {
@@ -25,12 +25,7 @@ namespace {
 class LatencyExporter {
 public:
     explicit LatencyExporter(const std::string &listen)
-        : registry_(std::make_shared<prometheus::Registry>()),
-          histogram_(prometheus::BuildHistogram()
-                         .Name("treasure_latency_seconds")
-                         .Help("Time from tap to the confirmed claim, measured by the client")
-                         .Register(*registry_)
-                         .Add({}, latency_buckets()))
+        : registry_(std::make_shared<prometheus::Registry>()), histogram_(*registry_)
     {
         const ListenAddress address = parse_listen_address(listen);
         server_.Get("/metrics", [this](const httplib::Request &, httplib::Response &response) {
@@ -49,11 +44,11 @@ public:
         server_.stop();
         thread_.join();
     }
-    prometheus::Histogram &histogram() { return histogram_; }
+    LatencyHistogram &histogram() { return histogram_; }
 
 private:
     std::shared_ptr<prometheus::Registry> registry_;
-    prometheus::Histogram &histogram_;
+    LatencyHistogram histogram_;
     httplib::Server server_;
     int port_ = -1;
     std::thread thread_;

@@ -6,12 +6,11 @@
 #include <stdexcept>
 #include <thread>
 
-#include <prometheus/histogram.h>
-
 #include "auth/client_credentials.hpp"
 #include "cli/http_claim_path.hpp"
 #include "lib/bot_players.hpp"
 #include "lib/claim_error.hpp"
+#include "lib/latency_histogram.hpp"
 #include "lib/uuid.hpp"
 
 namespace treasure {
@@ -40,7 +39,7 @@ void note_error(WorkerTally &tally, const std::exception &error)
 }
 
 void run_worker(const LoadOptions &options, const BotPlayers &players, ClaimPath &path, int worker,
-                std::chrono::steady_clock::time_point start, LoadProgress &progress, prometheus::Histogram *histogram,
+                std::chrono::steady_clock::time_point start, LoadProgress &progress, LatencyHistogram *histogram,
                 ClientCredentials *credentials, WorkerTally &tally)
 {
     using clock = std::chrono::steady_clock;
@@ -82,10 +81,12 @@ void run_worker(const LoadOptions &options, const BotPlayers &players, ClaimPath
         }
         bool confirmed = false;
         std::string outcome;
+        std::string_view served_by = "none";
         try {
             const ClaimResult result = path.claim(request);
             outcome = result.replayed ? "replayed" : std::string(to_string(result.status));
-            ++tally.paths[std::string(to_string(result.path))];
+            served_by = to_string(result.path);
+            ++tally.paths[std::string(served_by)];
             confirmed = true;
         } catch (const GatewayRefusal &refusal) {
             outcome = "http_" + std::to_string(refusal.http_status());
@@ -107,8 +108,10 @@ void run_worker(const LoadOptions &options, const BotPlayers &players, ClaimPath
         const auto latency_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(latency).count();
         if (confirmed) {
             tally.latencies.push_back(latency_ns);
-            if (histogram)
-                histogram->Observe(std::chrono::duration<double>(latency).count());
+            const auto path_label = LatencyHistogram::path_index(served_by);
+            const auto outcome_label = LatencyHistogram::outcome_index(outcome);
+            if (histogram && path_label && outcome_label)
+                histogram->observe(*path_label, *outcome_label, std::chrono::duration<double>(latency).count());
         }
         if (options.bots) {
             ClassTally &by_class = players.is_bot(player) ? tally.bots : tally.humans;
@@ -142,7 +145,7 @@ PlayerClassReport merge_class(std::int64_t players, std::vector<ClassTally *> pa
 }  // namespace
 
 LoadReport run_load(const LoadOptions &options, const std::vector<ClaimPath *> &paths, LoadProgress &progress,
-                    prometheus::Histogram *latency_histogram, ClientCredentials *credentials)
+                    LatencyHistogram *latency_histogram, ClientCredentials *credentials)
 {
     if (options.players < 1 || options.chests < 1)
         throw std::invalid_argument("--players and --chests must be >= 1");

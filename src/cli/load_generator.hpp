@@ -18,11 +18,9 @@
 #include "cli/latency_summary.hpp"
 #include "lib/claim_path.hpp"
 
-namespace prometheus {
-class Histogram;
-}
-
 namespace treasure {
+
+class LatencyHistogram;
 
 class ClientCredentials;
 
@@ -70,6 +68,6 @@ struct LoadReport {
 // paths[i] serves worker i (a shared thread-safe path may appear several times).  latency_histogram may be null.
 // credentials, when the paths send any, are asked to mint a tap's token before the tap's clock starts.
 LoadReport run_load(const LoadOptions &options, const std::vector<ClaimPath *> &paths, LoadProgress &progress,
-                    prometheus::Histogram *latency_histogram, ClientCredentials *credentials = nullptr);
+                    LatencyHistogram *latency_histogram, ClientCredentials *credentials = nullptr);
 
 }  // namespace treasure

@@ -12,7 +12,16 @@ namespace {
 constexpr int default_events_limit = 20;
 constexpr int default_leaderboard_limit = 10;
 
-// limit=N, 1..max_limit; absent: fallback.  Throws ClaimError(bad_request).
+// A parameter that may be absent but not empty.  Throws ClaimError(bad_request).
+const std::optional<std::string> &optional_parameter(const std::optional<std::string> &value, const char *name)
+{
+    if (value && value->empty())
+        throw ClaimError(ClaimErrorKind::bad_request, std::string(name) + " is empty");
+    return value;
+}
+
+}  // namespace
+
 int limit_parameter(const std::optional<std::string> &text, int fallback)
 {
     if (!text)
@@ -25,16 +34,6 @@ int limit_parameter(const std::optional<std::string> &text, int fallback)
                          "limit must be an integer between 1 and " + std::to_string(AnalyticsReader::max_limit));
     return limit;
 }
-
-// A parameter that may be absent but not empty.  Throws ClaimError(bad_request).
-const std::optional<std::string> &optional_parameter(const std::optional<std::string> &value, const char *name)
-{
-    if (value && value->empty())
-        throw ClaimError(ClaimErrorKind::bad_request, std::string(name) + " is empty");
-    return value;
-}
-
-}  // namespace
 
 Answer player_stats_answer(AnalyticsReader &reader, std::int64_t player_id)
 {

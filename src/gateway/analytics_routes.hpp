@@ -20,6 +20,9 @@
 
 namespace treasure {
 
+// The query parameter limit=N, 1..AnalyticsReader::max_limit; fallback when absent.  Throws ClaimError(bad_request).
+int limit_parameter(const std::optional<std::string> &text, int fallback);
+
 Answer player_stats_answer(AnalyticsReader &reader, std::int64_t player_id);
 Answer recent_events_answer(AnalyticsReader &reader, std::int64_t player_id, const std::optional<std::string> &limit);
 Answer leaderboard_answer(AnalyticsReader &reader, const std::optional<std::string> &from,

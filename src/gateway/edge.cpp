@@ -51,6 +51,8 @@ Route classify_route(std::string_view method, std::string_view target)
         return {RouteKind::open, std::nullopt};
     if (method == "POST" && path == "/v1/claims")
         return {RouteKind::claim, std::nullopt};
+    if (method == "POST" && path == "/v1/client-metrics")
+        return {RouteKind::client_metrics, std::nullopt};
     if (!read)
         return {RouteKind::other, std::nullopt};
     if (path == "/metrics")
@@ -59,6 +61,8 @@ Route classify_route(std::string_view method, std::string_view target)
         return {RouteKind::leaderboard, std::nullopt};
     if (path == "/v1/replica")
         return {RouteKind::replica, std::nullopt};
+    if (path == "/v1/chests")
+        return {RouteKind::chests, std::nullopt};
     constexpr std::string_view players = "/v1/players/";
     if (starts_with(path, players)) {
         const std::string_view rest = path.substr(players.size());
@@ -79,9 +83,12 @@ Edge::Edge(EdgeOptions options, prometheus::Registry &registry, const Clock &clo
     if (!options_.rate_per_client.empty())
         client_limiter_ =
             std::make_unique<RateLimiter>(parse_rate_limit(options_.rate_per_client), clock, limiter_options);
-    if (!options_.rate_per_player.empty())
+    if (!options_.rate_per_player.empty()) {
         player_limiter_ =
             std::make_unique<RateLimiter>(parse_rate_limit(options_.rate_per_player), clock, limiter_options);
+        report_limiter_ =
+            std::make_unique<RateLimiter>(parse_rate_limit(options_.rate_per_player), clock, limiter_options);
+    }
     std::vector<Cidr> ranges;
     for (const auto &range : options_.trusted_proxies)
         ranges.push_back(parse_cidr(range));
@@ -195,7 +202,8 @@ std::optional<Answer> Edge::authorize_read(const Admitted &admitted, RouteKind k
             allowed = may_read_analytics(admitted.caller);
         break;
     case RouteKind::leaderboard:
-    case RouteKind::replica: allowed = may_read_analytics(admitted.caller); break;
+    case RouteKind::replica:
+    case RouteKind::chests: allowed = may_read_analytics(admitted.caller); break;
     case RouteKind::metrics: {
         const auto *server = std::get_if<GameServer>(&admitted.caller);
         allowed = server && server->has_scope("metrics");
@@ -203,6 +211,7 @@ std::optional<Answer> Edge::authorize_read(const Admitted &admitted, RouteKind k
     }
     case RouteKind::open:
     case RouteKind::claim:
+    case RouteKind::client_metrics:
     case RouteKind::other: break;
     }
     if (allowed)
@@ -213,6 +222,25 @@ std::optional<Answer> Edge::authorize_read(const Admitted &admitted, RouteKind k
     return refuse(forbidden(reason, other_player ? "a player token reads only its own player"
                                                  : "this caller may not read this route"),
                   to_string(reason), admitted);
+}
+
+std::optional<Answer> Edge::authorize_client_metrics(const Admitted &admitted)
+{
+    if (authenticator_ && std::holds_alternative<Anonymous>(admitted.caller))
+        return refuse(unauthenticated(nullptr, RefusalReason::missing), "missing", admitted);
+    const auto *server = std::get_if<GameServer>(&admitted.caller);
+    if (server && !server->has_scope("claim")) {
+        metrics_.count_auth_failure(Forbidden::missing_scope);
+        return refuse(forbidden(Forbidden::missing_scope, "this API key has no \"claim\" scope"), "missing_scope",
+                      admitted);
+    }
+    const auto *player = std::get_if<Player>(&admitted.caller);
+    if (player && report_limiter_) {
+        if (auto refused =
+                check_limit(report_limiter_.get(), static_cast<std::uint64_t>(player->player_id), LimitScope::player))
+            return refuse(*std::move(refused), "rate_limited_player", admitted);
+    }
+    return std::nullopt;
 }
 
 bool Edge::reload_if_changed() { return authenticator_ && authenticator_->reload_if_changed(); }

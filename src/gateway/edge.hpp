@@ -56,13 +56,15 @@ struct EdgeRequest {
 };
 
 enum class RouteKind {
-    open,         // /healthz, /play, /play/..., /web/...
-    claim,        // POST /v1/claims
-    player_read,  // GET /v1/players/{id}, /v1/players/{id}/...
-    leaderboard,  // GET /v1/leaderboard
-    replica,      // GET /v1/replica (readable like the leaderboard)
-    metrics,      // GET /metrics
-    other,        // anything else: any authenticated caller may get its 404
+    open,            // /healthz, /play, /play/..., /web/...
+    claim,           // POST /v1/claims
+    client_metrics,  // POST /v1/client-metrics: who may claim may report its taps' latency
+    chests,          // GET /v1/chests (readable like the leaderboard)
+    player_read,     // GET /v1/players/{id}, /v1/players/{id}/...
+    leaderboard,     // GET /v1/leaderboard
+    replica,         // GET /v1/replica (readable like the leaderboard)
+    metrics,         // GET /metrics
+    other,           // anything else: any authenticated caller may get its 404
 };
 
 struct Route {
@@ -108,6 +110,9 @@ public:
     // what the server routed by; the edge also requires them to agree with its own classification.
     std::optional<Answer> authorize_read(const Admitted &admitted, RouteKind kind,
                                          std::optional<std::int64_t> path_player_id);
+    // Steps 5-6 of POST /v1/client-metrics, judged as a claim's: a player token (for itself) or a key with "claim";
+    // the per-player limit's rate, in a bucket of its own so that reports never take a tap's token.
+    std::optional<Answer> authorize_client_metrics(const Admitted &admitted);
 
     // What an answer to this request adds for CORS (nothing unless the origin is allowed; see cors.hpp).
     HeaderList cors_headers(const EdgeRequest &head) const { return cors_.response_headers(head.origin); }
@@ -129,6 +134,7 @@ private:
     std::unique_ptr<Authenticator> authenticator_;  // null with --auth none
     std::unique_ptr<RateLimiter> client_limiter_;   // null without --rate-per-client
     std::unique_ptr<RateLimiter> player_limiter_;   // null without --rate-per-player
+    std::unique_ptr<RateLimiter> report_limiter_;   // --rate-per-player's rate for client-metrics reports
     TrustedProxies proxies_;
     CorsPolicy cors_;
     EdgeMetrics metrics_;

@@ -111,6 +111,7 @@ HttpHandler::Reply with_cors(const Admitted &admitted, HttpHandler::Reply reply)
 
 Gateway::Gateway(GatewayConfig config)
     : config_(std::move(config)), edge_(edge_options_of(config_), edge_registry_),
+      client_latency_(client_latency_registry_), web_files_(config_.web_root),
       atomic_(ClientOptions{config_.dsn, config_.pool_size, config_.retry}), saga_(make_saga_path(config_)),
       flags_(make_flags(config_.flags_file)), breaker_(config_.breaker),
       router_(atomic_, saga_.get(), *flags_, breaker_, &metrics_), analytics_(make_analytics(config_)),
@@ -155,6 +156,8 @@ void Gateway::route(const HttpRequest &request, const Admitted &admitted, const 
             return reply(method_not_allowed("POST"));
         return claim(request, admitted, reply);
     }
+    if (route_web(request, admitted, reply))
+        return;
     std::smatch player;
     const bool is_player = std::regex_match(path, player, player_route);
     const bool known =
@@ -266,7 +269,8 @@ void Gateway::on_pool(WorkerPool &pool, const Reply &reply, std::function<Answer
 
 std::string Gateway::serialize_all_metrics()
 {
-    return metrics_.serialize() + analytics_->serialize_metrics() + serialize_metrics(edge_registry_);
+    return metrics_.serialize() + serialize_metrics(client_latency_registry_) + analytics_->serialize_metrics() +
+           serialize_metrics(edge_registry_);
 }
 
 int Gateway::bind(const std::string &host, int port)

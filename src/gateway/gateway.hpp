@@ -12,6 +12,8 @@
 //   POST /v1/claims         confirm a tap (claim_endpoint.hpp: parse and validate, route, answer)
 //   GET  /v1/players/{id}[/stats], /v1/players/{id}/events, /v1/leaderboard, /v1/replica
 //                           analytics reads, from --replica-dsn while it is fresh (analytics_routes.hpp)
+//   GET  /v1/chests, /v1/players/{id}/inventory, POST /v1/client-metrics, GET /play, /web/{file}
+//                           the player's page and what it reads and reports (web_routes.hpp)
 //   GET  /metrics           Prometheus text format
 //   GET  /healthz           liveness, circuit state
 #include <chrono>
@@ -28,11 +30,13 @@
 #include "gateway/edge_options.hpp"
 #include "gateway/http_handler.hpp"
 #include "gateway/metrics_listener.hpp"
+#include "gateway/static_files.hpp"
 #include "gateway/worker_pool.hpp"
 #include "lib/circuit_breaker.hpp"
 #include "lib/claim_metrics.hpp"
 #include "lib/client.hpp"
 #include "lib/feature_flags.hpp"
+#include "lib/latency_histogram.hpp"
 #include "lib/analytics_reader.hpp"
 #include "lib/router.hpp"
 #include "saga/saga_path.hpp"
@@ -59,6 +63,7 @@ struct GatewayConfig {
     // Who may call, for whom, how often (edge_options.hpp): --auth, keys, limits, proxies, CORS.  The default,
     // --auth none, admits everybody: main.cpp allows it only on a loopback address.
     EdgeOptions edge;
+    std::string web_root;  // --web-root: the page's files (static_files.hpp); empty: the installed ones
 };
 
 class Gateway : private HttpHandler {
@@ -85,6 +90,8 @@ public:
     Router &router() { return router_; }
     AnalyticsReader &analytics() { return *analytics_; }
     bool has_saga_path() const { return saga_ != nullptr; }
+    // Where /play and /web/... are served from (static_files.hpp), nothing without a directory.
+    const std::optional<std::string> &web_root() const { return web_files_.root(); }
 
 private:
     // HttpHandler: the seam (the edge's steps 0-3: preflight, 413, 401, the per-client 429) and the routes.
@@ -93,6 +100,7 @@ private:
 
     void route(const HttpRequest &request, const Admitted &admitted, const Reply &reply);
     void claim(const HttpRequest &request, const Admitted &admitted, const Reply &reply);
+    bool route_web(const HttpRequest &request, const Admitted &admitted, const Reply &reply);  // web_routes.cpp
     bool likely_saga(const ValidClaimRequest &request);
     // Runs route() on the pool and replies with its Answer (500 if it throws); a refused job gets 503 overloaded.
     void on_pool(WorkerPool &pool, const Reply &reply, std::function<Answer()> route, bool is_claim);
@@ -102,6 +110,9 @@ private:
     ClaimMetrics metrics_;
     prometheus::Registry edge_registry_;  // treasure_auth_failures_total, treasure_rate_limited_total
     Edge edge_;
+    prometheus::Registry client_latency_registry_;
+    LatencyHistogram client_latency_;  // treasure_latency_seconds, from POST /v1/client-metrics
+    StaticFiles web_files_;
     Client atomic_;
     std::unique_ptr<SagaPath> saga_;  // null: no fallback
     std::unique_ptr<FeatureFlagProvider> flags_;

@@ -119,6 +119,8 @@ int main(int argc, char **argv)
     app.add_option("--saga-deadline-ms", saga_deadline_ms, "longest wait for a saga's answer")
         ->capture_default_str()
         ->check(CLI::Range(1LL, 600000LL));
+    app.add_option("--web-root", config.web_root,
+                   "directory of the player's page (/play, /web/...); default: the installed share/treasure/web");
     treasure::add_edge_flags(app, config.edge);
     CLI11_PARSE(app, argc, argv);
     config.saga = saga_mode == "on"    ? treasure::GatewayConfig::SagaMode::on
@@ -141,6 +143,8 @@ int main(int argc, char **argv)
         const treasure::ListenAddress address = treasure::parse_listen_address(listen);
         treasure::validate(config.edge, address);
         treasure::Gateway gateway(config);
+        if (!config.web_root.empty() && !gateway.web_root())
+            throw std::invalid_argument("--web-root " + config.web_root + ": no such directory");
         const int port = gateway.bind(address.host, address.port);
         treasure::StopSignalWaiter stopper([&gateway](int received) {
             std::cerr << "treasure-gateway: " << treasure::stop_signal_name(received)
@@ -152,7 +156,8 @@ int main(int argc, char **argv)
                   << config.worker_threads << " read workers, flags "
                   << (config.flags_file.empty() ? "atomic_claims=on" : config.flags_file) << ", saga path "
                   << (gateway.has_saga_path() ? "on" : "off") << ", auth "
-                  << (gateway.edge().authenticates() ? "on" : "off") << ")\n";
+                  << (gateway.edge().authenticates() ? "on" : "off") << ", page " << gateway.web_root().value_or("none")
+                  << ")\n";
         std::cout << "listening " << address.host << ":" << port << std::endl;
         if (gateway.metrics_port() != 0)
             std::cout << "metrics " << treasure::parse_listen_address(config.edge.metrics_listen).host << ":"

@@ -48,6 +48,15 @@ constexpr const char *leaderboard_sql =
                          "   GROUP BY e.player_id ORDER BY coins DESC, e.player_id LIMIT $3) t ON true"
                          " ORDER BY t.coins DESC NULLS LAST, t.player_id";
 
+constexpr const char *chests_sql =
+    "SELECT chest_id, coins, item, item_qty, key_item, " TREASURE_UTC_TEXT("opens_at") ", " TREASURE_UTC_TEXT(
+        "closes_at") ","
+                     " (opens_at IS NULL OR opens_at <= now()) AND (closes_at IS NULL OR now() < closes_at)"
+                     " FROM treasure.chests ORDER BY chest_id LIMIT $1";
+constexpr const char *inventory_sql =
+    "SELECT (SELECT balance FROM treasure.wallets WHERE player_id = $1), i.item, i.qty"
+    " FROM (SELECT 1) one LEFT JOIN treasure.inventories i ON i.player_id = $1 AND i.qty > 0 ORDER BY i.item";
+
 #undef TREASURE_UTC_TEXT
 
 ConnectionPool::Setup read_only_setup(std::chrono::milliseconds statement_timeout)
@@ -132,7 +141,7 @@ AnalyticsReader::AnalyticsReader(AnalyticsOptions options)
       primary_(options_.primary_dsn, options_.pool_size, read_only_setup(options_.statement_timeout))
 {
     lag_gauge_.Set(-1.0);
-    for (const char *query : {"stats", "events", "leaderboard"})
+    for (const char *query : {"stats", "events", "leaderboard", "chests", "inventory"})
         for (auto source : {ReadSource::replica, ReadSource::primary})
             reads_[query][static_cast<std::size_t>(source)] =
                 &reads_family_.Add({{"query", query}, {"served_by", std::string(to_string(source))}});
@@ -304,6 +313,41 @@ Served<Leaderboard> AnalyticsReader::leaderboard(const std::optional<std::string
                                                      row[4].as<std::int64_t>()});
         }
         return board;
+    });
+}
+
+Served<std::vector<ChestSummary>> AnalyticsReader::chests(int limit)
+{
+    check_limit(limit);
+    return read("chests", [limit](pqxx::connection &connection) {
+        pqxx::nontransaction transaction(connection);
+        const pqxx::result rows = transaction.exec_params(chests_sql, limit);
+        const auto text = [](const pqxx::field &field) {
+            return field.is_null() ? std::nullopt : std::optional<std::string>(field.as<std::string>());
+        };
+        std::vector<ChestSummary> chests;
+        chests.reserve(rows.size());
+        for (const auto &row : rows)
+            chests.push_back(ChestSummary{row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), text(row[2]),
+                                          row[3].as<std::int32_t>(), text(row[4]), text(row[5]), text(row[6]),
+                                          row[7].as<bool>()});
+        return chests;
+    });
+}
+
+Served<Inventory> AnalyticsReader::inventory(std::int64_t player_id)
+{
+    return read("inventory", [player_id](pqxx::connection &connection) {
+        pqxx::nontransaction transaction(connection);
+        const pqxx::result rows = transaction.exec_params(inventory_sql, player_id);
+        Inventory inventory;
+        inventory.player_id = player_id;
+        if (!rows[0][0].is_null())
+            inventory.balance = rows[0][0].as<std::int64_t>();
+        for (const auto &row : rows)
+            if (!row[1].is_null())
+                inventory.items.emplace_back(row[1].as<std::string>(), row[2].as<std::int64_t>());
+        return inventory;
     });
 }
 

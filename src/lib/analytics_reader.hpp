@@ -31,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <prometheus/counter.h>
@@ -84,6 +85,25 @@ struct Leaderboard {
     std::vector<LeaderboardEntry> players;
 };
 
+// A row of treasure.chests, for the chest grid (GET /v1/chests).
+struct ChestSummary {
+    std::int64_t chest_id = 0;
+    std::int64_t coins = 0;
+    std::optional<std::string> item;
+    std::int32_t item_qty = 1;
+    std::optional<std::string> key_item;
+    std::optional<std::string> opens_at;  // RFC 3339 in UTC
+    std::optional<std::string> closes_at;
+    bool open = true;  // now() inside [opens_at, closes_at) on the server that answered
+};
+
+// A player's balance (none without a wallet) and the items held (qty > 0), by item.
+struct Inventory {
+    std::int64_t player_id = 0;
+    std::optional<std::int64_t> balance;
+    std::vector<std::pair<std::string, std::int64_t>> items;
+};
+
 struct AnalyticsOptions {
     std::string primary_dsn;
     std::string replica_dsn;    // empty: every read goes to the primary (fallback_reason "no_replica")
@@ -112,6 +132,11 @@ public:
     // Players by coins awarded in [from, to) (timestamptz text, ISO 8601); defaults: to = now, from = to - 1 day.
     Served<Leaderboard> leaderboard(const std::optional<std::string> &from, const std::optional<std::string> &to,
                                     int limit);
+
+    // Chests by chest_id, the first limit of them; a player's inventory.  Sent unprepared, so that a role that
+    // may not read treasure.chests only loses this read, not the reader's connections.
+    Served<std::vector<ChestSummary>> chests(int limit);
+    Served<Inventory> inventory(std::int64_t player_id);
 
     bool has_replica() const { return monitor_ != nullptr; }
     // The monitor's latest measurement (an unusable ReplicaLag without a replica).

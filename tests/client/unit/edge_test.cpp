@@ -423,5 +423,41 @@ TEST_F(EdgeTest, RefusalsAtTheEdgeNeverTouchTheClaimCounters)
         EXPECT_EQ(series.rfind("treasure_claims_total", 0), std::string::npos) << series;
 }
 
+// POST /v1/client-metrics is judged like a claim: credentials, the claim scope, the per-player rate in a bucket
+// of its own (a report never spends a tap).
+TEST_F(EdgeTest, ClientMetricsReportsNeedWhatAClaimNeeds)
+{
+    options.rate_per_player = "1:1";
+    EXPECT_EQ(answered(head("POST", "/v1/client-metrics")).status, 401);
+    const Admitted player = admitted(as_player(42, "POST", "/v1/client-metrics"));
+    EXPECT_EQ(player.route.kind, RouteKind::client_metrics);
+    EXPECT_EQ(edge().authorize_client_metrics(player), std::nullopt);
+    EXPECT_EQ(edge().authorize_client_metrics(player)->status, 429);
+    EXPECT_EQ(std::get<std::int64_t>(edge().authorize_claim(admitted(as_player(42)), std::nullopt)), 42);
+    const auto reader = edge().authorize_client_metrics(admitted(as_key("reader", "POST", "/v1/client-metrics")));
+    ASSERT_TRUE(reader);
+    EXPECT_EQ(reader->status, 403);
+    EXPECT_EQ(edge().authorize_client_metrics(admitted(as_key("claimer", "POST", "/v1/client-metrics"))), std::nullopt);
+}
+
+// GET /v1/chests: any player token or a key with read, like the leaderboard.
+TEST_F(EdgeTest, TheChestGridIsReadLikeTheLeaderboard)
+{
+    const Admitted player = admitted(as_player(42, "GET", "/v1/chests"));
+    EXPECT_EQ(player.route.kind, RouteKind::chests);
+    EXPECT_EQ(edge().authorize_read(player, RouteKind::chests, std::nullopt), std::nullopt);
+    EXPECT_EQ(edge().authorize_read(admitted(as_key("reader", "GET", "/v1/chests")), RouteKind::chests, std::nullopt),
+              std::nullopt);
+    EXPECT_EQ(edge()
+                  .authorize_read(admitted(as_key("claimer", "GET", "/v1/chests")), RouteKind::chests, std::nullopt)
+                  ->status,
+              403);
+    EXPECT_EQ(answered(head("GET", "/v1/chests")).status, 401);
+    const Admitted inventory = admitted(as_player(42, "GET", "/v1/players/42/inventory"));
+    EXPECT_EQ(inventory.route.kind, RouteKind::player_read);
+    EXPECT_EQ(edge().authorize_read(inventory, RouteKind::player_read, 42), std::nullopt);
+    EXPECT_EQ(edge().authorize_read(inventory, RouteKind::player_read, 43)->status, 403);
+}
+
 }  // namespace
 }  // namespace treasure
