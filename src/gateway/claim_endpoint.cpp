@@ -4,18 +4,17 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/claim_json.hpp"
 #include "gateway/http_status.hpp"
 #include "lib/claim_error.hpp"
 
 namespace treasure {
 
-std::variant<ValidClaimRequest, Answer> parse_claim(ClaimMetrics &metrics, std::string_view body,
-                                                    std::string_view idempotency_key)
+std::variant<ClaimBody, Answer> parse_claim(ClaimMetrics &metrics, std::string_view body,
+                                            std::string_view idempotency_key)
 {
     const auto started = std::chrono::steady_clock::now();
     try {
-        return ValidClaimRequest(parse_claim_request(body, idempotency_key));
+        return parse_claim_request(body, idempotency_key);
     } catch (const ClaimError &error) {
         const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
         metrics.observe_claim(PathLabel::none, to_string(error.kind()), elapsed.count());

@@ -4,6 +4,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -36,7 +37,7 @@ nlohmann::json nullable(const std::optional<T> &value)
 
 }  // namespace
 
-ClaimRequest parse_claim_request(std::string_view body, std::string_view idempotency_key)
+ClaimBody parse_claim_request(std::string_view body, std::string_view idempotency_key)
 {
     nlohmann::json document = nlohmann::json::parse(body, nullptr, false);
     if (document.is_discarded())
@@ -44,9 +45,14 @@ ClaimRequest parse_claim_request(std::string_view body, std::string_view idempot
     if (!document.is_object())
         bad_request("the body must be a JSON object");
 
-    ClaimRequest request;
-    request.player_id = integer_field(document, "player_id");
+    ClaimBody parsed;
+    if (auto player = document.find("player_id"); player != document.end() && !player->is_null()) {
+        parsed.player_id = integer_field(document, "player_id");
+        check_positive_id("player_id", *parsed.player_id);
+    }
+    ClaimRequest &request = parsed.request;
     request.chest_id = integer_field(document, "chest_id");
+    check_positive_id("chest_id", request.chest_id);
     if (auto session = document.find("session_id"); session != document.end() && !session->is_null())
         request.session_id = integer_field(document, "session_id");
 
@@ -71,7 +77,13 @@ ClaimRequest parse_claim_request(std::string_view body, std::string_view idempot
     if (from_body && from_header && *from_body != *from_header)
         bad_request("the Idempotency-Key header and the body's request_id differ");
     request.request_id = from_body ? *std::move(from_body) : *std::move(from_header);
-    return request;
+    return parsed;
+}
+
+ValidClaimRequest for_player(ClaimBody body, std::int64_t player_id)
+{
+    body.request.player_id = player_id;
+    return ValidClaimRequest(std::move(body.request));
 }
 
 nlohmann::ordered_json to_json(const ClaimResult &result)

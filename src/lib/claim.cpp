@@ -30,14 +30,17 @@ std::optional<ClaimStatus> parse_claim_status(std::string_view text)
 
 std::string_view to_string(PathKind path) { return path == PathKind::atomic ? "atomic" : "saga"; }
 
+void check_positive_id(std::string_view field, std::int64_t value)
+{
+    if (value <= 0)
+        throw ClaimError(ClaimErrorKind::bad_request,
+                         std::string(field) + " must be positive, got " + std::to_string(value));
+}
+
 void validate(ClaimRequest &request)
 {
-    if (request.player_id <= 0)
-        throw ClaimError(ClaimErrorKind::bad_request,
-                         "player_id must be positive, got " + std::to_string(request.player_id));
-    if (request.chest_id <= 0)
-        throw ClaimError(ClaimErrorKind::bad_request,
-                         "chest_id must be positive, got " + std::to_string(request.chest_id));
+    check_positive_id("player_id", request.player_id);
+    check_positive_id("chest_id", request.chest_id);
     auto normalised = normalize_uuid(request.request_id);
     if (!normalised)
         throw ClaimError(ClaimErrorKind::bad_request,

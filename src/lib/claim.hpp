@@ -23,6 +23,8 @@ struct ClaimRequest {
 
 // Throws ClaimError(bad_request) naming the first invalid field; normalises request_id to lowercase.
 void validate(ClaimRequest &request);
+// validate()'s check of one id field (player_id, chest_id): throws ClaimError(bad_request) unless value > 0.
+void check_positive_id(std::string_view field, std::int64_t value);
 
 // A ClaimRequest that passed validate().  Only this constructor makes one, so the Router and every ClaimPath take
 // this type and none of them checks again: a request is validated once, where it enters (the gateway's POST
