@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/claim_json.hpp"
 #include "gateway/http_status.hpp"
 #include "lib/claim_error.hpp"
 
@@ -29,6 +30,8 @@ Answer answer_claim(Router &router, const ValidClaimRequest &request)
         Answer answer = json_answer(http_status(result.status), to_json(result));
         if (result.replayed)
             answer.headers.emplace_back("Idempotency-Replay", "true");
+        if (result.status == ClaimStatus::rate_limited)
+            answer.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds(result)));
         return answer;
     } catch (const ClaimError &error) {
         return error_answer(error);

@@ -1,5 +1,6 @@
 #include "gateway/claim_json.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/analytics_json.hpp"
 #include "lib/uuid.hpp"
 
 namespace treasure {
@@ -88,16 +90,34 @@ ValidClaimRequest for_player(ClaimBody body, std::int64_t player_id)
 
 nlohmann::ordered_json to_json(const ClaimResult &result)
 {
-    return nlohmann::ordered_json{{"status", to_string(result.status)},
-                                  {"replayed", result.replayed},
-                                  {"claim_id", nullable(result.claim_id)},
-                                  {"coins_awarded", result.coins_awarded},
-                                  {"item_awarded", nullable(result.item_awarded)},
-                                  {"item_qty", nullable(result.item_qty)},
-                                  {"key_used", nullable(result.key_used)},
-                                  {"balance", nullable(result.balance)},
-                                  {"claimed_at", nullable(result.claimed_at)},
-                                  {"path", to_string(result.path)}};
+    nlohmann::ordered_json answer;
+    if (result.status == ClaimStatus::rate_limited) {
+        answer["error"] = "rate_limited";
+        answer["retry_after_ms"] = std::max<std::int64_t>(1, result.retry_after_ms.value_or(1000));
+        answer["decided_by"] = "database";
+    } else if (result.status == ClaimStatus::unknown) {
+        answer["error"] = "unknown_status";
+    }
+    answer["status"] = status_name(result);
+    answer["replayed"] = result.replayed;
+    answer["claim_id"] = nullable(result.claim_id);
+    answer["coins_awarded"] = result.coins_awarded;
+    answer["item_awarded"] = nullable(result.item_awarded);
+    answer["item_qty"] = nullable(result.item_qty);
+    answer["key_used"] = nullable(result.key_used);
+    answer["balance"] = nullable(result.balance);
+    answer["claimed_at"] = nullable(result.claimed_at);
+    answer["awards"] = awards_json(result.awards);
+    if (result.loot_coins)
+        answer["loot_coins"] = *result.loot_coins;
+    answer["path"] = to_string(result.path);
+    return answer;
+}
+
+long long retry_after_seconds(const ClaimResult &result)
+{
+    const std::int64_t ms = std::max<std::int64_t>(1, result.retry_after_ms.value_or(1000));
+    return static_cast<long long>((ms + 999) / 1000);
 }
 
 }  // namespace treasure

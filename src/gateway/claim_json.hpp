@@ -27,6 +27,13 @@ ClaimBody parse_claim_request(std::string_view body, std::string_view idempotenc
 // The request for the player the edge authorized (the body's, or the token's when the body names none).
 ValidClaimRequest for_player(ClaimBody body, std::int64_t player_id);
 
+// The claim's answer: the claim_treasure() columns, "awards" (always, [] when none), "loot_coins" and
+// "retry_after_ms" when the database gave them, and "path".  A rate_limited answer leads with
+// {"error": "rate_limited", "retry_after_ms": N, "decided_by": "database"}, the shape of the edge's own 429; an
+// unknown status with {"error": "unknown_status", "status": "<its name>"}.
 nlohmann::ordered_json to_json(const ClaimResult &result);
+
+// Retry-After for a rate_limited claim: whole seconds, rounded up, at least 1.
+long long retry_after_seconds(const ClaimResult &result);
 
 }  // namespace treasure

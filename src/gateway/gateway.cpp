@@ -68,8 +68,9 @@ Answer method_not_allowed(const char *allowed)
     return answer;
 }
 
-// GET /v1/players/{id}, /v1/players/{id}/stats, /v1/players/{id}/events: the id and what follows it.
-const std::regex player_route(R"(/v1/players/(\d{1,18})(/stats|/events)?)");
+// GET /v1/players/{id}, /v1/players/{id}/stats, /v1/players/{id}/events, /v1/players/{id}/claims/{claim_id}/awards:
+// the id, what follows it, and the claim_id.
+const std::regex player_route(R"(/v1/players/(\d{1,18})(/stats|/events|/claims/(\d{1,18})/awards)?)");
 
 EdgeOptions edge_options_of(const GatewayConfig &config)
 {
@@ -195,6 +196,10 @@ void Gateway::route(const HttpRequest &request, const Admitted &admitted, const 
         if (player[2] == "/events")
             route = [this, id, limit = target.parameter("limit")] {
                 return recent_events_answer(*analytics_, id, limit);
+            };
+        else if (player[3].matched)
+            route = [this, id, claim = std::stoll(player[3].str())] {
+                return claim_awards_answer(*analytics_, id, claim);
             };
         else
             route = [this, id] { return player_stats_answer(*analytics_, id); };

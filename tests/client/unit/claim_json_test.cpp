@@ -47,8 +47,8 @@ TEST(ClaimJsonTest, RefusesEveryBadBodyBeforeAnyoneAuthorizesIt)
 
 TEST(ClaimJsonTest, TheAuthorizedPlayerMakesTheValidRequest)
 {
-    const ValidClaimRequest valid =
-        for_player(parse_claim_request(R"({"chest_id": 7, "session_id": 3})", "8F14E45F-CEEA-4E7A-9B0C-2D3F4A5B6C7D"), 42);
+    const ValidClaimRequest valid = for_player(
+        parse_claim_request(R"({"chest_id": 7, "session_id": 3})", "8F14E45F-CEEA-4E7A-9B0C-2D3F4A5B6C7D"), 42);
     EXPECT_EQ(valid->player_id, 42);
     EXPECT_EQ(valid->chest_id, 7);
     EXPECT_EQ(valid->session_id, 3);

@@ -1,8 +1,9 @@
 // Seeded random test of the gateway's request parser (src/gateway/claim_json.cpp): random bytes, mutations of
 // valid bodies and random JSON documents.  The parser must never crash or throw anything but
 // ClaimError(bad_request); what it accepts must round-trip; for generated documents an independent oracle
-// says whether it must accept (player_id may be absent: a player's token names the player; ids must be > 0).  TREASURE_FUZZ_ITERATIONS (default 20000 per test) and TREASURE_FUZZ_SEED
-// (default 20240607) make a run repeatable; a failure prints the seed and the input.
+// says whether it must accept (player_id may be absent: a player's token names the player; ids must be > 0).
+// TREASURE_FUZZ_ITERATIONS (default 20000 per test) and TREASURE_FUZZ_SEED (default 20240607) make a run repeatable; a
+// failure prints the seed and the input.
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -18,9 +19,9 @@
 
 namespace {
 
+using treasure::ClaimBody;
 using treasure::ClaimError;
 using treasure::ClaimErrorKind;
-using treasure::ClaimBody;
 
 using treasure::testing::fuzz_iterations;
 using treasure::testing::fuzz_seed;
