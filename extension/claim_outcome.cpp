@@ -9,6 +9,10 @@ const char *status_name(Status status)
     case Status::already_claimed: return "already_claimed";
     case Status::key_required: return "key_required";
     case Status::chest_closed: return "chest_closed";
+    case Status::sold_out: return "sold_out";
+    case Status::rate_limited: return "rate_limited";
+    case Status::wallet_full: return "wallet_full";
+    case Status::inventory_full: return "inventory_full";
     }
     return "unknown";
 }

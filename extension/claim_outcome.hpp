@@ -7,7 +7,18 @@
 
 namespace treasure {
 
-enum class Status { claimed, already_claimed, key_required, chest_closed };
+// In the order a refusal is judged (README "Statuses"): a replay (claimed), already_claimed, chest_closed,
+// sold_out, key_required, rate_limited, wallet_full / inventory_full.
+enum class Status {
+    claimed,
+    already_claimed,
+    chest_closed,
+    sold_out,
+    key_required,
+    rate_limited,
+    wallet_full,
+    inventory_full
+};
 
 const char *status_name(Status status);
 
@@ -71,6 +82,7 @@ struct ChestState {
     bool is_open;
     bool needs_key;
     bool gives_item;
+    bool featured;  // 1.3.0: items, loot or stock, or a claim limit or cap applies (treasure.claim_features)
 };
 
 // A claim bound to this request_id or to this player and chest, found when the guard inserted nothing.
@@ -101,7 +113,8 @@ struct Lookup {
 
 // What a claim found out, whichever path made it.
 struct ClaimOutcome {
-    enum class Result { unknown_chest, claimed, refused };
+    // decided: the featured claim (treasure.claim_featured()) judged it and filled in the whole row.
+    enum class Result { unknown_chest, claimed, refused, decided };
     Result result;
     ChestState chest;   // as the claim last read it
     bool keys_checked;  // the player's keys were looked at under the wallet's lock
@@ -109,7 +122,8 @@ struct ClaimOutcome {
     ResultRow row;      // claimed: the claim's columns; refused: filled in by claim.cpp
 
     ClaimOutcome()
-        : result(Result::refused), chest{false, false, false}, keys_checked(false), lookup{}, row(Status::claimed)
+        : result(Result::refused), chest{false, false, false, false}, keys_checked(false), lookup{},
+          row(Status::claimed)
     {}
 };
 

@@ -29,11 +29,20 @@ namespace {
 // another shape, and then, as for any refused claim, nothing is written: the caller sees the chest's real
 // shape in the result and runs the general protocol.  Each exists for both places the analytics counters
 // have lived: the wallet row (1.2.0) and the player_stats table (1.0.0, 1.1.0).
-constexpr char claim_head[] = R"SQL(
+constexpr char chest_head[] = R"SQL(
 WITH chest AS (
     SELECT c.coins, c.item, c.item_qty, c.key_item,
            (c.opens_at IS NULL OR c.opens_at <= pg_catalog.now())
-           AND (c.closes_at IS NULL OR pg_catalog.now() < c.closes_at) AS is_open
+           AND (c.closes_at IS NULL OR pg_catalog.now() < c.closes_at) AS is_open,)SQL";
+
+// 1.3.0: a chest with items, loot or stock, or any chest while a claim limit or a cap is set (chest_id 0),
+// is claimed by treasure.claim_featured(); the guard refuses it here, writing nothing.
+constexpr char featured_chest[] = R"SQL(
+           EXISTS (SELECT FROM treasure.claim_features f WHERE f.chest_id IN (0, $2)) AS featured)SQL";
+constexpr char no_features[] = R"SQL(
+           false AS featured)SQL";
+
+constexpr char claim_head[] = R"SQL(
       FROM treasure.chests c
      WHERE c.chest_id = $2
 ), claim AS (
@@ -43,7 +52,7 @@ WITH chest AS (
     SELECT $1, $2, $3, $4, chest.coins, chest.item,
            CASE WHEN chest.item IS NOT NULL THEN chest.item_qty END, chest.key_item, pg_catalog.now()
       FROM chest
-     WHERE chest.is_open
+     WHERE chest.is_open AND NOT chest.featured
 )SQL";
 
 constexpr char any_chest[] = R"SQL(
@@ -92,6 +101,14 @@ constexpr char item_given[] = R"SQL(, item_given AS (
     RETURNING 1
 ))SQL";
 
+// 1.3.0: the item of a chest without features, recorded like every award.
+constexpr char award_recorded[] = R"SQL(, award AS (
+    INSERT INTO treasure.claim_awards (player_id, claim_id, source, item, qty)
+    SELECT $1, claim.claim_id, 'guaranteed', claim.item_awarded, claim.item_qty FROM claim
+     WHERE claim.item_awarded IS NOT NULL
+    RETURNING 1
+))SQL";
+
 constexpr char event[] = R"SQL(, event AS (
     INSERT INTO treasure.claim_events (player_id, claim_id, chest_id, coins_awarded, balance_after, occurred_at)
     SELECT $1, claim.claim_id, $2, claim.coins_awarded, wallet.balance, claim.claimed_at FROM claim, wallet
@@ -110,7 +127,7 @@ constexpr char stats_table[] = R"SQL(, stats AS (
 constexpr char result_columns[] = R"SQL(
 SELECT chest.is_open, chest.key_item, chest.item IS NOT NULL, claim.claim_id, claim.coins_awarded,
        claim.item_awarded, claim.item_qty, claim.key_used, wallet.balance, claim.claimed_at, )SQL";
-constexpr char result_from[] = "\n  FROM chest LEFT JOIN claim ON true LEFT JOIN wallet ON true\n";
+constexpr char result_from[] = ", chest.featured\n  FROM chest LEFT JOIN claim ON true LEFT JOIN wallet ON true\n";
 
 SavedStatement claim_statement(const char *name, const std::string &sql)
 {
@@ -125,32 +142,47 @@ struct ClaimStatementSet {
     const std::string coins_only_sql;
     ClaimStatements statements;
 
-    // wallet_and_counters: the wallet CTE, followed by the stats CTE where the counters have their own table.
-    explicit ClaimStatementSet(const std::string &wallet_and_counters)
-        : general_sql(claim_head + std::string(any_chest) + guard + wallet_and_counters + key_taken + item_given +
-                      event + result_columns + "EXISTS (SELECT FROM key_taken)" + result_from),
-          without_key_sql(claim_head + std::string(chest_without_key) + guard + wallet_and_counters + item_given +
-                          event + result_columns + "false" + result_from),
-          coins_only_sql(claim_head + std::string(chest_of_coins_only) + guard + wallet_and_counters + event +
-                         result_columns + "false" + result_from),
+    // wallet_and_counters: the wallet CTE, followed by the stats CTE where the counters have their own table;
+    // features: the schema has 1.3.0's featured claims and records awards.
+    ClaimStatementSet(const std::string &wallet_and_counters, bool features)
+        : general_sql(head(features) + any_chest + guard + wallet_and_counters + key_taken + item_given +
+                      awards(features) + event + result_columns + "EXISTS (SELECT FROM key_taken)" + result_from),
+          without_key_sql(head(features) + chest_without_key + guard + wallet_and_counters + item_given +
+                          awards(features) + event + result_columns + "false" + result_from),
+          coins_only_sql(head(features) + chest_of_coins_only + guard + wallet_and_counters + event + result_columns +
+                         "false" + result_from),
           statements{claim_statement("claim", general_sql),
                      claim_statement("claim (chest without a key)", without_key_sql),
                      claim_statement("claim (chest of coins only)", coins_only_sql)}
     {}
+    static std::string head(bool features)
+    {
+        return std::string(chest_head) + (features ? featured_chest : no_features) + claim_head;
+    }
+    static const char *awards(bool features) { return features ? award_recorded : ""; }
     ClaimStatementSet(const ClaimStatementSet &) = delete;
     ClaimStatementSet &operator=(const ClaimStatementSet &) = delete;
 };
 
 }  // namespace
 
-ClaimStatements &claim_statements(AnalyticsStorage storage)
+ClaimStatements &claim_statements(const InstalledSchema &schema)
 {
     // Built on the first claim (inside the SQL function's wall: building allocates and could throw) and kept,
     // with the plans saved in them, for the backend's life.
-    static ClaimStatementSet counters_on_wallet(wallet_with_counters);
-    static ClaimStatementSet counters_in_table(std::string(wallet_balance_only) + stats_table);
-    return storage == AnalyticsStorage::wallet_row ? counters_on_wallet.statements : counters_in_table.statements;
+    static ClaimStatementSet with_features(wallet_with_counters, true);
+    static ClaimStatementSet counters_on_wallet(wallet_with_counters, false);
+    static ClaimStatementSet counters_in_table(std::string(wallet_balance_only) + stats_table, false);
+    if (schema.has_features)
+        return with_features.statements;
+    return schema.storage == AnalyticsStorage::wallet_row ? counters_on_wallet.statements
+                                                          : counters_in_table.statements;
 }
+
+SavedStatement featured_claim_statement = {
+    "featured claim", "SELECT * FROM treasure.claim_featured($1, $2, $3, $4)", 4, {INT8OID, INT8OID, UUIDOID, INT8OID},
+    nullptr,
+};
 
 SavedStatement lock_player_statement = {
     "lock player", "SELECT FROM treasure.wallets w WHERE w.player_id = $1 FOR NO KEY UPDATE", 1, {INT8OID}, nullptr,

@@ -20,6 +20,7 @@ enum ClaimColumn {
     claim_col_balance,
     claim_col_claimed_at,
     claim_col_key_taken,
+    claim_col_featured,
 };
 
 // Result columns of lookup_statement.
@@ -44,9 +45,14 @@ struct ClaimStatements {
     SavedStatement without_key;
     SavedStatement coins_only;
 };
-// The statements written for the schema that stores the analytics counters in `storage`.  The first call
+// The statements written for the installed schema (where it stores the analytics counters, whether it has
+// 1.3.0's features).  The first call
 // builds them and may throw std::bad_alloc: call it where the SQL function's wall can catch that.
-ClaimStatements &claim_statements(AnalyticsStorage storage);
+ClaimStatements &claim_statements(const InstalledSchema &schema);
+
+// 1.3.0: ($1 player_id, $2 chest_id, $3 request_id, $4 session_id) -> claim_treasure()'s row, judged and
+// written by treasure.claim_featured() (a chest with items, loot or stock, or while a limit or cap is set).
+extern SavedStatement featured_claim_statement;
 
 // ($1 player_id) -> one row if the player has a wallet, which is now locked.
 extern SavedStatement lock_player_statement;

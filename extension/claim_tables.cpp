@@ -37,6 +37,21 @@ constexpr Column wallets_layout[] = {{"player_id", INT8OID, true},
                                      {"claims", INT8OID, true},
                                      {"coins_awarded", INT8OID, true},
                                      {"last_claim_at", TIMESTAMPTZOID, false}};
+// 1.3.0 adds the claim limit's bucket to the wallet row (NULL on a wallet the direct path opens: a full bucket;
+// an update keeps it, since the direct path claims only while no limit is set).
+constexpr Column wallets_layout_1_3[] = {{"player_id", INT8OID, true},
+                                         {"balance", INT8OID, true},
+                                         {"claims", INT8OID, true},
+                                         {"coins_awarded", INT8OID, true},
+                                         {"last_claim_at", TIMESTAMPTZOID, false},
+                                         {"claim_tokens", FLOAT8OID, false},
+                                         {"claim_tokens_at", TIMESTAMPTZOID, false}};
+constexpr Column claim_features_layout[] = {{"chest_id", INT8OID, true}};
+constexpr Column claim_awards_layout[] = {{"player_id", INT8OID, false},
+                                          {"claim_id", INT8OID, false},
+                                          {"source", TEXTOID, false},
+                                          {"item", TEXTOID, false},
+                                          {"qty", INT4OID, false}};
 constexpr Column inventories_layout[] = {{"player_id", INT8OID, true}, {"item", TEXTOID, true}, {"qty", INT4OID, true}};
 constexpr Column events_layout[] = {{"player_id", INT8OID, false},         {"claim_id", INT8OID, false},
                                     {"event_id", INT8OID, false},          {"chest_id", INT8OID, false},
@@ -85,7 +100,8 @@ bool still_the_installed_tables(const ClaimTables &tables)
     auto same = [](Relation rel, Oid relid) { return rel == nullptr || RelationGetRelid(rel) == relid; };
     return current.storage == AnalyticsStorage::wallet_row && same(tables.chests, current.chests) &&
            same(tables.claims, current.claims) && same(tables.wallets, current.wallets) &&
-           same(tables.claim_events, current.claim_events) && same(tables.inventories, current.inventories);
+           same(tables.claim_events, current.claim_events) && same(tables.inventories, current.inventories) &&
+           same(tables.claim_features, current.claim_features) && same(tables.claim_awards, current.claim_awards);
 }
 
 // The table privileges the claim statement's executor would find; without them the statements run and
@@ -142,7 +158,9 @@ bool open_claim_tables(const InstalledSchema &schema, ClaimTables &tables)
     if (open_plain_table(schema.chests, AccessShareLock, chests_layout, tables.chests) == nullptr ||
         !keyed_by_chest_id(tables.chests) ||
         open_plain_table(schema.claims, RowExclusiveLock, claims_layout, tables.claims) == nullptr ||
-        open_plain_table(schema.wallets, RowExclusiveLock, wallets_layout, tables.wallets) == nullptr ||
+        (schema.has_features
+             ? open_plain_table(schema.wallets, RowExclusiveLock, wallets_layout_1_3, tables.wallets) == nullptr
+             : open_plain_table(schema.wallets, RowExclusiveLock, wallets_layout, tables.wallets) == nullptr) ||
         open_plain_table(schema.claim_events, RowExclusiveLock, events_layout, tables.claim_events) == nullptr ||
         !still_the_installed_tables(tables))
         return false;
@@ -158,9 +176,24 @@ bool open_inventories(const InstalledSchema &schema, ClaimTables &tables)
            has_privileges(tables.inventories, ACL_INSERT | ACL_UPDATE | ACL_SELECT);
 }
 
+bool open_claim_features(const InstalledSchema &schema, ClaimTables &tables)
+{
+    return open_plain_table(schema.claim_features, AccessShareLock, claim_features_layout, tables.claim_features) !=
+               nullptr &&
+           still_the_installed_tables(tables) && has_privileges(tables.claim_features, ACL_SELECT);
+}
+
+bool open_claim_awards(const InstalledSchema &schema, ClaimTables &tables)
+{
+    return open_plain_table(schema.claim_awards, RowExclusiveLock, claim_awards_layout, tables.claim_awards) !=
+               nullptr &&
+           still_the_installed_tables(tables) && has_privileges(tables.claim_awards, ACL_INSERT | ACL_SELECT);
+}
+
 void close_claim_tables(ClaimTables &tables)
 {
-    for (Relation rel : {tables.chests, tables.claims, tables.wallets, tables.claim_events, tables.inventories})
+    for (Relation rel : {tables.chests, tables.claims, tables.wallets, tables.claim_events, tables.inventories,
+                         tables.claim_features, tables.claim_awards})
         if (rel != nullptr)
             table_close(rel, NoLock);
 }

@@ -33,6 +33,7 @@ enum ClaimsColumn {
     claims_claimed_at
 };
 enum WalletsColumn { wallets_player_id, wallets_balance, wallets_claims, wallets_coins_awarded, wallets_last_claim_at };
+enum ClaimAwardsColumn { awards_player_id, awards_claim_id, awards_source, awards_item, awards_qty };
 enum InventoriesColumn { inventories_player_id, inventories_item, inventories_qty };
 enum EventsColumn {
     events_player_id,
@@ -51,6 +52,8 @@ struct ClaimTables {
     Relation wallets;
     Relation claim_events;
     Relation inventories;
+    Relation claim_features;  // 1.3.0
+    Relation claim_awards;    // 1.3.0, for a chest that gives an item
 };
 
 // Opens chests (ACCESS SHARE), claims, wallets and claim_events (ROW EXCLUSIVE, as the statements lock
@@ -64,6 +67,12 @@ bool open_claim_tables(const InstalledSchema &schema, ClaimTables &tables);
 
 // The same for inventories, which only a chest that gives an item needs.
 bool open_inventories(const InstalledSchema &schema, ClaimTables &tables);
+
+// 1.3.0: treasure.claim_features (ACCESS SHARE), read to tell a featured chest; false: decline.
+bool open_claim_features(const InstalledSchema &schema, ClaimTables &tables);
+
+// 1.3.0: treasure.claim_awards (ROW EXCLUSIVE), for a chest that gives an item; false: decline.
+bool open_claim_awards(const InstalledSchema &schema, ClaimTables &tables);
 
 // Closes what was opened; the locks stay until the end of the transaction, as the executor's do.
 void close_claim_tables(ClaimTables &tables);

@@ -89,6 +89,22 @@ bool read_chest(Relation chests, Snapshot snapshot, const ClaimArgs &args, Chest
     return true;
 }
 
+// 1.3.0: whether treasure.claim_features names this chest or every chest (0): then the featured claim
+// (treasure.claim_featured(), which the statements path runs) decides.  Read by key in the claim's snapshot.
+bool chest_is_featured(Relation features, Snapshot snapshot, const ClaimArgs &args)
+{
+    for (Datum chest : {Int64GetDatum(0), args.chest_id}) {
+        ScanKeyData key;
+        ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, chest);
+        SysScanDesc scan = pg::begin_keyed_scan(features, RelationGetPrimaryKeyIndex(features), snapshot, &key, 1);
+        const bool found = pg::next_keyed_row(scan) != nullptr;
+        pg::end_keyed_scan(scan);
+        if (found)
+            return true;
+    }
+    return false;
+}
+
 // The tables this claim writes, their indexes open (info == nullptr where not opened), and the indexes the
 // claim goes by.
 struct ClaimWriters {
@@ -96,13 +112,14 @@ struct ClaimWriters {
     WrittenTable wallets;
     WrittenTable claim_events;
     WrittenTable inventories;
-    List *wallet_arbiters;     // ON CONFLICT (player_id)
-    List *inventory_arbiters;  // ON CONFLICT (player_id, item)
-    Relation wallet_key;       // wallets (player_id)
-    Relation inventory_key;    // inventories (player_id, item)
-    Relation claim_request;    // claims (request_id)
-    Relation claim_chest;      // claims (player_id, chest_id)
-    Relation event_key;        // claim_events (player_id, claim_id)
+    WrittenTable claim_awards;  // 1.3.0, for a chest that gives an item
+    List *wallet_arbiters;      // ON CONFLICT (player_id)
+    List *inventory_arbiters;   // ON CONFLICT (player_id, item)
+    Relation wallet_key;        // wallets (player_id)
+    Relation inventory_key;     // inventories (player_id, item)
+    Relation claim_request;     // claims (request_id)
+    Relation claim_chest;       // claims (player_id, chest_id)
+    Relation event_key;         // claim_events (player_id, claim_id)
 };
 
 void close_writers(ClaimWriters &writers)
@@ -111,6 +128,7 @@ void close_writers(ClaimWriters &writers)
     close_written_table(writers.wallets);
     close_written_table(writers.claim_events);
     close_written_table(writers.inventories);
+    close_written_table(writers.claim_awards);
 }
 
 constexpr AttrNumber wallet_key_columns[] = {wallets_player_id + 1};
@@ -137,6 +155,8 @@ bool open_writers(EState *estate, const ClaimTables &tables, ClaimWriters &write
     if (writers.wallet_arbiters == NIL || writers.wallet_key == nullptr || writers.claim_request == nullptr ||
         writers.claim_chest == nullptr || writers.event_key == nullptr)
         return false;
+    if (tables.claim_awards != nullptr)
+        writers.claim_awards = open_written_table(estate, tables.claim_awards, false);
     if (tables.inventories != nullptr) {
         writers.inventories = open_written_table(estate, tables.inventories, true);
         writers.inventory_arbiters = inferred_arbiters(writers.inventories, inventory_key_columns, 2);
@@ -291,6 +311,18 @@ int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, 
                               DirectFunctionCall2(int4pl, inventory->tts_values[inventories_qty],
                                                   Int32GetDatum(chest.item_qty)));
                });
+        // 1.3.0: the award, as the statement's award CTE records it.
+        if (writers.claim_awards.info != nullptr) {
+            WrittenTable &awards = writers.claim_awards;
+            begin_row(awards.row);
+            set_column(awards.row, awards_player_id, args.player_id);
+            set_column(awards.row, awards_claim_id, Int64GetDatum(claim_id));
+            set_column(awards.row, awards_source, CStringGetTextDatum("guaranteed"));
+            set_column(awards.row, awards_item, chest.item);
+            set_column(awards.row, awards_qty, Int32GetDatum(chest.item_qty));
+            store_row(awards.row);
+            insert_row(awards, estate);
+        }
     }
     return balance;
 }
@@ -330,6 +362,12 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
         outcome.result = ClaimOutcome::Result::unknown_chest;
         return true;
     }
+    // 1.3.0: a featured chest is the featured claim's (left to the statements), and the item of any other is
+    // recorded in claim_awards.
+    if (schema.has_features &&
+        (!open_claim_features(schema, tables) || chest_is_featured(tables.claim_features, estate->es_snapshot, args) ||
+         (state.gives_item && !open_claim_awards(schema, tables))))
+        return false;
     if ((state.gives_item || state.needs_key) && !open_inventories(schema, tables))
         return false;
     if (!open_writers(estate, tables, writers))
@@ -416,7 +454,7 @@ bool claim_directly(const InstalledSchema &schema, const ClaimArgs &args, ClaimO
     estate->es_output_cid = GetCurrentCommandId(true);
     MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
 
-    ClaimTables tables = {nullptr, nullptr, nullptr, nullptr, nullptr};
+    ClaimTables tables = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
     ClaimWriters writers = {};
     claim_begins();
     volatile bool claimed_here = false;

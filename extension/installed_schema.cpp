@@ -13,9 +13,12 @@ namespace {
 
 // Plain static data, reset by the invalidation callback.
 bool schema_known = false;
-InstalledSchema schema = {
-    0,         AnalyticsStorage::wallet_row, InvalidOid, InvalidOid, InvalidOid, InvalidOid, InvalidOid, InvalidOid,
-    InvalidOid};
+InstalledSchema schema = {0,          AnalyticsStorage::wallet_row,
+                          InvalidOid, InvalidOid,
+                          InvalidOid, InvalidOid,
+                          InvalidOid, InvalidOid,
+                          InvalidOid, false,
+                          InvalidOid, InvalidOid};
 
 void look_up_schema()
 {
@@ -33,6 +36,10 @@ void look_up_schema()
     Oid stats = relation("player_stats");
     schema.storage = OidIsValid(stats) && get_rel_relkind(stats) == RELKIND_RELATION ? AnalyticsStorage::stats_table
                                                                                      : AnalyticsStorage::wallet_row;
+    schema.claim_features = relation("claim_features");
+    schema.claim_awards = relation("claim_awards");
+    schema.has_features = OidIsValid(schema.claim_features) && OidIsValid(schema.claim_awards) &&
+                          schema.storage == AnalyticsStorage::wallet_row;
     schema.generation++;
     schema_known = true;
 }

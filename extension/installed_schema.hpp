@@ -6,7 +6,7 @@
 
 namespace treasure {
 
-// Where the analytics counters live: the player_stats table (1.0.0, 1.1.0) or the wallet row (1.2.0).
+// Where the analytics counters live: the player_stats table (1.0.0, 1.1.0) or the wallet row (1.2.0, 1.3.0).
 enum class AnalyticsStorage { stats_table, wallet_row };
 
 // The relations a claim touches (InvalidOid where the database has none of that name) and where the
@@ -21,6 +21,10 @@ struct InstalledSchema {
     Oid claim_events;
     Oid claim_id_seq;
     Oid event_id_seq;
+    // 1.3.0: claims of featured chests run treasure.claim_featured(), and every item award is recorded.
+    bool has_features;
+    Oid claim_features;
+    Oid claim_awards;
 };
 
 // The installed schema, with treasure.wallets locked ROW EXCLUSIVE (the lock every claim takes anyway) so

@@ -6,10 +6,12 @@ namespace treasure {
 namespace {
 
 // What a claim statement needs to know about a chest: which CTEs it must run.
-enum class ChestShape : uint8 { unknown, coins_only, gives_item, needs_key };
+enum class ChestShape : uint8 { unknown, coins_only, gives_item, needs_key, featured };
 
 ChestShape shape_of(const ChestState &chest)
 {
+    if (chest.featured)
+        return ChestShape::featured;
     if (chest.needs_key)
         return ChestShape::needs_key;
     return chest.gives_item ? ChestShape::gives_item : ChestShape::coins_only;
@@ -44,6 +46,7 @@ void run_claim_statement(SavedStatement &statement, const ClaimArgs &args, bool 
     outcome.chest.is_open = column_bool(tuple, desc, claim_col_is_open);
     outcome.chest.needs_key = !column_is_null(tuple, desc, claim_col_key_item);
     outcome.chest.gives_item = column_bool(tuple, desc, claim_col_gives_item);
+    outcome.chest.featured = column_bool(tuple, desc, claim_col_featured);
     if (column_is_null(tuple, desc, claim_col_claim_id)) {
         outcome.result = ClaimOutcome::Result::refused;
         return;
@@ -62,6 +65,21 @@ void run_claim_statement(SavedStatement &statement, const ClaimArgs &args, bool 
     row.copy(result_balance, tuple, desc, claim_col_balance);
     row.copy(result_claimed_at, tuple, desc, claim_col_claimed_at);
     outcome.result = ClaimOutcome::Result::claimed;
+}
+
+// A featured chest: treasure.claim_featured() judges and writes the claim, and its row is the answer.
+void run_featured_claim(const ClaimArgs &args, ClaimOutcome &outcome)
+{
+    Datum values[] = {args.player_id, args.chest_id, args.request_id, args.session_id};
+    const char nulls[] = {' ', ' ', ' ', args.session_id_is_null ? 'n' : ' '};
+    execute_saved_statement(featured_claim_statement, values, nulls);
+    HeapTuple tuple = SPI_tuptable->vals[0];
+    TupleDesc desc = SPI_tuptable->tupdesc;
+    ResultRow &row = outcome.row;
+    for (int column = 0; column < result_columns; column++)
+        row.copy(static_cast<ResultColumn>(column), tuple, desc, column + 1);
+    outcome.chest.featured = true;
+    outcome.result = ClaimOutcome::Result::decided;
 }
 
 bool lock_player(const ClaimArgs &args)
@@ -129,7 +147,7 @@ void remember_shape(int64 chest_id, ChestShape shape)
 // The statements the hinted shape chooses to start with, then the general protocol.
 void claim_with_statements(const InstalledSchema &schema, const ClaimArgs &args, ClaimOutcome &outcome)
 {
-    ClaimStatements &statements = claim_statements(schema.storage);
+    ClaimStatements &statements = claim_statements(schema);
     ChestShape shape = hinted_shape(DatumGetInt64(args.chest_id));
     if (shape == ChestShape::coins_only || shape == ChestShape::gives_item) {
         SavedStatement &narrow = shape == ChestShape::coins_only ? statements.coins_only : statements.without_key;
@@ -139,14 +157,24 @@ void claim_with_statements(const InstalledSchema &schema, const ClaimArgs &args,
             return;
         // Refused for being of another shape: the general protocol, knowing the real shape.
         shape = shape_of(outcome.chest);
+        if (shape == ChestShape::featured) {
+            run_featured_claim(args, outcome);
+            return;
+        }
     }
     if (shape == ChestShape::needs_key) {
         // Lock first; a player without a wallet holds no key, and the unlocked statement then reports why.
         outcome.keys_checked = true;
         run_claim_statement(statements.general, args, lock_player(args), outcome);
+        if (outcome.result == ClaimOutcome::Result::refused && outcome.chest.featured)
+            run_featured_claim(args, outcome);
         return;
     }
     run_claim_statement(statements.general, args, false, outcome);
+    if (outcome.result == ClaimOutcome::Result::refused && outcome.chest.featured) {
+        run_featured_claim(args, outcome);
+        return;
+    }
     if (outcome.result == ClaimOutcome::Result::refused && outcome.chest.is_open && outcome.chest.needs_key) {
         outcome.keys_checked = true;
         if (lock_player(args))
@@ -156,14 +184,17 @@ void claim_with_statements(const InstalledSchema &schema, const ClaimArgs &args,
 
 }  // namespace
 
-void build_claim_statements(const InstalledSchema &schema) { (void) claim_statements(schema.storage); }
+void build_claim_statements(const InstalledSchema &schema) { (void) claim_statements(schema); }
 
 void claim_by_statements(const InstalledSchema &schema, const ClaimArgs &args, ClaimOutcome &outcome)
 {
     claim_with_statements(schema, args, outcome);
     if (outcome.result == ClaimOutcome::Result::unknown_chest)
         return;
-    remember_shape(DatumGetInt64(args.chest_id), shape_of(outcome.chest));
+    // A featured chest is judged again by the general statement on its next claim (the hint would keep a chest
+    // that lost its features on claim_featured() for the backend's life).
+    remember_shape(DatumGetInt64(args.chest_id),
+                   outcome.chest.featured ? ChestShape::unknown : shape_of(outcome.chest));
     if (outcome.result == ClaimOutcome::Result::refused)
         look_up(args, outcome.lookup);
 }

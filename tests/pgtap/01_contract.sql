@@ -114,8 +114,9 @@ SELECT has_view('treasure', 'player_stats', 'view treasure.player_stats exists (
 SELECT has_table('treasure', 'chests', 'table treasure.chests exists');
 SELECT has_table('treasure', 'item_grants', 'table treasure.item_grants exists');
 
-SELECT columns_are('treasure', 'wallets', ARRAY['player_id', 'balance', 'claims', 'coins_awarded', 'last_claim_at'],
-                   'treasure.wallets columns (the analytics counters since 1.2.0)');
+SELECT columns_are('treasure', 'wallets', ARRAY['player_id', 'balance', 'claims', 'coins_awarded', 'last_claim_at',
+                                                'claim_tokens', 'claim_tokens_at'],
+                   'treasure.wallets columns (the analytics counters since 1.2.0, the claim limit''s bucket since 1.3.0)');
 SELECT columns_are('treasure', 'inventories', ARRAY['player_id', 'item', 'qty'], 'treasure.inventories columns');
 SELECT columns_are('treasure', 'claims',
                    ARRAY['claim_id', 'player_id', 'chest_id', 'request_id', 'session_id', 'coins_awarded',
@@ -168,10 +169,13 @@ SELECT results_eq($$
     FROM pg_catalog.pg_index i
     JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
     JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
-   WHERE i.indisprimary AND c.relnamespace = 'treasure'::regnamespace AND c.relname <> 'chests'
+   WHERE i.indisprimary AND c.relnamespace = 'treasure'::regnamespace
+     AND c.relname NOT IN ('chests', 'chest_items', 'loot_tables', 'loot_seeds', 'stock_slots', 'claim_rules',
+                           'item_caps', 'claim_features')
    ORDER BY 1
 $$, $$
-  VALUES ('treasure.claim_events', 'player_id'), ('treasure.claims', 'player_id'),
+  VALUES ('treasure.claim_awards', 'player_id'), ('treasure.claim_events', 'player_id'),
+         ('treasure.claim_loot', 'player_id'), ('treasure.claim_reversals', 'player_id'), ('treasure.claims', 'player_id'),
          ('treasure.inventories', 'player_id'), ('treasure.item_grants', 'player_id'),
          ('treasure.saga_messages', 'player_id'),
          ('treasure.saga_steps', 'player_id'), ('treasure.sagas', 'player_id'), ('treasure.wallets', 'player_id')
@@ -226,8 +230,8 @@ $$, 'pg_extension.extconfig lists every table and sequence of schema treasure, s
 SELECT ok((SELECT bool_and(cond = '') FROM pg_catalog.pg_extension e, unnest(e.extcondition) cond
             WHERE e.extname = 'treasure'),
           'every configuration table is dumped whole (no WHERE condition)');
-SELECT is((SELECT cardinality(e.extconfig) FROM pg_catalog.pg_extension e WHERE e.extname = 'treasure'), 14,
-          'extconfig holds the 9 tables and 5 sequences (1.1.0: sagas, saga_steps, saga_messages and 2 sequences; 1.2.0: player_stats is a view)');
+SELECT is((SELECT cardinality(e.extconfig) FROM pg_catalog.pg_extension e WHERE e.extname = 'treasure'), 24,
+          'extconfig holds the 19 tables and 5 sequences (1.1.0: sagas, saga_steps, saga_messages and 2 sequences; 1.2.0: player_stats is a view; 1.3.0: claim_awards, claim_loot, chest_items, loot_tables, loot_seeds, stock_slots, claim_rules, item_caps, claim_features, claim_reversals)');
 SELECT is_empty($$
   SELECT c.oid::regclass::text FROM pg_catalog.pg_class c
    WHERE c.relnamespace = 'treasure'::regnamespace AND c.relkind IN ('r', 'S')

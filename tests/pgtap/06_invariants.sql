@@ -1,7 +1,7 @@
--- Invariants after a scripted, deterministic mix of claims, replays, duplicates, grants, redefinitions and
--- errors by five players over twelve chests.  Every assertion is a query for disagreements that must be empty.
+-- Invariants after a scripted, deterministic mix of claims, replays, duplicates, grants, redefinitions,
+-- reversals and errors by five players over fourteen chests (1.3.0: a bundle chest and a loot chest).  Every assertion is a query for disagreements that must be empty.
 BEGIN;
-SELECT plan(20);
+SELECT plan(22);
 
 DO $$
 BEGIN
@@ -17,6 +17,12 @@ BEGIN
   PERFORM treasure.put_chest(10, 1000, NULL, 1, 'gold_key');          -- nobody ever holds a gold_key
   PERFORM treasure.put_chest(11, 20, NULL, 1, NULL, now() - interval '2 days', now() - interval '1 day');
   PERFORM treasure.put_chest(12, 7, 'gem', 5, 'bronze_key');
+  PERFORM treasure.put_chest(13, 3, 'gem', 1);                        -- a bundle
+  PERFORM treasure.put_chest_item(13, 'pearl', 2);
+  PERFORM treasure.put_chest_item(13, 'amber', 1);
+  PERFORM treasure.put_chest(14, 1);                                  -- loot
+  PERFORM treasure.put_loot(14, 4, '[{"item": "pearl", "qty": 1, "weight": 2}, {"item": null, "coins": 9, "weight": 3},
+                                     {"item": "crown", "qty": 1, "weight": 1, "max_repeats": 1}]', 'invariants seed');
 END
 $$;
 
@@ -37,7 +43,7 @@ DECLARE
 BEGIN
   FOR i IN 1..400 LOOP
     player := 1 + (i * 7) % 5;
-    chest := 1 + (i * 13 + i / 37) % 12;
+    chest := 1 + (i * 13 + i / 37) % 14;
     request := pg_catalog.format('00000000-0000-0000-0000-%s', pg_catalog.lpad(i::text, 12, '0'))::uuid;
 
     IF i % 6 = 0 THEN
@@ -67,6 +73,14 @@ BEGIN
     IF i % 47 = 0 THEN
       PERFORM treasure.grant_item(player, 'silver_key', 1);
       INSERT INTO calls (step, kind, player_id) VALUES (i, 'grant', player);
+      CONTINUE;
+    END IF;
+    IF i % 53 = 0 THEN
+      -- reverse the latest claim (forced: the player may have spent some of it)
+      SELECT c.player_id, c.request_id INTO earlier FROM calls c
+       WHERE c.status = 'claimed' AND NOT c.replayed ORDER BY c.step DESC LIMIT 1;
+      SELECT * INTO STRICT r FROM treasure.reverse_claim(earlier.player_id, earlier.request_id, 'invariants', true);
+      INSERT INTO calls (step, kind, player_id, request_id, status) VALUES (i, 'reverse', earlier.player_id, earlier.request_id, r.status);
       CONTINUE;
     END IF;
     IF i = 200 THEN
@@ -107,8 +121,8 @@ SELECT set_has($$
 $$, $$
   VALUES ('claim:claimed'), ('claim:claimed (replay)'), ('claim:already_claimed'), ('claim:key_required'),
          ('claim:chest_closed'), ('claim:P0002'), ('claim:22023'), ('claim:22004'), ('claim:23505'),
-         ('grant:ok'), ('grant:22023'), ('put_chest:ok')
-$$, 'the script produced every status, a replay, and every kind of error');
+         ('grant:ok'), ('grant:22023'), ('put_chest:ok'), ('reverse:reversed')
+$$, 'the script produced every status, a replay, a reversal, and every kind of error');
 SELECT cmp_ok((SELECT count(*) FROM treasure.claims WHERE key_used IS NOT NULL)::int, '>=', 5,
               'several claims consumed a key');
 SELECT cmp_ok((SELECT count(DISTINCT player_id) FROM treasure.claims)::int, '>=', 3, 'at least three players claimed');
@@ -117,17 +131,23 @@ SELECT cmp_ok((SELECT count(DISTINCT player_id) FROM treasure.claims)::int, '>='
 SELECT is_empty($$
   SELECT player_id, w.balance, c.coins
     FROM treasure.wallets w
-    FULL JOIN (SELECT player_id, sum(coins_awarded) AS coins FROM treasure.claims GROUP BY player_id) c USING (player_id)
+    FULL JOIN (SELECT player_id, sum(coins) AS coins
+                 FROM (SELECT player_id, coins_awarded AS coins FROM treasure.claims
+                       UNION ALL SELECT player_id, -coins_taken FROM treasure.claim_reversals) m
+                GROUP BY player_id) c USING (player_id)
    WHERE w.balance IS NULL OR w.balance IS DISTINCT FROM COALESCE(c.coins, 0)
-$$, 'every wallet balance is the sum of its claims'' coins, and every claiming player has a wallet');
+$$, 'every wallet balance is the sum of its claims'' coins less the sum of its reversals'' coins, and every claiming player has a wallet');
 SELECT is_empty($$
   SELECT player_id, s.claims, c.n, s.coins_awarded, c.coins, s.last_claim_at, c.last_at
     FROM treasure.player_stats s
-    FULL JOIN (SELECT player_id, count(*) AS n, sum(coins_awarded) AS coins, max(claimed_at) AS last_at
-                 FROM treasure.claims GROUP BY player_id) c USING (player_id)
+    FULL JOIN (SELECT k.player_id, count(*) AS n, sum(k.coins_awarded - COALESCE(v.coins_taken, 0)) AS coins,
+                      max(k.claimed_at) AS last_at
+                 FROM treasure.claims k
+                 LEFT JOIN treasure.claim_reversals v ON v.player_id = k.player_id AND v.claim_id = k.claim_id
+                GROUP BY k.player_id) c USING (player_id)
    WHERE s.claims IS DISTINCT FROM c.n OR s.coins_awarded IS DISTINCT FROM c.coins
       OR s.last_claim_at IS DISTINCT FROM c.last_at
-$$, 'player_stats: claims = count(claims), coins_awarded = sum of coins, last_claim_at = latest claim, per player');
+$$, 'player_stats: claims = count(claims), coins_awarded = sum of coins less reversals'', last_claim_at = latest claim, per player');
 
 -- The analytics ledger -------------------------------------------------------------------------------------------
 SELECT is_empty($$
@@ -142,7 +162,14 @@ SELECT is_empty($$
    WHERE NOT EXISTS (SELECT FROM treasure.claims k
                       WHERE k.player_id = e.player_id AND k.claim_id = e.claim_id AND k.chest_id = e.chest_id
                         AND k.coins_awarded = e.coins_awarded AND k.claimed_at = e.occurred_at)
-$$, 'every event matches its claim: player, claim_id, chest, coins and time');
+     AND NOT EXISTS (SELECT FROM treasure.claim_reversals v JOIN treasure.claims k USING (player_id, claim_id)
+                      WHERE v.player_id = e.player_id AND v.reversal_id = e.claim_id AND k.chest_id = e.chest_id
+                        AND -v.coins_taken = e.coins_awarded AND v.reversed_at = e.occurred_at)
+$$, 'every event matches its claim (player, claim_id, chest, coins and time) or its reversal (negative coins)');
+SELECT is_empty($$
+  SELECT v.player_id, v.claim_id FROM treasure.claim_reversals v
+   WHERE (SELECT count(*) FROM treasure.claim_events e WHERE e.player_id = v.player_id AND e.claim_id = v.reversal_id) <> 1
+$$, 'exactly one claim_events row per reversal');
 SELECT is_empty($$
   SELECT e.player_id, e.event_id, e.balance_after, e.running
     FROM (SELECT player_id, event_id, balance_after,
@@ -150,22 +177,32 @@ SELECT is_empty($$
             FROM treasure.claim_events) e
    WHERE e.balance_after <> e.running
 $$, 'balance_after is the running sum of the player''s coins');
-SELECT is((SELECT count(*) FROM treasure.claim_events), (SELECT count(*) FROM treasure.claims),
-          'as many events as claims');
+SELECT is((SELECT count(*) FROM treasure.claim_events),
+          (SELECT count(*) FROM treasure.claims) + (SELECT count(*) FROM treasure.claim_reversals),
+          'one event per claim plus one per reversal');
 
 -- Items ----------------------------------------------------------------------------------------------------
 SELECT is_empty($$
   WITH moves AS (
     SELECT player_id, item, qty::bigint AS delta FROM treasure.item_grants
-    UNION ALL SELECT player_id, item_awarded, item_qty FROM treasure.claims WHERE item_awarded IS NOT NULL
+    UNION ALL SELECT player_id, item, qty FROM treasure.claim_awards
     UNION ALL SELECT player_id, key_used, -1 FROM treasure.claims WHERE key_used IS NOT NULL
+    UNION ALL SELECT player_id, key_returned, 1 FROM treasure.claim_reversals WHERE key_returned IS NOT NULL
+    UNION ALL SELECT v.player_id, t->>'item', -(t->>'qty')::bigint
+                FROM treasure.claim_reversals v, jsonb_array_elements(v.items_taken) t
   ), expected AS (
     SELECT player_id, item, sum(delta) AS qty FROM moves GROUP BY player_id, item
   )
   SELECT player_id, item, i.qty AS have, x.qty AS want
     FROM treasure.inventories i FULL JOIN expected x USING (player_id, item)
    WHERE i.qty IS DISTINCT FROM x.qty
-$$, 'inventory qty = grants + items awarded - keys used, for every (player, item)');
+$$, 'inventory qty = grants + awards - keys used + refunded keys - reversed items, for every (player, item)');
+SELECT is_empty($$
+  SELECT k.claim_id FROM treasure.claims k
+   WHERE k.item_awarded IS NOT NULL
+     AND NOT EXISTS (SELECT FROM treasure.claim_awards a WHERE a.player_id = k.player_id AND a.claim_id = k.claim_id
+                        AND a.source = 'guaranteed' AND a.item = k.item_awarded AND a.qty = k.item_qty)
+$$, 'every claim''s own item is among its claim_awards');
 SELECT is_empty($$
   SELECT k.* FROM treasure.claims k JOIN treasure.chests c USING (chest_id)
    WHERE k.key_used IS DISTINCT FROM c.key_item
@@ -199,8 +236,9 @@ SELECT is_empty($$
   SELECT c.step FROM calls c
    WHERE c.status IN ('key_required', 'chest_closed')
      AND (c.claim_id IS NOT NULL OR c.coins_awarded <> 0
-          OR EXISTS (SELECT FROM treasure.claims k WHERE k.request_id = c.request_id))
-$$, 'key_required and chest_closed award nothing and do not bind their request_id');
+          OR (EXISTS (SELECT FROM treasure.claims k WHERE k.request_id = c.request_id)
+              AND NOT EXISTS (SELECT FROM calls o WHERE o.request_id = c.request_id AND o.status = 'claimed')))
+$$, 'key_required and chest_closed award nothing and do not bind their request_id (a later call may)');
 SELECT is_empty($$
   SELECT c.step FROM calls c
    WHERE c.kind = 'claim' AND c.sqlstate IS NOT NULL AND c.sqlstate <> '23505'

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Extension upgrades and downgrades, rehearsed along the whole chain 1.0.0 -> 1.1.0 -> 1.2.0 and back:
+# Extension upgrades and downgrades, rehearsed along the whole chain 1.0.0 -> 1.1.0 -> 1.2.0 -> 1.3.0 and back:
 # install 1.0.0 and load claims; at every step check the data (unchanged), the schema (the same as a fresh
 # CREATE EXTENSION of that version, catalog line by line), the contract (replays, new claims on the atomic
 # path and, from 1.1.0, the saga path) and reconcile(); a backend that claimed before an upgrade or
 # downgrade claims again after it (claim_treasure() follows the installed schema); the downgrade to 1.0.0
-# refuses while a saga runs; and up again leaves nothing behind.
+# refuses while a saga runs, the one to 1.2.0 while 1.3.0 data would be lost; and up again leaves nothing behind.
 # Every version installs through the chain (sql/README.md), so a fresh install of a version runs the same
 # upgrade scripts as the step up to it: what keeps the comparisons honest is released_schemas.sha256, the
 # catalog each released version shipped with, which a fresh install of it must still give, and the
@@ -12,7 +12,7 @@
 # Needs PGHOST/PGPORT/PGUSER of a running cluster with the extension installed (scripts/test.sh provides them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-versions=(1.0.0 1.1.0 1.2.0)
+versions=(1.0.0 1.1.0 1.2.0 1.3.0)
 latest=${versions[-1]}
 db=treasure_upgrade
 work=$(mktemp -d /tmp/treasure-upgrade.XXXXXX)
@@ -161,11 +161,49 @@ update_keeps_data() {
 check "${versions[0]} invariants hold" 0 "$(invariants $db)"
 update_keeps_data 1.1.0 "1.0.0 -> 1.1.0 leaves the data unchanged"
 update_keeps_data 1.2.0 "1.1.0 -> 1.2.0 leaves the data unchanged (player_stats moved onto the wallet rows)"
+update_keeps_data 1.3.0 "1.2.0 -> 1.3.0 leaves the data unchanged"
+check "1.2.0 -> 1.3.0 backfills claim_awards from the claims' items" \
+  "$(sql -d $db -c "SELECT string_agg(player_id || '/' || claim_id || '/' || item_awarded || '/' || item_qty, ',' ORDER BY claim_id) FROM treasure.claims WHERE item_awarded IS NOT NULL")" \
+  "$(sql -d $db -c "SELECT string_agg(player_id || '/' || claim_id || '/' || item || '/' || qty, ',' ORDER BY claim_id) FROM treasure.claim_awards WHERE source = 'guaranteed'")"
+check "1.3.0: reconcile() empty after the upgrade" "" "$(sql -d $db -c 'SELECT * FROM treasure.reconcile()')"
+update_keeps_data 1.2.0 "1.3.0 -> 1.2.0 leaves the data unchanged"
 update_keeps_data 1.1.0 "1.2.0 -> 1.1.0 leaves the data unchanged (player_stats a table again)"
 update_keeps_data 1.0.0 "1.1.0 -> 1.0.0 leaves the data unchanged"
 
 # The same steps again, now each with a live backend across it and the contract checked after it.
 move_to 1.1.0
+move_to 1.2.0
+move_to 1.3.0
+
+# Not to 1.2.0 while that would lose 1.3.0 data: a bundle chest, its claim, a claim limit, a reversal.
+sql -d $db -c "SELECT treasure.put_chest(20, 3, 'gem')" -c "SELECT treasure.put_chest_item(20, 'pearl', 1)" >/dev/null
+refused() {  # refused WHAT: the downgrade to 1.2.0 fails and names WHAT
+  local out
+  if out=$(sql -d $db -c "ALTER EXTENSION treasure UPDATE TO '1.2.0'" 2>&1); then fail "downgrade to 1.2.0 ran with $1"; fi
+  echo "$out" | grep -q "it would lose .*$1" || fail "unexpected downgrade error: $out"
+  echo "ok - downgrade to 1.2.0 refused: it would lose $1"
+}
+refused "guaranteed chest item"
+check "a bundle claim on 1.3.0" "claimed 2" \
+  "$(sql -d $db -F ' ' -c "SELECT c.status, jsonb_array_length(treasure.claim_details(7, c.claim_id, c.status)->'awards') FROM claim_treasure(7, 20, '$(uuid 7020)') c")"
+sql -d $db -c "SELECT treasure.put_chest_item(20, 'pearl', 0)" >/dev/null
+refused "bundle or loot award"
+sql -d $db -c "SELECT treasure.set_claim_limit(5, '1 minute')" >/dev/null
+refused "claim limit"
+sql -d $db -c "SELECT treasure.set_claim_limit(NULL, NULL)" >/dev/null
+sql -d $db -c "SELECT * FROM treasure.reverse_claim(7, '$(uuid 7020)', 'upgrade test', true)" >/dev/null
+refused "reversal"
+check "the refused downgrades left 1.3.0" "1.3.0" "$(sql -d $db -c "SELECT extversion FROM pg_extension WHERE extname = 'treasure'")"
+# Back to data 1.2.0 can hold: the claim that cannot leave 1.3.0 and its reversal, taken out by hand.
+sql -d $db >/dev/null <<SQL
+DELETE FROM treasure.claim_reversals WHERE player_id = 7;
+DELETE FROM treasure.claim_events WHERE player_id = 7 AND chest_id = 20;
+DELETE FROM treasure.claim_awards a USING treasure.claims k
+ WHERE k.player_id = 7 AND k.chest_id = 20 AND a.player_id = k.player_id AND a.claim_id = k.claim_id;
+DELETE FROM treasure.claims WHERE player_id = 7 AND chest_id = 20;
+UPDATE treasure.wallets SET claims = claims - 1 WHERE player_id = 7;
+SQL
+check "reconcile() empty before the downgrade" "" "$(sql -d $db -c 'SELECT * FROM treasure.reconcile()')"
 move_to 1.2.0
 move_to 1.1.0
 

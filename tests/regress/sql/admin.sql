@@ -1,7 +1,7 @@
 -- put_chest() and grant_item(): validation (with SQLSTATEs), create-or-replace, and nothing half-written.
 \pset null '(null)'
 -- Suites share one database: start from empty tables and fresh sequences.
-TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events,
+TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events, treasure.claim_awards,
          treasure.item_grants RESTART IDENTITY;
 
 \i tests/regress/include/error_of.sql

@@ -3,7 +3,7 @@
 -- right after a redefinition, so each one starts from a stale shape and must still claim what the chest is
 -- NOW, and a refusal must write nothing.
 \pset null '(null)'
-TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events,
+TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events, treasure.claim_awards,
          treasure.item_grants RESTART IDENTITY;
 
 CREATE FUNCTION pg_temp.ledger() RETURNS text LANGUAGE sql AS $$

@@ -2,7 +2,7 @@
 -- claimed_at is compared with now() rather than printed, so the expected output is deterministic.
 \pset null '(null)'
 -- Suites share one database: start from empty tables and fresh sequences.
-TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events,
+TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events, treasure.claim_awards,
          treasure.item_grants RESTART IDENTITY;
 
 -- Totals over every table a claim touches: a call that must write nothing leaves this unchanged.

@@ -2,7 +2,7 @@
 -- every case here must give the statements' result, with the direct path on and off.  It runs before
 -- direct_claims, which leaves the tables to the statements for good.
 \pset null '(null)'
-TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events,
+TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events, treasure.claim_awards,
          treasure.item_grants RESTART IDENTITY;
 
 \i tests/regress/include/error_of.sql
@@ -65,6 +65,7 @@ SELECT length(item), qty FROM treasure.inventories WHERE player_id = 3 ORDER BY 
 -- Inserted around grant_item() (which checks the name), so they leave with the chest.
 DELETE FROM treasure.claim_events WHERE player_id = 3;
 DELETE FROM treasure.claims WHERE player_id = 3;
+DELETE FROM treasure.claim_awards WHERE player_id = 3;
 DELETE FROM treasure.inventories WHERE player_id = 3;
 DELETE FROM treasure.wallets WHERE player_id = 3;
 DELETE FROM treasure.chests WHERE chest_id = 7;

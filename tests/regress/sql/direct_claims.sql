@@ -2,7 +2,7 @@
 -- unless the transaction or the tables are not what the direct path was written for; then the claim
 -- statements write the same claim.  Each case here must give the statements' result and effects.
 \pset null '(null)'
-TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events,
+TRUNCATE treasure.chests, treasure.wallets, treasure.inventories, treasure.claims, treasure.claim_events, treasure.claim_awards,
          treasure.item_grants RESTART IDENTITY;
 
 \i tests/regress/include/error_of.sql
