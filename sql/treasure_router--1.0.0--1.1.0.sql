@@ -94,12 +94,13 @@ $$;
 COMMENT ON FUNCTION treasure.put_loot(bigint, integer, jsonb, text) IS
   'The loot table on every shard, with one seed (drawn once when NULL); returns the highest shard version';
 
-CREATE FUNCTION treasure.set_stock_on_shard(shard integer, chest_id bigint, stock bigint) RETURNS SETOF void
+-- shard is where to run, not an argument of set_stock(): hence a query of its own instead of TARGET.
+CREATE FUNCTION treasure.set_stock_on_shard(shard integer, chest_id bigint, stock bigint) RETURNS SETOF integer
   LANGUAGE plproxy
 AS $$
   CLUSTER 'treasure';
   RUN ON shard;
-  TARGET treasure.set_stock;
+  SELECT 1 FROM treasure.set_stock(chest_id, stock);
 $$;
 COMMENT ON FUNCTION treasure.set_stock_on_shard(integer, bigint, bigint) IS 'set_stock() on partition number shard';
 

@@ -61,10 +61,12 @@ sql -P footer=off -c "SELECT roll, item, qty, coins, weight, total_weight, reaso
                         FROM treasure.explain_claim(1, '$loot_request') ORDER BY roll NULLS FIRST"
 
 echo "==> 20 players race for the golden chest (3 crowns) through the gateway"
+racers=()
 for player in $(seq 100 119); do
-  (claim "$player" 3 >/dev/null 2>&1; echo $?) &
-done >"$work/race.txt"
-wait
+  (code=0; claim "$player" 3 >/dev/null 2>&1 || code=$?; echo $code) >>"$work/race.txt" &
+  racers+=($!)
+done
+wait "${racers[@]}"  # not a bare wait: the gateway runs in the background too
 echo "    winners (exit 0): $(grep -c '^0$' "$work/race.txt" || true), sold_out (exit 13): $(grep -c '^13$' "$work/race.txt" || true)"
 sql -P footer=off -c "SELECT * FROM treasure.chest_stock(3)"
 

@@ -29,7 +29,7 @@ void print_readable(const ClaimResult &result, const std::string &request_id)
     std::cout << "\n  coins       +" << result.coins_awarded;
     for (const ClaimAward &award : result.awards)
         std::cout << "\n  award       " << award.item << " x" << award.qty << " (" << award.source << ")";
-    if (result.loot_coins)
+    if (result.loot_coins.value_or(0) > 0)
         std::cout << "\n  loot coins  " << *result.loot_coins;
     if (result.retry_after_ms)
         std::cout << "\n  retry after " << *result.retry_after_ms << " ms";

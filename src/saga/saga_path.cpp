@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <pqxx/connection>
+#include <pqxx/except>
 #include <pqxx/nontransaction>
 #include <pqxx/notification>
 
@@ -183,6 +184,16 @@ ClaimResult SagaPath::claim(const ValidClaimRequest &request)
         RetryableFailure failure;
         try {
             return attempt(slot, *request, deadline);
+        } catch (const pqxx::sql_error &error) {
+            // 1.3.0's saga path refuses a chest with stock, loot, bundle items, or while a claim limit or cap is
+            // set, before it writes anything (CONTRACT-1.3.0.md): no retry can change that.
+            if (error.sqlstate() == "0A000")
+                throw ClaimError(ClaimErrorKind::no_path,
+                                 "the saga path does not claim this chest (" + primary_error_message(error.what()) +
+                                     "); claim it on the atomic path",
+                                 error.sqlstate());
+            failure = classify_failed_attempt([&slot] { return slot.connection && slot.connection->is_open(); },
+                                              OtherFailure::reconnect);
         } catch (...) {
             failure = classify_failed_attempt([&slot] { return slot.connection && slot.connection->is_open(); },
                                               OtherFailure::reconnect);

@@ -7,7 +7,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <thread>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -15,6 +14,7 @@
 
 #include "gateway/gateway.hpp"
 #include "lib/uuid.hpp"
+#include "support/running_gateway.hpp"
 #include "support/test_database.hpp"
 
 namespace treasure {
@@ -24,42 +24,29 @@ using testing::create_test_database;
 using testing::execute;
 using testing::query_value;
 
+GatewayConfig gateway_config(const std::string &dsn)
+{
+    GatewayConfig config;
+    config.dsn = dsn;
+    config.pool_size = 2;
+    config.worker_threads = 2;
+    config.saga = GatewayConfig::SagaMode::off;
+    return config;
+}
+
+// A gateway on dsn, and one tap through it.
 class ServedGateway {
 public:
-    explicit ServedGateway(const std::string &dsn) : gateway_(config(dsn))
-    {
-        port_ = gateway_.bind("127.0.0.1", 0);
-        thread_ = std::thread([this] { gateway_.serve(); });
-        http_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-        http_->set_read_timeout(std::chrono::seconds(30));
-    }
-    ~ServedGateway()
-    {
-        gateway_.stop();
-        thread_.join();
-    }
+    explicit ServedGateway(const std::string &dsn) : running_(gateway_config(dsn)) {}
     httplib::Result claim(std::int64_t player, std::int64_t chest, const std::string &request_id = random_uuid_v4())
     {
         const nlohmann::json body{{"player_id", player}, {"chest_id", chest}, {"request_id", request_id}};
-        return http_->Post("/v1/claims", body.dump(), "application/json");
+        return running_.http().Post("/v1/claims", body.dump(), "application/json");
     }
-    httplib::Result get(const std::string &path) { return http_->Get(path.c_str()); }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    httplib::Result get(const std::string &path) { return running_.http().Get(path.c_str()); }
 
 private:
-    static GatewayConfig config(const std::string &dsn)
-    {
-        GatewayConfig config;
-        config.dsn = dsn;
-        config.pool_size = 2;
-        config.worker_threads = 2;
-        config.saga = GatewayConfig::SagaMode::off;
-        return config;
-    }
-    Gateway gateway_;
-    int port_ = 0;
-    std::thread thread_;
-    std::unique_ptr<httplib::Client> http_;
+    testing::RunningGateway running_;
 };
 
 nlohmann::json body_of(const httplib::Result &response) { return nlohmann::json::parse(response->body); }
