@@ -6,21 +6,20 @@
 #                                     throwaway cluster, run, clean up
 
 EXTENSION  = treasure treasure_router
-ROUTERVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" treasure_router.control)
 
 MODULE_big = treasure
 OBJS       = $(patsubst %.cpp,%.o,$(wildcard extension/*.cpp))
 
 # treasure: one base install script and the upgrade/downgrade chain, every version reached through it (sql/README.md).
-DATA_built = sql/treasure_router--$(ROUTERVERSION).sql
-DATA       = sql/treasure--1.0.0.sql $(wildcard sql/treasure--*--*.sql sql/treasure_router--*--*.sql)
+DATA       = sql/treasure--1.0.0.sql sql/treasure_router--1.0.0.sql \
+             $(wildcard sql/treasure--*--*.sql sql/treasure_router--*--*.sql)
 
 REGRESS      = $(sort $(basename $(notdir $(wildcard tests/regress/sql/*.sql))))
 REGRESS_OPTS = --inputdir=tests/regress --outputdir=tests/regress/output --load-extension=treasure
 ISOLATION      = $(sort $(basename $(notdir $(wildcard tests/isolation/specs/*.spec))))
 ISOLATION_OPTS = --inputdir=tests/isolation --outputdir=tests/isolation/output --load-extension=treasure
 
-EXTRA_CLEAN = $(DATA_built) tests/regress/output tests/isolation/output
+EXTRA_CLEAN = tests/regress/output tests/isolation/output
 
 # pg_config on PATH picks the server to build for; Debian's PostgreSQL 15 only when none is on PATH.
 PG_CONFIG ?= $(if $(shell command -v pg_config 2>/dev/null),pg_config,/usr/lib/postgresql/15/bin/pg_config)
@@ -51,9 +50,6 @@ INSTALL_SHLIB = $(CURDIR)/scripts/install-library.sh
 # -MMD: each object's header dependencies, so that changing a header rebuilds what includes it.
 -include $(OBJS:.o=.d)
 EXTRA_CLEAN += $(OBJS:.o=.d)
-
-sql/treasure_router--$(ROUTERVERSION).sql: sql/treasure_router.sql treasure_router.control
-	cp $< $@
 
 .PHONY: demo test format format-check
 demo:

@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/http_claim_path.hpp"
+#include "lib/analytics_json.hpp"
 #include "lib/claim_error.hpp"
 #include "lib/client.hpp"
 #include "lib/uuid.hpp"
@@ -17,15 +18,21 @@ namespace {
 
 void print_readable(const ClaimResult &result, const std::string &request_id)
 {
-    std::cout << to_string(result.status);
+    std::cout << status_name(result);
+    if (result.status == ClaimStatus::unknown)
+        std::cout << " (a status this build does not know)";
     if (result.status == ClaimStatus::claimed)
         std::cout << (result.replayed ? " (replayed)" : " (fresh)");
     std::cout << "\n  request_id  " << request_id;
     if (result.claim_id)
         std::cout << "\n  claim_id    " << *result.claim_id;
     std::cout << "\n  coins       +" << result.coins_awarded;
-    if (result.item_awarded)
-        std::cout << "\n  item        " << *result.item_awarded << " x" << result.item_qty.value_or(1);
+    for (const ClaimAward &award : result.awards)
+        std::cout << "\n  award       " << award.item << " x" << award.qty << " (" << award.source << ")";
+    if (result.loot_coins.value_or(0) > 0)
+        std::cout << "\n  loot coins  " << *result.loot_coins;
+    if (result.retry_after_ms)
+        std::cout << "\n  retry after " << *result.retry_after_ms << " ms";
     if (result.key_used)
         std::cout << "\n  key used    " << *result.key_used;
     if (result.balance)
@@ -77,7 +84,7 @@ int run_claim_command(const ClaimCommand &command)
     try {
         const ClaimResult result = path->claim(request);
         if (command.json) {
-            nlohmann::ordered_json out{{"status", to_string(result.status)},
+            nlohmann::ordered_json out{{"status", status_name(result)},
                                        {"replayed", result.replayed},
                                        {"request_id", request.request_id},
                                        {"claim_id", nullptr},
@@ -100,6 +107,11 @@ int run_claim_command(const ClaimCommand &command)
                 out["balance"] = *result.balance;
             if (result.claimed_at)
                 out["claimed_at"] = *result.claimed_at;
+            out["awards"] = awards_json(result.awards);
+            if (result.loot_coins)
+                out["loot_coins"] = *result.loot_coins;
+            if (result.retry_after_ms)
+                out["retry_after_ms"] = *result.retry_after_ms;
             std::cout << out.dump() << "\n";
         } else {
             print_readable(result, request.request_id);

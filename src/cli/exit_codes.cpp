@@ -9,8 +9,13 @@ int for_status(ClaimStatus status)
     case ClaimStatus::already_claimed: return already_claimed;
     case ClaimStatus::key_required: return key_required;
     case ClaimStatus::chest_closed: return chest_closed;
+    case ClaimStatus::sold_out: return sold_out;
+    case ClaimStatus::rate_limited: return rate_limited;
+    case ClaimStatus::wallet_full: return wallet_full;
+    case ClaimStatus::inventory_full: return inventory_full;
+    case ClaimStatus::unknown: return unknown_status;
     }
-    return internal;
+    return unknown_status;
 }
 
 int for_error(ClaimErrorKind kind)

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/client_credentials.hpp"
+#include "lib/claim_row.hpp"
 
 namespace treasure {
 
@@ -127,18 +128,17 @@ ClaimResult HttpClaimPath::claim(const ValidClaimRequest &request)
     if (!response)
         throw ClaimError(ClaimErrorKind::unavailable,
                          "no answer from the gateway: " + httplib::to_string(response.error()));
-    if (response->status == 401 || response->status == 403 || response->status == 429)
-        throw refusal_of(*response);
     const nlohmann::json answer = nlohmann::json::parse(response->body, nullptr, false);
+    // A 429 with a claim status was decided by the database (rate_limited): a claim's answer, not the edge's.
+    const bool claim_answer = answer.is_object() && answer.contains("status") && answer["status"].is_string();
+    if (response->status == 401 || response->status == 403 || (response->status == 429 && !claim_answer))
+        throw refusal_of(*response);
     if (answer.is_discarded() || !answer.is_object())
         throw ClaimError(ClaimErrorKind::internal,
                          "the gateway answered " + std::to_string(response->status) + " without a JSON object");
     if (auto status = answer.find("status"); status != answer.end() && status->is_string()) {
-        const auto parsed = parse_claim_status(status->get<std::string>());
-        if (!parsed)
-            throw ClaimError(ClaimErrorKind::internal, "the gateway answered unknown status " + status->dump());
         ClaimResult result;
-        result.status = *parsed;
+        set_status(result, status->get<std::string>());
         result.replayed = answer.value("replayed", false);
         result.claim_id = optional_member<std::int64_t>(answer, "claim_id");
         result.coins_awarded = answer.value("coins_awarded", std::int64_t{0});
@@ -148,6 +148,10 @@ ClaimResult HttpClaimPath::claim(const ValidClaimRequest &request)
         result.balance = optional_member<std::int64_t>(answer, "balance");
         result.claimed_at = optional_member<std::string>(answer, "claimed_at");
         result.path = answer.value("path", std::string("atomic")) == "saga" ? PathKind::saga : PathKind::atomic;
+        add_claim_details(result, answer);  // awards, loot_coins, retry_after_ms (a 1.2.0 gateway sends none)
+        if (result.awards.empty() && result.status == ClaimStatus::claimed && result.item_awarded &&
+            !answer.contains("awards"))
+            result.awards.push_back(ClaimAward{*result.item_awarded, result.item_qty.value_or(1), "guaranteed"});
         return result;
     }
     const std::string error = answer.value("error", std::string());

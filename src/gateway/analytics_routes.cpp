@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/claim_json.hpp"
 #include "lib/analytics_json.hpp"
 #include "lib/claim_error.hpp"
 
@@ -60,6 +61,27 @@ Answer recent_events_answer(AnalyticsReader &reader, std::int64_t player_id, con
         for (const auto &event : served.value)
             events.push_back(claim_event_json(event));
         nlohmann::ordered_json body{{"player_id", player_id}, {"events", std::move(events)}};
+        add_origin(body, served.origin);
+        return json_answer(200, body);
+    } catch (const ClaimError &error) {
+        return error_answer(error);
+    }
+}
+
+Answer claim_awards_answer(AnalyticsReader &reader, std::int64_t player_id, std::int64_t claim_id)
+{
+    try {
+        const auto served = reader.claim_awards(player_id, claim_id);
+        if (!served.value) {
+            auto body = error_json("unknown_claim",
+                                   "player " + std::to_string(player_id) + " has no claim " + std::to_string(claim_id));
+            add_origin(body, served.origin);
+            return json_answer(404, body);
+        }
+        nlohmann::ordered_json body{{"player_id", player_id},
+                                    {"claim_id", claim_id},
+                                    {"chest_id", served.value->chest_id},
+                                    {"awards", awards_json(served.value->awards)}};
         add_origin(body, served.origin);
         return json_answer(200, body);
     } catch (const ClaimError &error) {

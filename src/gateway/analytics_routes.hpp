@@ -3,6 +3,8 @@
 //   GET /v1/players/{id}/stats                  wallet balance and player_stats counters (404 without a wallet)
 //   GET /v1/players/{id}                        the same (the original route, kept as an alias)
 //   GET /v1/players/{id}/events?limit=N         the player's claim events, newest first (N 1..1000, default 20)
+//   GET /v1/players/{id}/claims/{claim_id}/awards  every item the claim awarded (404 unknown_claim when the player
+//                                               has no claim with that id)
 //   GET /v1/leaderboard?from=ISO&to=ISO&limit=N players by coins awarded in [from, to) (default the last day,
 //                                               N 1..1000, default 10)
 //   GET /v1/replica                             the lag monitor's latest measurement
@@ -25,6 +27,7 @@ int limit_parameter(const std::optional<std::string> &text, int fallback);
 
 Answer player_stats_answer(AnalyticsReader &reader, std::int64_t player_id);
 Answer recent_events_answer(AnalyticsReader &reader, std::int64_t player_id, const std::optional<std::string> &limit);
+Answer claim_awards_answer(AnalyticsReader &reader, std::int64_t player_id, std::int64_t claim_id);
 Answer leaderboard_answer(AnalyticsReader &reader, const std::optional<std::string> &from,
                           const std::optional<std::string> &to, const std::optional<std::string> &limit);
 Answer replica_answer(AnalyticsReader &reader);

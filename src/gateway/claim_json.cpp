@@ -1,12 +1,15 @@
 #include "gateway/claim_json.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "lib/analytics_json.hpp"
 #include "lib/uuid.hpp"
 
 namespace treasure {
@@ -36,7 +39,7 @@ nlohmann::json nullable(const std::optional<T> &value)
 
 }  // namespace
 
-ClaimRequest parse_claim_request(std::string_view body, std::string_view idempotency_key)
+ClaimBody parse_claim_request(std::string_view body, std::string_view idempotency_key)
 {
     nlohmann::json document = nlohmann::json::parse(body, nullptr, false);
     if (document.is_discarded())
@@ -44,9 +47,14 @@ ClaimRequest parse_claim_request(std::string_view body, std::string_view idempot
     if (!document.is_object())
         bad_request("the body must be a JSON object");
 
-    ClaimRequest request;
-    request.player_id = integer_field(document, "player_id");
+    ClaimBody parsed;
+    if (auto player = document.find("player_id"); player != document.end() && !player->is_null()) {
+        parsed.player_id = integer_field(document, "player_id");
+        check_positive_id("player_id", *parsed.player_id);
+    }
+    ClaimRequest &request = parsed.request;
     request.chest_id = integer_field(document, "chest_id");
+    check_positive_id("chest_id", request.chest_id);
     if (auto session = document.find("session_id"); session != document.end() && !session->is_null())
         request.session_id = integer_field(document, "session_id");
 
@@ -71,21 +79,45 @@ ClaimRequest parse_claim_request(std::string_view body, std::string_view idempot
     if (from_body && from_header && *from_body != *from_header)
         bad_request("the Idempotency-Key header and the body's request_id differ");
     request.request_id = from_body ? *std::move(from_body) : *std::move(from_header);
-    return request;
+    return parsed;
+}
+
+ValidClaimRequest for_player(ClaimBody body, std::int64_t player_id)
+{
+    body.request.player_id = player_id;
+    return ValidClaimRequest(std::move(body.request));
 }
 
 nlohmann::ordered_json to_json(const ClaimResult &result)
 {
-    return nlohmann::ordered_json{{"status", to_string(result.status)},
-                                  {"replayed", result.replayed},
-                                  {"claim_id", nullable(result.claim_id)},
-                                  {"coins_awarded", result.coins_awarded},
-                                  {"item_awarded", nullable(result.item_awarded)},
-                                  {"item_qty", nullable(result.item_qty)},
-                                  {"key_used", nullable(result.key_used)},
-                                  {"balance", nullable(result.balance)},
-                                  {"claimed_at", nullable(result.claimed_at)},
-                                  {"path", to_string(result.path)}};
+    nlohmann::ordered_json answer;
+    if (result.status == ClaimStatus::rate_limited) {
+        answer["error"] = "rate_limited";
+        answer["retry_after_ms"] = std::max<std::int64_t>(1, result.retry_after_ms.value_or(1000));
+        answer["decided_by"] = "database";
+    } else if (result.status == ClaimStatus::unknown) {
+        answer["error"] = "unknown_status";
+    }
+    answer["status"] = status_name(result);
+    answer["replayed"] = result.replayed;
+    answer["claim_id"] = nullable(result.claim_id);
+    answer["coins_awarded"] = result.coins_awarded;
+    answer["item_awarded"] = nullable(result.item_awarded);
+    answer["item_qty"] = nullable(result.item_qty);
+    answer["key_used"] = nullable(result.key_used);
+    answer["balance"] = nullable(result.balance);
+    answer["claimed_at"] = nullable(result.claimed_at);
+    answer["awards"] = awards_json(result.awards);
+    if (result.loot_coins)
+        answer["loot_coins"] = *result.loot_coins;
+    answer["path"] = to_string(result.path);
+    return answer;
+}
+
+long long retry_after_seconds(const ClaimResult &result)
+{
+    const std::int64_t ms = std::max<std::int64_t>(1, result.retry_after_ms.value_or(1000));
+    return static_cast<long long>((ms + 999) / 1000);
 }
 
 }  // namespace treasure

@@ -104,7 +104,7 @@ public:
 
     // Steps 0-3.  Never throws for anything a client sends.
     HeadJudgement judge_head(const EdgeRequest &head);
-    // Steps 4-6 of POST /v1/claims; body_player_id is the body's player_id (claim_body.hpp), nullopt when absent.
+    // Steps 4-6 of POST /v1/claims; body_player_id is the body's player_id (claim_json.hpp), nullopt when absent.
     ClaimAuthorization authorize_claim(const Admitted &admitted, std::optional<std::int64_t> body_player_id);
     // Step 5 of the read routes: nullopt when allowed, else the 401/403 to send.  kind and path_player_id are
     // what the server routed by; the edge also requires them to agree with its own classification.

@@ -11,7 +11,6 @@
 
 #include "gateway/analytics_routes.hpp"
 #include "gateway/answer.hpp"
-#include "gateway/claim_body.hpp"
 #include "gateway/claim_endpoint.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/request_target.hpp"
@@ -69,8 +68,9 @@ Answer method_not_allowed(const char *allowed)
     return answer;
 }
 
-// GET /v1/players/{id}, /v1/players/{id}/stats, /v1/players/{id}/events: the id and what follows it.
-const std::regex player_route(R"(/v1/players/(\d{1,18})(/stats|/events)?)");
+// GET /v1/players/{id}, /v1/players/{id}/stats, /v1/players/{id}/events, /v1/players/{id}/claims/{claim_id}/awards:
+// the id, what follows it, and the claim_id.
+const std::regex player_route(R"(/v1/players/(\d{1,18})(/stats|/events|/claims/(\d{1,18})/awards)?)");
 
 EdgeOptions edge_options_of(const GatewayConfig &config)
 {
@@ -202,34 +202,28 @@ void Gateway::route(const HttpRequest &request, const Admitted &admitted, const 
             route = [this, id, limit = target.parameter("limit")] {
                 return recent_events_answer(*analytics_, id, limit);
             };
+        else if (player[3].matched)
+            route = [this, id, claim = std::stoll(player[3].str())] {
+                return claim_awards_answer(*analytics_, id, claim);
+            };
         else
             route = [this, id] { return player_stats_answer(*analytics_, id); };
     }
     on_pool(reads_, reply, std::move(route), false);
 }
 
-// Steps 4-7: the body's syntax (400), who may claim for whom (400/403), the per-player limit (429), the claim.  A
-// body the edge cannot read, or one naming an impossible player, is left to parse_claim(), which answers its 400
-// and counts it as before.
+// Steps 4-7: the body's syntax (400, parsed once), who may claim for whom (400/403), the per-player limit (429),
+// the claim.
 void Gateway::claim(const HttpRequest &request, const Admitted &admitted, const Reply &reply)
 {
-    std::string body_for_player;
-    std::string_view body = request.body;
-    const ClaimBodyPlayer named = claim_body_player(body);
-    // A player_id that is not positive is the body's syntax (step 4): parse_claim() answers its 400.
-    if (named.readable && named.player_id.value_or(1) > 0) {
-        ClaimAuthorization authorized = edge_.authorize_claim(admitted, named.player_id);
-        if (auto *refused = std::get_if<Answer>(&authorized))
-            return reply(std::move(*refused));
-        if (!named.player_id) {
-            body_for_player = claim_body_for(body, std::get<std::int64_t>(authorized));
-            body = body_for_player;
-        }
-    }
-    auto parsed = parse_claim(metrics_, body, request.head.header("Idempotency-Key"));
+    auto parsed = parse_claim(metrics_, request.body, request.head.header("Idempotency-Key"));
     if (auto *refused = std::get_if<Answer>(&parsed))
         return reply(std::move(*refused));
-    auto valid = std::make_shared<ValidClaimRequest>(std::move(std::get<ValidClaimRequest>(parsed)));
+    ClaimBody &body = std::get<ClaimBody>(parsed);
+    ClaimAuthorization authorized = edge_.authorize_claim(admitted, body.player_id);
+    if (auto *refused = std::get_if<Answer>(&authorized))
+        return reply(std::move(*refused));
+    auto valid = std::make_shared<ValidClaimRequest>(for_player(std::move(body), std::get<std::int64_t>(authorized)));
     WorkerPool &pool = likely_saga(*valid) ? *saga_claims_ : claims_;
     on_pool(
         pool, reply, [this, valid] { return answer_claim(router_, *valid); }, true);

@@ -9,8 +9,13 @@ int http_status(ClaimStatus status)
     case ClaimStatus::already_claimed: return 409;
     case ClaimStatus::key_required: return 422;
     case ClaimStatus::chest_closed: return 422;
+    case ClaimStatus::sold_out: return 410;
+    case ClaimStatus::rate_limited: return 429;
+    case ClaimStatus::wallet_full: return 422;
+    case ClaimStatus::inventory_full: return 422;
+    case ClaimStatus::unknown: return 422;
     }
-    return 500;
+    return 422;
 }
 
 int http_status(ClaimErrorKind kind)

@@ -36,6 +36,14 @@ nlohmann::ordered_json claim_event_json(const ClaimEvent &event)
                                   {"balance_after", event.balance_after}, {"occurred_at", event.occurred_at}};
 }
 
+nlohmann::ordered_json awards_json(const std::vector<ClaimAward> &awards)
+{
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const ClaimAward &award : awards)
+        list.push_back(nlohmann::ordered_json{{"item", award.item}, {"qty", award.qty}, {"source", award.source}});
+    return list;
+}
+
 nlohmann::ordered_json leaderboard_json(const Leaderboard &board, int limit)
 {
     nlohmann::ordered_json players = nlohmann::ordered_json::array();

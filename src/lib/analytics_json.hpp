@@ -8,6 +8,8 @@ namespace treasure {
 
 nlohmann::ordered_json player_stats_json(const PlayerSummary &summary);
 nlohmann::ordered_json claim_event_json(const ClaimEvent &event);
+// [{"item": ..., "qty": ..., "source": ...}, ...]: a claim's awards, in its answer and in GET .../awards.
+nlohmann::ordered_json awards_json(const std::vector<ClaimAward> &awards);
 nlohmann::ordered_json leaderboard_json(const Leaderboard &board, int limit);
 // The lag monitor's state: configured, up, in_recovery, replay_paused, lag_ms, max_lag_ms, method, problem.
 nlohmann::ordered_json replica_json(const AnalyticsReader &reader);

@@ -59,6 +59,20 @@ constexpr const char *inventory_sql =
 
 #undef TREASURE_UTC_TEXT
 
+// A claim's awards: its rows in treasure.claim_awards (1.3.0), guaranteed first, then loot, then by item; one row
+// with NULL item for a claim that awarded none; no row for a claim the player does not have.  The claims' PK
+// prefix player_id finds the claim, claim_awards' PK (player_id, claim_id, ...) its awards.
+constexpr const char *awards_statement = "treasure_analytics_awards";
+constexpr const char *awards_sql =
+    "SELECT c.chest_id, a.item, a.qty, a.source FROM treasure.claims c"
+    " LEFT JOIN treasure.claim_awards a ON a.player_id = c.player_id AND a.claim_id = c.claim_id"
+    " WHERE c.player_id = $1 AND c.claim_id = $2"
+    " ORDER BY a.source <> 'guaranteed', a.source, a.item";
+// A 1.2.0 database has no claim_awards: the claim's one item is its award.
+constexpr const char *awards_before_1_3_sql =
+    "SELECT c.chest_id, c.item_awarded, c.item_qty, 'guaranteed' FROM treasure.claims c"
+    " WHERE c.player_id = $1 AND c.claim_id = $2";
+
 ConnectionPool::Setup read_only_setup(std::chrono::milliseconds statement_timeout)
 {
     return [statement_timeout](pqxx::connection &connection) {
@@ -71,6 +85,7 @@ ConnectionPool::Setup read_only_setup(std::chrono::milliseconds statement_timeou
         connection.prepare(stats_statement, stats_sql);
         connection.prepare(events_statement, events_sql);
         connection.prepare(leaderboard_statement, leaderboard_sql);
+        connection.prepare(awards_statement, has_claim_details(connection) ? awards_sql : awards_before_1_3_sql);
     };
 }
 
@@ -141,7 +156,7 @@ AnalyticsReader::AnalyticsReader(AnalyticsOptions options)
       primary_(options_.primary_dsn, options_.pool_size, read_only_setup(options_.statement_timeout))
 {
     lag_gauge_.Set(-1.0);
-    for (const char *query : {"stats", "events", "leaderboard", "chests", "inventory"})
+    for (const char *query : {"stats", "events", "leaderboard", "awards", "chests", "inventory"})
         for (auto source : {ReadSource::replica, ReadSource::primary})
             reads_[query][static_cast<std::size_t>(source)] =
                 &reads_family_.Add({{"query", query}, {"served_by", std::string(to_string(source))}});
@@ -290,6 +305,24 @@ Served<std::vector<ClaimEvent>> AnalyticsReader::recent_events(std::int64_t play
                                         row[5].as<std::string>()});
         }
         return events;
+    });
+}
+
+Served<std::optional<ClaimAwards>> AnalyticsReader::claim_awards(std::int64_t player_id, std::int64_t claim_id)
+{
+    return read("awards", [player_id, claim_id](pqxx::connection &connection) -> std::optional<ClaimAwards> {
+        pqxx::nontransaction transaction(connection);
+        const pqxx::result rows = transaction.exec_prepared(awards_statement, player_id, claim_id);
+        if (rows.empty())
+            return std::nullopt;
+        ClaimAwards awards{player_id, claim_id, rows[0][0].as<std::int64_t>(), {}};
+        for (const auto &row : rows) {
+            if (!row[1].is_null())
+                awards.awards.push_back(ClaimAward{row[1].as<std::string>(),
+                                                   row[2].is_null() ? 1 : row[2].as<std::int32_t>(),
+                                                   row[3].as<std::string>()});
+        }
+        return awards;
     });
 }
 

@@ -12,6 +12,8 @@
 // Queries (and the indexes they use; claim_events has only its primary key (player_id, claim_id)):
 //   stats        the wallet row by its PK (player_stats is a view of it since 1.2.0; a table before).
 //   events       claim_events PK prefix player_id: a player's events (at most one per chest), top-N sort.
+//   awards       a claim's treasure.claim_awards rows (1.3.0; before, the claim's item_awarded): the claims' and
+//                claim_awards' PK prefix player_id.
 //   leaderboard  claim_events filtered on occurred_at, hash aggregate by player, top-N heapsort: a sequential
 //                scan, on purpose: an index on occurred_at would cost every claim one more index insert on the
 //                primary, and the replica exists to absorb exactly this kind of scan.
@@ -39,6 +41,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "lib/claim.hpp"
 #include "lib/connection_pool.hpp"
 #include "lib/player_summary.hpp"
 #include "lib/replica_lag.hpp"
@@ -104,6 +107,13 @@ struct Inventory {
     std::vector<std::pair<std::string, std::int64_t>> items;
 };
 
+struct ClaimAwards {
+    std::int64_t player_id = 0;
+    std::int64_t claim_id = 0;
+    std::int64_t chest_id = 0;
+    std::vector<ClaimAward> awards;  // guaranteed first, then loot, then by item
+};
+
 struct AnalyticsOptions {
     std::string primary_dsn;
     std::string replica_dsn;    // empty: every read goes to the primary (fallback_reason "no_replica")
@@ -129,6 +139,8 @@ public:
     Served<std::optional<PlayerSummary>> player_stats(std::int64_t player_id);
     // Newest first.
     Served<std::vector<ClaimEvent>> recent_events(std::int64_t player_id, int limit);
+    // The awards of one of the player's claims; nothing when the player has no claim with that id.
+    Served<std::optional<ClaimAwards>> claim_awards(std::int64_t player_id, std::int64_t claim_id);
     // Players by coins awarded in [from, to) (timestamptz text, ISO 8601); defaults: to = now, from = to - 1 day.
     Served<Leaderboard> leaderboard(const std::optional<std::string> &from, const std::optional<std::string> &to,
                                     int limit);

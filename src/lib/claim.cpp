@@ -7,6 +7,15 @@
 
 namespace treasure {
 
+namespace {
+
+constexpr ClaimStatus known_statuses[] = {
+    ClaimStatus::claimed,  ClaimStatus::already_claimed, ClaimStatus::key_required, ClaimStatus::chest_closed,
+    ClaimStatus::sold_out, ClaimStatus::rate_limited,    ClaimStatus::wallet_full,  ClaimStatus::inventory_full,
+};
+
+}  // namespace
+
 std::string_view to_string(ClaimStatus status)
 {
     switch (status) {
@@ -14,30 +23,48 @@ std::string_view to_string(ClaimStatus status)
     case ClaimStatus::already_claimed: return "already_claimed";
     case ClaimStatus::key_required: return "key_required";
     case ClaimStatus::chest_closed: return "chest_closed";
+    case ClaimStatus::sold_out: return "sold_out";
+    case ClaimStatus::rate_limited: return "rate_limited";
+    case ClaimStatus::wallet_full: return "wallet_full";
+    case ClaimStatus::inventory_full: return "inventory_full";
+    case ClaimStatus::unknown: return "unknown";
     }
     return "unknown";
 }
 
-std::optional<ClaimStatus> parse_claim_status(std::string_view text)
+ClaimStatus parse_claim_status(std::string_view text)
 {
-    for (auto status :
-         {ClaimStatus::claimed, ClaimStatus::already_claimed, ClaimStatus::key_required, ClaimStatus::chest_closed}) {
+    for (ClaimStatus status : known_statuses) {
         if (to_string(status) == text)
             return status;
     }
-    return std::nullopt;
+    return ClaimStatus::unknown;
+}
+
+std::string_view status_name(const ClaimResult &result)
+{
+    return result.status == ClaimStatus::unknown ? std::string_view(result.unknown_status) : to_string(result.status);
+}
+
+void set_status(ClaimResult &result, std::string_view text)
+{
+    result.status = parse_claim_status(text);
+    result.unknown_status = result.status == ClaimStatus::unknown ? std::string(text.substr(0, 64)) : std::string();
 }
 
 std::string_view to_string(PathKind path) { return path == PathKind::atomic ? "atomic" : "saga"; }
 
+void check_positive_id(std::string_view field, std::int64_t value)
+{
+    if (value <= 0)
+        throw ClaimError(ClaimErrorKind::bad_request,
+                         std::string(field) + " must be positive, got " + std::to_string(value));
+}
+
 void validate(ClaimRequest &request)
 {
-    if (request.player_id <= 0)
-        throw ClaimError(ClaimErrorKind::bad_request,
-                         "player_id must be positive, got " + std::to_string(request.player_id));
-    if (request.chest_id <= 0)
-        throw ClaimError(ClaimErrorKind::bad_request,
-                         "chest_id must be positive, got " + std::to_string(request.chest_id));
+    check_positive_id("player_id", request.player_id);
+    check_positive_id("chest_id", request.chest_id);
     auto normalised = normalize_uuid(request.request_id);
     if (!normalised)
         throw ClaimError(ClaimErrorKind::bad_request,

@@ -3,7 +3,9 @@
 #include <cstdint>
 #include <optional>
 
+#include <nlohmann/json.hpp>
 #include <pqxx/field>
+#include <pqxx/nontransaction>
 
 #include "lib/claim_error.hpp"
 
@@ -19,16 +21,73 @@ std::optional<T> optional_field(const pqxx::field &field)
     return field.as<T>();
 }
 
+[[noreturn]] void bad_details(const std::string &why)
+{
+    throw ClaimError(ClaimErrorKind::internal, "treasure.claim_details() returned " + why);
+}
+
+std::optional<std::int64_t> optional_integer(const nlohmann::json &details, const char *key)
+{
+    const auto field = details.find(key);
+    if (field == details.end() || field->is_null())
+        return std::nullopt;
+    if (!field->is_number_integer())
+        bad_details(std::string("a \"") + key + "\" that is not an integer");
+    return field->get<std::int64_t>();
+}
+
+ClaimAward award_of(const nlohmann::json &entry)
+{
+    const auto item = entry.find("item");
+    const auto qty = entry.find("qty");
+    const auto source = entry.find("source");
+    if (!entry.is_object() || item == entry.end() || !item->is_string() || qty == entry.end() ||
+        !qty->is_number_integer() || source == entry.end() || !source->is_string())
+        bad_details("an award that is not {\"item\": text, \"qty\": int, \"source\": text}");
+    return ClaimAward{item->get<std::string>(), qty->get<std::int32_t>(), source->get<std::string>()};
+}
+
 }  // namespace
+
+const char *const claim_details_probe_sql =
+    "SELECT to_regprocedure('treasure.claim_details(bigint,bigint,text)') IS NOT NULL";
+
+bool has_claim_details(pqxx::connection_base &connection)
+{
+    pqxx::nontransaction transaction(connection);
+    const pqxx::result rows = transaction.exec(claim_details_probe_sql);
+    return rows.size() == 1 && rows[0][0].as<bool>();
+}
+
+void add_claim_details(ClaimResult &result, std::string_view details)
+{
+    const nlohmann::json document = nlohmann::json::parse(details, nullptr, false);
+    if (document.is_discarded())
+        bad_details("text that is not JSON");
+    add_claim_details(result, document);
+}
+
+void add_claim_details(ClaimResult &result, const nlohmann::json &document)
+{
+    if (document.is_null())
+        return;
+    if (!document.is_object())
+        bad_details("something that is not a JSON object");
+    if (const auto awards = document.find("awards"); awards != document.end() && !awards->is_null()) {
+        if (!awards->is_array())
+            bad_details("\"awards\" that is not an array");
+        result.awards.clear();
+        for (const auto &entry : *awards)
+            result.awards.push_back(award_of(entry));
+    }
+    result.loot_coins = optional_integer(document, "loot_coins");
+    result.retry_after_ms = optional_integer(document, "retry_after_ms");
+}
 
 ClaimResult claim_result_from_row(const pqxx::row &row, pqxx::row::size_type first, PathKind path)
 {
-    const auto status_text = row[first].as<std::string>();
-    const auto status = parse_claim_status(status_text);
-    if (!status)
-        throw ClaimError(ClaimErrorKind::internal, "unknown claim status '" + status_text + "'");
     ClaimResult result;
-    result.status = *status;
+    set_status(result, row[first].as<std::string>());
     result.replayed = row[first + 1].as<bool>();
     result.claim_id = optional_field<std::int64_t>(row[first + 2]);
     result.coins_awarded = optional_field<std::int64_t>(row[first + 3]).value_or(0);
@@ -38,6 +97,10 @@ ClaimResult claim_result_from_row(const pqxx::row &row, pqxx::row::size_type fir
     result.balance = optional_field<std::int64_t>(row[first + 7]);
     result.claimed_at = optional_field<std::string>(row[first + 8]);
     result.path = path;
+    if (result.status == ClaimStatus::claimed && result.item_awarded)
+        result.awards.push_back(ClaimAward{*result.item_awarded, result.item_qty.value_or(1), "guaranteed"});
+    if (row.size() > first + 9 && !row[first + 9].is_null())
+        add_claim_details(result, std::string_view(row[first + 9].c_str()));
     return result;
 }
 

@@ -17,16 +17,24 @@ constexpr const char *statement_name = "treasure_claim";
 
 // A nontransaction sends just this statement: claim_treasure() commits on its own, so one round trip.
 // claimed_at comes back as RFC 3339 UTC whatever the session's TimeZone and DateStyle.
-constexpr const char *statement_sql =
-    "SELECT status, replayed, claim_id, coins_awarded, item_awarded, item_qty, key_used, balance, "
-    "to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
-    "FROM public.claim_treasure($1::bigint, $2::bigint, $3::uuid, $4::bigint)";
+#define TREASURE_CLAIM_COLUMNS                                                                                      \
+    "SELECT c.status, c.replayed, c.claim_id, c.coins_awarded, c.item_awarded, c.item_qty, c.key_used, c.balance, " \
+    "to_char(c.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define TREASURE_CLAIM_CALL " FROM public.claim_treasure($1::bigint, $2::bigint, $3::uuid, $4::bigint) c"
+
+constexpr const char *statement_sql = TREASURE_CLAIM_COLUMNS TREASURE_CLAIM_CALL;
+// 1.3.0: the same statement also returns claim_details(), which sees the claim's own writes (CONTRACT-1.3.0.md).
+constexpr const char *statement_with_details_sql =
+    TREASURE_CLAIM_COLUMNS ", treasure.claim_details($1::bigint, c.claim_id, c.status)::text" TREASURE_CLAIM_CALL;
 
 }  // namespace
 
 Client::Client(ClientOptions options)
     : options_(std::move(options)), pool_(options_.dsn, options_.pool_size, [](pqxx::connection &connection) {
-          connection.prepare(statement_name, statement_sql);
+          // Asked once per connection, so a gateway started before ALTER EXTENSION ... UPDATE sends the 1.2.0
+          // statement until it reconnects.
+          connection.prepare(statement_name,
+                             has_claim_details(connection) ? statement_with_details_sql : statement_sql);
       })
 {
     if (options_.retry.max_attempts < 1)

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <pqxx/connection>
+#include <pqxx/except>
 #include <pqxx/nontransaction>
 #include <pqxx/notification>
 
@@ -19,17 +20,24 @@ namespace {
 
 constexpr const char *done_channel = "treasure_saga_done";
 
-constexpr const char *start_sql =
-    "SELECT saga_id, status, replayed, claim_id, coins_awarded, item_awarded, item_qty, key_used, balance, "
-    "to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
-    "FROM treasure.saga_claim($1::bigint, $2::bigint, $3::uuid, $4::bigint)";
+#define TREASURE_SAGA_COLUMNS(saga_id)                                                                    \
+    "SELECT " saga_id ", s.status, s.replayed, s.claim_id, s.coins_awarded, s.item_awarded, s.item_qty, " \
+    "s.key_used, s.balance, to_char(s.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+// 1.3.0: claim_details() in the same statement, for a decided saga only (status NULL: still running).
+#define TREASURE_SAGA_DETAILS                                    \
+    ", CASE WHEN s.status IS NOT NULL AND s.status <> 'failed' " \
+    "THEN treasure.claim_details($1::bigint, s.claim_id, s.status)::text END"
+#define TREASURE_SAGA_START " FROM treasure.saga_claim($1::bigint, $2::bigint, $3::uuid, $4::bigint) s"
+#define TREASURE_SAGA_OUTCOME " FROM treasure.saga_outcome($1::bigint, $2::bigint) s"
 
-constexpr const char *outcome_sql =
-    "SELECT NULL::bigint, status, replayed, claim_id, coins_awarded, item_awarded, item_qty, key_used, balance, "
-    "to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
-    "FROM treasure.saga_outcome($1::bigint, $2::bigint)";
+constexpr const char *start_sql = TREASURE_SAGA_COLUMNS("s.saga_id") TREASURE_SAGA_START;
+constexpr const char *outcome_sql = TREASURE_SAGA_COLUMNS("NULL::bigint") TREASURE_SAGA_OUTCOME;
+constexpr const char *start_with_details_sql =
+    TREASURE_SAGA_COLUMNS("s.saga_id") TREASURE_SAGA_DETAILS TREASURE_SAGA_START;
+constexpr const char *outcome_with_details_sql =
+    TREASURE_SAGA_COLUMNS("NULL::bigint") TREASURE_SAGA_DETAILS TREASURE_SAGA_OUTCOME;
 
-// Columns 1..9 of start_sql / outcome_sql; status is not NULL.
+// Columns 1..9 (and 10, claim_details()) of start_sql / outcome_sql; status is not NULL.
 ClaimResult read_result(const pqxx::row &row)
 {
     const auto status_text = row[1].as<std::string>();
@@ -62,8 +70,9 @@ struct SagaPath::Slot {
     {
         receiver.reset();
         connection = std::make_unique<pqxx::connection>(dsn);
-        connection->prepare("saga_start", start_sql);
-        connection->prepare("saga_outcome", outcome_sql);
+        const bool details = has_claim_details(*connection);  // once per connection, as the atomic path
+        connection->prepare("saga_start", details ? start_with_details_sql : start_sql);
+        connection->prepare("saga_outcome", details ? outcome_with_details_sql : outcome_sql);
         receiver = std::make_unique<DoneReceiver>(*connection);
     }
     void discard() noexcept
@@ -175,6 +184,16 @@ ClaimResult SagaPath::claim(const ValidClaimRequest &request)
         RetryableFailure failure;
         try {
             return attempt(slot, *request, deadline);
+        } catch (const pqxx::sql_error &error) {
+            // 1.3.0's saga path refuses a chest with stock, loot, bundle items, or while a claim limit or cap is
+            // set, before it writes anything (CONTRACT-1.3.0.md): no retry can change that.
+            if (error.sqlstate() == "0A000")
+                throw ClaimError(ClaimErrorKind::no_path,
+                                 "the saga path does not claim this chest (" + primary_error_message(error.what()) +
+                                     "); claim it on the atomic path",
+                                 error.sqlstate());
+            failure = classify_failed_attempt([&slot] { return slot.connection && slot.connection->is_open(); },
+                                              OtherFailure::reconnect);
         } catch (...) {
             failure = classify_failed_attempt([&slot] { return slot.connection && slot.connection->is_open(); },
                                               OtherFailure::reconnect);

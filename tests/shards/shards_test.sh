@@ -49,4 +49,46 @@ for ((k = 0; k < shards; k++)); do
   psql -X -q -At -d treasure_shard_$k -c "SELECT claim_id FROM treasure.claims"
 done | sort | uniq -d | grep -q . && fail "claim_ids collide across shards"
 [ "$(router -c 'SELECT count(*) FROM treasure.reconcile()')" = 0 ] || fail "reconcile() through the router is not empty"
+# treasure_router 1.1.0 (treasure 1.3.0's functions): its version and its way back.
+[ "$(router -c "SELECT extversion FROM pg_extension WHERE extname = 'treasure_router'")" = 1.1.0 ] ||
+  fail "the router is not at its default version 1.1.0"
+router -c "ALTER EXTENSION treasure_router UPDATE TO '1.0.0'" -c "ALTER EXTENSION treasure_router UPDATE TO '1.1.0'"
+shard_version=$(psql -X -q -At -d treasure_shard_0 -c "SELECT extversion FROM pg_extension WHERE extname = 'treasure'")
+if [ "$(psql -X -q -At -d treasure_shard_0 -c \
+        "SELECT to_regprocedure('treasure.claim_details(bigint,bigint,text)') IS NOT NULL")" = t ]; then
+  # A limited chest through the router: stock 5 split over the shards, 40 players (about 10 a shard) race in 8
+  # streams; exactly 5 winners in total, every other tap sold_out.
+  router -c "SELECT treasure.put_chest(30, 100)" -c "SELECT treasure.set_stock(30, 5)"
+  answers=$(for stream in 0 1 2 3 4 5 6 7; do
+    router -c "SELECT c.status FROM generate_series(2000 + $stream * 5, 2004 + $stream * 5) p,
+                 claim_treasure(p, 30, gen_random_uuid()) c" &
+  done; wait)
+  winners=$(grep -c '^claimed$' <<<"$answers" || true)
+  sold=$(grep -c '^sold_out$' <<<"$answers" || true)
+  [ "$winners" = 5 ] && [ "$sold" = 35 ] || fail "limited chest through the router: $winners winners, $sold sold_out"
+  stock=$(router -c "SELECT stock || ':' || claimed FROM treasure.chest_stock(30)")
+  [ "$stock" = 5:5 ] || fail "chest_stock through the router: $stock (stock:claimed)"
+
+  # Loot through the router: one seed on every shard; a replay and claim_details give the same awards, and
+  # explain_claim shows the rolls on the owning shard.
+  router -c "SELECT treasure.put_chest(31, 5)" -c "SELECT treasure.put_loot(31, 3,
+    '[{\"item\": \"gem\", \"qty\": 1, \"weight\": 3}, {\"item\": \"crown\", \"qty\": 1, \"weight\": 1},
+      {\"item\": null, \"coins\": 20, \"weight\": 2}]')" >/dev/null
+  seeds=$(for ((k = 0; k < shards; k++)); do
+    psql -X -q -At -d treasure_shard_$k -c "SELECT count(*) FROM treasure.loot_tables WHERE chest_id = 31"
+  done | sort -u)
+  [ "$seeds" = 1 ] || fail "the loot table is not on every shard: $seeds"
+  claim="SELECT c.status, c.coins_awarded, treasure.claim_details(3001, c.claim_id, c.status)
+           FROM claim_treasure(3001, 31, '00000000-0000-0000-0000-0000000f0001') c"
+  first=$(router -c "$claim")
+  again=$(router -c "$claim")
+  [ "${first%%|*}" = claimed ] || fail "loot claim through the router: $first"
+  [ "$first" = "$again" ] || fail "a loot replay through the router differs: $first / $again"
+  rolls=$(router -c "SELECT count(*) FROM treasure.explain_claim(3001, '00000000-0000-0000-0000-0000000f0001')
+                     WHERE roll IS NOT NULL")
+  [ "$rolls" = 3 ] || fail "explain_claim through the router shows $rolls rolls instead of 3"
+  echo "shards: a limited chest gave exactly 5 winners over $shards shards; loot replays the same through the router"
+else
+  echo "shards: the shards run treasure $shard_version (no claim_details()): the 1.3.0 cases are not run"
+fi
 echo "shards: $players players, each on exactly one of $shards shards; races through the router exact"

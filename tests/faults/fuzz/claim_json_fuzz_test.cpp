@@ -1,8 +1,9 @@
 // Seeded random test of the gateway's request parser (src/gateway/claim_json.cpp): random bytes, mutations of
 // valid bodies and random JSON documents.  The parser must never crash or throw anything but
 // ClaimError(bad_request); what it accepts must round-trip; for generated documents an independent oracle
-// says whether it must accept.  TREASURE_FUZZ_ITERATIONS (default 20000 per test) and TREASURE_FUZZ_SEED
-// (default 20240607) make a run repeatable; a failure prints the seed and the input.
+// says whether it must accept (player_id may be absent: a player's token names the player; ids must be > 0).
+// TREASURE_FUZZ_ITERATIONS (default 20000 per test) and TREASURE_FUZZ_SEED (default 20240607) make a run repeatable; a
+// failure prints the seed and the input.
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -18,9 +19,9 @@
 
 namespace {
 
+using treasure::ClaimBody;
 using treasure::ClaimError;
 using treasure::ClaimErrorKind;
-using treasure::ClaimRequest;
 
 using treasure::testing::fuzz_iterations;
 using treasure::testing::fuzz_seed;
@@ -41,7 +42,7 @@ std::string printable(const std::string &input)
 }
 
 // Parses; returns true if accepted.  Fails the test on anything but ClaimError(bad_request).
-bool parse(const std::string &body, const std::string &header, ClaimRequest &out)
+bool parse(const std::string &body, const std::string &header, ClaimBody &out)
 {
     try {
         out = treasure::parse_claim_request(body, header);
@@ -58,13 +59,19 @@ bool parse(const std::string &body, const std::string &header, ClaimRequest &out
 }
 
 // What is accepted must say exactly what the body said.
-void expect_round_trip(const std::string &body, const ClaimRequest &request)
+void expect_round_trip(const std::string &body, const ClaimBody &parsed)
 {
-    ASSERT_TRUE(std::regex_match(request.request_id, canonical_uuid)) << request.request_id;
+    ASSERT_TRUE(std::regex_match(parsed.request.request_id, canonical_uuid)) << parsed.request.request_id;
     const auto document = nlohmann::json::parse(body, nullptr, false);
     ASSERT_TRUE(document.is_object()) << printable(body);
-    EXPECT_EQ(document.at("player_id").get<std::int64_t>(), request.player_id);
-    EXPECT_EQ(document.at("chest_id").get<std::int64_t>(), request.chest_id);
+    const auto player = document.find("player_id");
+    if (player == document.end() || player->is_null())
+        EXPECT_EQ(parsed.player_id, std::nullopt);
+    else
+        EXPECT_EQ(player->get<std::int64_t>(), parsed.player_id);
+    EXPECT_EQ(document.at("chest_id").get<std::int64_t>(), parsed.request.chest_id);
+    EXPECT_GT(parsed.request.chest_id, 0);
+    EXPECT_GT(parsed.player_id.value_or(1), 0);
 }
 
 const std::string valid_uuid = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
@@ -77,7 +84,7 @@ TEST(ClaimJsonFuzz, RandomBytesAreRejectedCleanly)
         std::string body(static_cast<std::size_t>(length(rng)), '\0');
         for (char &c : body)
             c = static_cast<char>(byte(rng));
-        ClaimRequest request;
+        ClaimBody request;
         if (parse(body, "", request))
             expect_round_trip(body, request);
     }
@@ -92,7 +99,7 @@ TEST(ClaimJsonFuzz, MutatedValidBodiesNeverCrashAndRoundTrip)
     long accepted = 0;
     for (long i = 0; i < fuzz_iterations(); ++i) {
         const std::string body = mutated(base, rng, alphabet, 6);
-        ClaimRequest request;
+        ClaimBody request;
         if (parse(body, "", request)) {
             ++accepted;
             expect_round_trip(body, request);
@@ -109,7 +116,11 @@ TEST(ClaimJsonFuzz, GeneratedDocumentsMatchTheOracle)
     auto random_value = [&](bool &valid_integer, bool &valid_uuid_string) -> nlohmann::json {
         valid_integer = valid_uuid_string = false;
         switch (kind(rng)) {
-        case 0: valid_integer = true; return std::uniform_int_distribution<std::int64_t>(-5, 1000000)(rng);
+        case 0: {
+            const std::int64_t value = std::uniform_int_distribution<std::int64_t>(-5, 1000000)(rng);
+            valid_integer = value > 0;
+            return value;
+        }
         case 1: valid_integer = true; return std::numeric_limits<std::int64_t>::max();
         case 2: return std::numeric_limits<std::uint64_t>::max();
         case 3: return 1.5;
@@ -124,15 +135,22 @@ TEST(ClaimJsonFuzz, GeneratedDocumentsMatchTheOracle)
     std::bernoulli_distribution present(0.9);
     for (long i = 0; i < fuzz_iterations(); ++i) {
         nlohmann::json document = nlohmann::json::object();
-        bool player_ok = false, chest_ok = false, session_ok = true, request_ok = false, unused = false;
-        if (present(rng))
+        bool player_ok = true, chest_ok = false, session_ok = true, request_ok = false, unused = false;
+        if (present(rng)) {
             document["player_id"] = random_value(player_ok, unused);
+            player_ok = player_ok || document["player_id"].is_null();
+        }
         if (present(rng))
             document["chest_id"] = random_value(chest_ok, unused);
         if (present(rng)) {
             bool integer = false;
             document["session_id"] = random_value(integer, unused);
-            session_ok = integer || document["session_id"].is_null();
+            // A session_id is any 64-bit integer (its sign is not checked).
+            session_ok = document["session_id"].is_null() ||
+                         (document["session_id"].is_number_integer() &&
+                          !(document["session_id"].is_number_unsigned() &&
+                            document["session_id"].get<std::uint64_t>() >
+                                static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
         }
         bool request_null = true;
         if (present(rng)) {
@@ -144,12 +162,12 @@ TEST(ClaimJsonFuzz, GeneratedDocumentsMatchTheOracle)
         const bool id_ok = request_ok || (request_null && with_header);
         const bool expected = player_ok && chest_ok && session_ok && id_ok;
         const std::string body = document.dump();
-        ClaimRequest request;
+        ClaimBody request;
         const bool accepted = parse(body, header, request);
         ASSERT_EQ(accepted, expected) << "body " << body << " header '" << header << "' seed " << fuzz_seed();
         if (accepted) {
             expect_round_trip(body, request);
-            EXPECT_EQ(request.request_id, valid_uuid);
+            EXPECT_EQ(request.request.request_id, valid_uuid);
         }
     }
 }
