@@ -1131,6 +1131,21 @@ UPDATE treasure.sagas g
    SET awards = pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('source', 'guaranteed', 'item', g.item, 'qty', g.item_qty))
  WHERE g.item IS NOT NULL;
 
+-- The items a committed saga still owes: every award.
+CREATE OR REPLACE VIEW treasure.saga_in_flight AS
+  SELECT g.player_id, g.saga_id, g.chest_id, g.request_id, g.state, g.outcome,
+         CASE WHEN g.credited AND NOT g.refunded AND g.claim_id IS NULL THEN g.coins ELSE 0 END AS coins_in_flight,
+         CASE WHEN g.key_taken AND NOT g.key_returned AND g.claim_id IS NULL THEN g.key_item END AS key_in_flight,
+         CASE WHEN g.claim_id IS NOT NULL AND g.awards <> '[]' AND NOT g.item_given
+              THEN (SELECT pg_catalog.string_agg(DISTINCT a->>'item', ',') FROM pg_catalog.jsonb_array_elements(g.awards) a)
+         END AS item_owed,
+         g.claim_id IS NOT NULL AND NOT g.counted AS count_owed,
+         g.started_at, g.updated_at, g.error
+    FROM treasure.sagas g
+   WHERE g.state NOT IN ('completed', 'aborted');
+COMMENT ON VIEW treasure.saga_in_flight IS
+  'Running sagas and what they hold: coins credited and a key taken but not yet committed or undone, the items (item_owed, comma-separated) and counters owed after the commit; reconcile() accounts for these';
+
 CREATE OR REPLACE FUNCTION treasure.saga_answer(player_id bigint, chest_id bigint, request_id uuid, check_key boolean)
   RETURNS TABLE (status text, replayed boolean, claim_id bigint, coins_awarded bigint, item_awarded text,
                  item_qty integer, key_used text, balance bigint, claimed_at timestamptz)

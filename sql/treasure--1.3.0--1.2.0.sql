@@ -171,6 +171,18 @@ $$;
 COMMENT ON FUNCTION treasure.saga_next_step(treasure.sagas, text) IS
   'The forward step after the given one, skipping take_key without a key and give_item without an item; NULL after count';
 
+CREATE OR REPLACE VIEW treasure.saga_in_flight AS
+  SELECT g.player_id, g.saga_id, g.chest_id, g.request_id, g.state, g.outcome,
+         CASE WHEN g.credited AND NOT g.refunded AND g.claim_id IS NULL THEN g.coins ELSE 0 END AS coins_in_flight,
+         CASE WHEN g.key_taken AND NOT g.key_returned AND g.claim_id IS NULL THEN g.key_item END AS key_in_flight,
+         CASE WHEN g.claim_id IS NOT NULL AND g.item IS NOT NULL AND NOT g.item_given THEN g.item END AS item_owed,
+         g.claim_id IS NOT NULL AND NOT g.counted AS count_owed,
+         g.started_at, g.updated_at, g.error
+    FROM treasure.sagas g
+   WHERE g.state NOT IN ('completed', 'aborted');
+COMMENT ON VIEW treasure.saga_in_flight IS
+  'Running sagas and what they hold: coins credited and a key taken but not yet committed or undone, an item and counters owed after the commit; reconcile() accounts for these';
+
 ALTER TABLE treasure.sagas
   DROP COLUMN awards,
   DROP COLUMN loot,
