@@ -546,6 +546,149 @@ $$;
 COMMENT ON FUNCTION treasure.claim_retry_after_ms(bigint) IS
   'Milliseconds (at least 1) until the player''s claim-limit bucket holds a token; NULL without a limit or with a token';
 
+-- The pieces of a featured claim that the saga path shares with claim_featured(), so that both judge and
+-- roll alike.
+
+-- Tokens in the player's claim-limit bucket now (from the wallet row's state); NULL while no limit is set.
+CREATE FUNCTION treasure.claim_limit_tokens(tokens double precision, tokens_at timestamptz, at timestamptz)
+  RETURNS double precision
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT treasure.claim_tokens_now(tokens, tokens_at, r.max_claims, r.per, at)
+    FROM treasure.claim_rules r WHERE r.rule = 'claim_limit'
+$$;
+COMMENT ON FUNCTION treasure.claim_limit_tokens(double precision, timestamptz, timestamptz) IS
+  'Tokens in a claim-limit bucket with the given state at the given time (a claim needs 1); NULL while no claim limit is set';
+
+-- What a claim of this chest by this player awards: the coins (the chest's plus the loot's), every item
+-- (guaranteed first, then loot, qty summed per item) and the loot rolls as drawn.  Pure in the roll.
+CREATE FUNCTION treasure.claim_awards_of(player_id bigint, chest treasure.chests,
+                                         OUT coins bigint, OUT awards jsonb, OUT rolled jsonb)
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  loot treasure.loot_tables;
+BEGIN
+  rolled := '[]';
+  SELECT * INTO loot FROM treasure.loot_tables l WHERE l.chest_id = chest.chest_id;
+  IF FOUND THEN
+    rolled := COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x) ORDER BY x.roll)
+                          FROM treasure.loot_roll(claim_awards_of.player_id, chest.chest_id, loot.version,
+                                                  (SELECT s.seed FROM treasure.loot_seeds s WHERE s.chest_id = chest.chest_id),
+                                                  loot.rolls, loot.entries) x), '[]');
+  END IF;
+  SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('source', a.source, 'item', a.item, 'qty', a.qty)
+                                       ORDER BY a.source, a.item), '[]')
+    INTO awards
+    FROM (SELECT 'guaranteed'::text AS source, chest.item AS item, chest.item_qty AS qty WHERE chest.item IS NOT NULL
+          UNION ALL
+          SELECT 'guaranteed', ci.item, ci.qty FROM treasure.chest_items ci WHERE ci.chest_id = chest.chest_id
+          UNION ALL
+          SELECT 'loot', x->>'item', sum((x->>'qty')::integer)::integer
+            FROM pg_catalog.jsonb_array_elements(rolled) x WHERE x->>'item' IS NOT NULL GROUP BY x->>'item') a;
+  coins := chest.coins + COALESCE((SELECT sum((x->>'coins')::bigint) FROM pg_catalog.jsonb_array_elements(rolled) x), 0);
+END
+$$;
+COMMENT ON FUNCTION treasure.claim_awards_of(bigint, treasure.chests) IS
+  'What a claim of the chest by the player awards: coins (chest + loot), awards [{source, item, qty}] and the loot rolls; the same for claim_featured(), a replay and the saga path';
+
+-- The cap a claim would break: wallet_full when the balance after it is over the wallet cap, inventory_full
+-- when an awarded item would be over its cap; NULL when none.
+CREATE FUNCTION treasure.claim_cap_refusal(player_id bigint, balance_after bigint, awards jsonb)
+  RETURNS text
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE
+    WHEN balance_after > (SELECT r.max_balance FROM treasure.claim_rules r WHERE r.rule = 'wallet_cap') THEN 'wallet_full'
+    WHEN EXISTS (SELECT FROM (SELECT a->>'item' AS item, sum((a->>'qty')::bigint) AS qty
+                                FROM pg_catalog.jsonb_array_elements(awards) a GROUP BY a->>'item') a
+                   JOIN treasure.item_caps ic ON ic.item = a.item
+                   LEFT JOIN treasure.inventories i ON i.player_id = claim_cap_refusal.player_id AND i.item = a.item
+                  WHERE COALESCE(i.qty, 0) + a.qty > ic.max_qty) THEN 'inventory_full'
+  END
+$$;
+COMMENT ON FUNCTION treasure.claim_cap_refusal(bigint, bigint, jsonb) IS
+  'wallet_full or inventory_full when a claim leaving this balance and awarding these items would break a cap, else NULL';
+
+-- A limited chest's stock: how many slots it has (0: unlimited) and whether none has a unit left.
+CREATE FUNCTION treasure.stock_state(chest_id bigint, OUT slot_count integer, OUT sold_out boolean)
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT count(*)::integer, count(*) > 0 AND NOT bool_or(s.taken < s.capacity)
+    FROM treasure.stock_slots s WHERE s.chest_id = stock_state.chest_id
+$$;
+COMMENT ON FUNCTION treasure.stock_state(bigint) IS
+  'A chest''s number of stock slots (0: unlimited) and whether every unit is taken (sold out)';
+
+-- Takes a unit of stock for the player: from the first slot with one left, starting at the player's slot
+-- and skipping the slots other claims hold; only when every slot with units is held, wait for them (then
+-- sold_out is exact).  Returns the slot, NULL when sold out.
+CREATE FUNCTION treasure.take_stock_unit(player_id bigint, chest_id bigint, slot_count integer)
+  RETURNS integer
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  taken_slot integer;
+BEGIN
+  UPDATE treasure.stock_slots s SET taken = s.taken + 1
+   WHERE (s.chest_id, s.slot) = (SELECT q.chest_id, q.slot FROM treasure.stock_slots q
+                                  WHERE q.chest_id = take_stock_unit.chest_id AND q.taken < q.capacity
+                                  ORDER BY (q.slot + slot_count - (take_stock_unit.player_id % slot_count)::integer) % slot_count
+                                  LIMIT 1 FOR UPDATE SKIP LOCKED)
+  RETURNING s.slot INTO taken_slot;
+  IF taken_slot IS NULL THEN
+    -- In slot order, the same for every claim: a slot found spent after the wait stays locked until the
+    -- end of the transaction, so claims that waited in different orders could deadlock.
+    UPDATE treasure.stock_slots s SET taken = s.taken + 1
+     WHERE (s.chest_id, s.slot) = (SELECT q.chest_id, q.slot FROM treasure.stock_slots q
+                                    WHERE q.chest_id = take_stock_unit.chest_id AND q.taken < q.capacity
+                                    ORDER BY q.slot
+                                    LIMIT 1 FOR UPDATE)
+    RETURNING s.slot INTO taken_slot;
+  END IF;
+  RETURN taken_slot;
+END
+$$;
+COMMENT ON FUNCTION treasure.take_stock_unit(bigint, bigint, integer) IS
+  'Takes one unit of a limited chest''s stock for the player (its own slot first, held slots skipped, waiting only when all are held); the slot, or NULL when sold out';
+
+-- Puts a claim's awarded items in the player's inventory, in item order (the order every claim locks them).
+CREATE FUNCTION treasure.give_awards(player_id bigint, awards jsonb)
+  RETURNS void
+  LANGUAGE sql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  INSERT INTO treasure.inventories AS i (player_id, item, qty)
+  SELECT give_awards.player_id, a->>'item', sum((a->>'qty')::integer)::integer
+    FROM pg_catalog.jsonb_array_elements(awards) a GROUP BY a->>'item' ORDER BY a->>'item'
+  ON CONFLICT ON CONSTRAINT inventories_pkey DO UPDATE SET qty = i.qty + EXCLUDED.qty
+$$;
+COMMENT ON FUNCTION treasure.give_awards(bigint, jsonb) IS
+  'Adds a claim''s awards [{source, item, qty}] to the player''s inventory, in item order';
+
+-- Records what a claim awarded (claim_awards) and the loot rolls it drew (claim_loot).
+CREATE FUNCTION treasure.record_awards(player_id bigint, claim_id bigint, awards jsonb, rolled jsonb)
+  RETURNS void
+  LANGUAGE sql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  INSERT INTO treasure.claim_awards (player_id, claim_id, source, item, qty)
+  SELECT record_awards.player_id, record_awards.claim_id, a->>'source', a->>'item', (a->>'qty')::integer
+    FROM pg_catalog.jsonb_array_elements(awards) a;
+  INSERT INTO treasure.claim_loot (player_id, claim_id, roll, entry, item, qty, coins, weight, total_weight, draw)
+  SELECT record_awards.player_id, record_awards.claim_id, (x->>'roll')::integer, (x->>'entry')::integer, x->>'item',
+         (x->>'qty')::integer, (x->>'coins')::bigint, (x->>'weight')::integer, (x->>'total_weight')::integer,
+         (x->>'draw')::bigint
+    FROM pg_catalog.jsonb_array_elements(rolled) x;
+$$;
+COMMENT ON FUNCTION treasure.record_awards(bigint, bigint, jsonb, jsonb) IS
+  'Writes a claim''s claim_awards rows (awards [{source, item, qty}]) and claim_loot rows (its loot rolls)';
+
 -- The claim of a chest with 1.3.0 features, or of any chest while a limit or a cap is set.  claim_treasure()
 -- runs it (statements path, a saved plan) instead of its own statements; nobody else may call it.  Judged
 -- in the documented order: replay, already_claimed, chest_closed, sold_out, key_required, rate_limited,
@@ -567,20 +710,16 @@ DECLARE
   w treasure.wallets;
   has_wallet boolean;
   current_balance bigint;
-  limit_rule treasure.claim_rules;
-  limited boolean;
   tokens double precision;
-  max_balance bigint;
-  loot treasure.loot_tables;
-  loot_seed text;
-  rolled jsonb := '[]';
+  refusal text;
+  rolled jsonb;
   awards jsonb;
   total_coins bigint;
   slot_count integer;
+  sold_out boolean;
   taken_slot integer;
   new_claim_id bigint;
   new_balance bigint;
-  award record;
 BEGIN
   SELECT * INTO c FROM treasure.chests ch WHERE ch.chest_id = chest;
   IF NOT FOUND THEN
@@ -614,8 +753,8 @@ BEGIN
                           NULL::text, current_balance, NULL::timestamptz;
       RETURN;
     END IF;
-    slot_count := (SELECT count(*) FROM treasure.stock_slots s WHERE s.chest_id = chest);
-    IF slot_count > 0 AND NOT EXISTS (SELECT FROM treasure.stock_slots s WHERE s.chest_id = chest AND s.taken < s.capacity) THEN
+    SELECT * INTO slot_count, sold_out FROM treasure.stock_state(chest);
+    IF sold_out THEN
       RETURN QUERY SELECT 'sold_out'::text, false, NULL::bigint, 0::bigint, NULL::text, NULL::integer,
                           NULL::text, current_balance, NULL::timestamptz;
       RETURN;
@@ -631,70 +770,24 @@ BEGIN
                           NULL::text, current_balance, NULL::timestamptz;
       RETURN;
     END IF;
-    SELECT * INTO limit_rule FROM treasure.claim_rules r WHERE r.rule = 'claim_limit';
-    limited := FOUND;
-    IF limited THEN
-      tokens := treasure.claim_tokens_now(w.claim_tokens, w.claim_tokens_at, limit_rule.max_claims, limit_rule.per, now_at);
-      IF tokens < 1 THEN
-        RETURN QUERY SELECT 'rate_limited'::text, false, NULL::bigint, 0::bigint, NULL::text, NULL::integer,
-                            NULL::text, current_balance, NULL::timestamptz;
-        RETURN;
-      END IF;
-    END IF;
-
-    -- The awards: the guaranteed items, then the loot rolls.
-    SELECT * INTO loot FROM treasure.loot_tables l WHERE l.chest_id = chest;
-    IF FOUND THEN
-      loot_seed := (SELECT s.seed FROM treasure.loot_seeds s WHERE s.chest_id = chest);
-      rolled := COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x) ORDER BY x.roll)
-                            FROM treasure.loot_roll(p, chest, loot.version, loot_seed, loot.rolls, loot.entries) x), '[]');
-    END IF;
-    SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('source', a.source, 'item', a.item, 'qty', a.qty)
-                                         ORDER BY a.source, a.item), '[]')
-      INTO awards
-      FROM (SELECT 'guaranteed'::text AS source, c.item AS item, c.item_qty AS qty WHERE c.item IS NOT NULL
-            UNION ALL
-            SELECT 'guaranteed', ci.item, ci.qty FROM treasure.chest_items ci WHERE ci.chest_id = chest
-            UNION ALL
-            SELECT 'loot', x->>'item', sum((x->>'qty')::integer)::integer
-              FROM pg_catalog.jsonb_array_elements(rolled) x WHERE x->>'item' IS NOT NULL GROUP BY x->>'item') a;
-    total_coins := c.coins + COALESCE((SELECT sum((x->>'coins')::bigint) FROM pg_catalog.jsonb_array_elements(rolled) x), 0);
-
-    max_balance := (SELECT r.max_balance FROM treasure.claim_rules r WHERE r.rule = 'wallet_cap');
-    IF current_balance + total_coins > max_balance THEN
-      RETURN QUERY SELECT 'wallet_full'::text, false, NULL::bigint, 0::bigint, NULL::text, NULL::integer,
-                          NULL::text, current_balance, NULL::timestamptz;
-      RETURN;
-    END IF;
-    IF EXISTS (SELECT FROM (SELECT a->>'item' AS item, sum((a->>'qty')::bigint) AS qty
-                              FROM pg_catalog.jsonb_array_elements(awards) a GROUP BY a->>'item') a
-                 JOIN treasure.item_caps ic ON ic.item = a.item
-                 LEFT JOIN treasure.inventories i ON i.player_id = p AND i.item = a.item
-                WHERE COALESCE(i.qty, 0) + a.qty > ic.max_qty) THEN
-      RETURN QUERY SELECT 'inventory_full'::text, false, NULL::bigint, 0::bigint, NULL::text, NULL::integer,
+    tokens := treasure.claim_limit_tokens(w.claim_tokens, w.claim_tokens_at, now_at);
+    IF tokens < 1 THEN
+      RETURN QUERY SELECT 'rate_limited'::text, false, NULL::bigint, 0::bigint, NULL::text, NULL::integer,
                           NULL::text, current_balance, NULL::timestamptz;
       RETURN;
     END IF;
 
-    -- A unit of stock: from the first slot with one left, starting at the player's slot and skipping the
-    -- slots other claims hold; only when every slot with units is held, wait for them (then sold_out is exact).
+    -- The awards: the guaranteed items, then the loot rolls; the caps are judged on them.
+    SELECT * INTO total_coins, awards, rolled FROM treasure.claim_awards_of(p, c);
+    refusal := treasure.claim_cap_refusal(p, current_balance + total_coins, awards);
+    IF refusal IS NOT NULL THEN
+      RETURN QUERY SELECT refusal, false, NULL::bigint, 0::bigint, NULL::text, NULL::integer,
+                          NULL::text, current_balance, NULL::timestamptz;
+      RETURN;
+    END IF;
+
     IF slot_count > 0 THEN
-      UPDATE treasure.stock_slots s SET taken = s.taken + 1
-       WHERE (s.chest_id, s.slot) = (SELECT q.chest_id, q.slot FROM treasure.stock_slots q
-                                      WHERE q.chest_id = chest AND q.taken < q.capacity
-                                      ORDER BY (q.slot + slot_count - (p % slot_count)::integer) % slot_count
-                                      LIMIT 1 FOR UPDATE SKIP LOCKED)
-      RETURNING s.slot INTO taken_slot;
-      IF taken_slot IS NULL THEN
-        -- In slot order, the same for every claim: a slot found spent after the wait stays locked until the
-        -- end of the transaction, so claims that waited in different orders could deadlock.
-        UPDATE treasure.stock_slots s SET taken = s.taken + 1
-         WHERE (s.chest_id, s.slot) = (SELECT q.chest_id, q.slot FROM treasure.stock_slots q
-                                        WHERE q.chest_id = chest AND q.taken < q.capacity
-                                        ORDER BY q.slot
-                                        LIMIT 1 FOR UPDATE)
-        RETURNING s.slot INTO taken_slot;
-      END IF;
+      taken_slot := treasure.take_stock_unit(p, chest, slot_count);
       IF taken_slot IS NULL THEN
         RETURN QUERY SELECT 'sold_out'::text, false, NULL::bigint, 0::bigint, NULL::text, NULL::integer,
                             NULL::text, current_balance, NULL::timestamptz;
@@ -729,8 +822,8 @@ BEGIN
        SET balance = wl.balance + total_coins, claims = wl.claims + 1,
            coins_awarded = wl.coins_awarded + total_coins,
            last_claim_at = GREATEST(wl.last_claim_at, now_at),
-           claim_tokens = CASE WHEN limited THEN tokens - 1 ELSE wl.claim_tokens END,
-           claim_tokens_at = CASE WHEN limited THEN now_at ELSE wl.claim_tokens_at END
+           claim_tokens = COALESCE(tokens - 1, wl.claim_tokens),
+           claim_tokens_at = CASE WHEN tokens IS NOT NULL THEN now_at ELSE wl.claim_tokens_at END
      WHERE wl.player_id = p
     RETURNING wl.balance INTO new_balance;
     IF c.key_item IS NOT NULL THEN
@@ -742,17 +835,8 @@ BEGIN
     END IF;
     INSERT INTO treasure.claim_events (player_id, claim_id, chest_id, coins_awarded, balance_after, occurred_at)
     VALUES (p, new_claim_id, chest, total_coins, new_balance, now_at);
-    FOR award IN SELECT a->>'item' AS item, sum((a->>'qty')::integer)::integer AS qty
-                   FROM pg_catalog.jsonb_array_elements(awards) a GROUP BY a->>'item' ORDER BY a->>'item' LOOP
-      INSERT INTO treasure.inventories AS i (player_id, item, qty) VALUES (p, award.item, award.qty)
-      ON CONFLICT ON CONSTRAINT inventories_pkey DO UPDATE SET qty = i.qty + EXCLUDED.qty;
-    END LOOP;
-    INSERT INTO treasure.claim_awards (player_id, claim_id, source, item, qty)
-    SELECT p, new_claim_id, a->>'source', a->>'item', (a->>'qty')::integer FROM pg_catalog.jsonb_array_elements(awards) a;
-    INSERT INTO treasure.claim_loot (player_id, claim_id, roll, entry, item, qty, coins, weight, total_weight, draw)
-    SELECT p, new_claim_id, (x->>'roll')::integer, (x->>'entry')::integer, x->>'item', (x->>'qty')::integer,
-           (x->>'coins')::bigint, (x->>'weight')::integer, (x->>'total_weight')::integer, (x->>'draw')::bigint
-      FROM pg_catalog.jsonb_array_elements(rolled) x;
+    PERFORM treasure.give_awards(p, awards);
+    PERFORM treasure.record_awards(p, new_claim_id, awards, rolled);
     RETURN QUERY SELECT 'claimed'::text, false, new_claim_id, total_coins, c.item,
                         CASE WHEN c.item IS NOT NULL THEN c.item_qty END, c.key_item, new_balance, now_at;
     RETURN;
@@ -936,7 +1020,7 @@ AS $$
     SELECT g.player_id, g.chest_id, g.key_item, g.item, g.item_qty,
            CASE WHEN g.credited AND NOT g.refunded AND g.claim_id IS NULL THEN g.coins ELSE 0 END AS coins,
            g.key_taken AND NOT g.key_returned AND g.claim_id IS NULL AS key_out,
-           g.claim_id IS NOT NULL AND g.item IS NOT NULL AND NOT g.item_given AS item_owed,
+           g.claim_id IS NOT NULL AND g.awards <> '[]' AND NOT g.item_given AS items_owed, g.awards,
            g.claim_id IS NOT NULL AND NOT g.counted AS count_owed, g.claim_id
       FROM treasure.sagas g
      WHERE g.state NOT IN ('completed', 'aborted')
@@ -957,7 +1041,8 @@ AS $$
     UNION ALL SELECT a.player_id, a.item, a.qty FROM treasure.claim_awards a
     UNION ALL SELECT k.player_id, k.key_used, -1 FROM treasure.claims k WHERE k.key_used IS NOT NULL
     UNION ALL SELECT p.player_id, p.key_item, -1 FROM pending p WHERE p.key_out
-    UNION ALL SELECT p.player_id, p.item, -p.item_qty FROM pending p WHERE p.item_owed
+    UNION ALL SELECT p.player_id, a->>'item', -(a->>'qty')::bigint
+                FROM pending p, pg_catalog.jsonb_array_elements(p.awards) a WHERE p.items_owed
     UNION ALL SELECT v.player_id, v.key_returned, 1 FROM treasure.claim_reversals v WHERE v.key_returned IS NOT NULL
     UNION ALL SELECT v.player_id, t->>'item', -(t->>'qty')::bigint
                 FROM treasure.claim_reversals v, pg_catalog.jsonb_array_elements(v.items_taken) t
@@ -1013,7 +1098,7 @@ AS $$
            NULL::bigint, NULL::bigint
       FROM treasure.sagas g
      WHERE (g.state = 'aborted' AND (g.claim_id IS NOT NULL OR g.credited <> g.refunded OR g.key_taken <> g.key_returned))
-        OR (g.state = 'completed' AND (g.claim_id IS NULL OR (g.item IS NOT NULL AND NOT g.item_given) OR NOT g.counted
+        OR (g.state = 'completed' AND (g.claim_id IS NULL OR (g.awards <> '[]' AND NOT g.item_given) OR NOT g.counted
                                        OR g.refunded OR g.key_returned))
   )
   SELECT * FROM wallet_check
@@ -1027,7 +1112,40 @@ COMMENT ON FUNCTION treasure.reconcile() IS
   'One row per disagreement between claims (less their reversals), wallets, inventories (+ item_grants, claim_awards, reversals), claim_events, player_stats and finished sagas; amounts of sagas in flight (treasure.saga_in_flight) are accounted for, not reported; empty when consistent';
 
 
--- The saga path claims only chests without 1.3.0 features (0A000 otherwise), and records the item it awards.
+-- The saga path claims featured chests as claim_featured() does: saga_claim rolls the awards (the same
+-- claim_awards_of()) and stores them on the saga (coins = the chest's plus the loot's); the commit step judges
+-- stock, claim limit and caps at the point of no return; give_item gives every award.  A saga refused at its
+-- commit is compensated and answers that status.
+ALTER TABLE treasure.sagas
+  ADD COLUMN awards jsonb NOT NULL DEFAULT '[]',
+  ADD COLUMN loot jsonb NOT NULL DEFAULT '[]',
+  DROP CONSTRAINT sagas_outcome_check,
+  ADD CONSTRAINT sagas_outcome_check
+    CHECK (outcome IN ('claimed', 'replayed', 'already_claimed', 'key_required', 'request_id_conflict', 'failed',
+                       'sold_out', 'rate_limited', 'wallet_full', 'inventory_full'));
+COMMENT ON COLUMN treasure.sagas.awards IS
+  'Every item the saga''s claim awards, [{source, item, qty}] as claim_awards_of() rolled them at saga_claim; give_item gives them all';
+COMMENT ON COLUMN treasure.sagas.loot IS 'The loot rolls drawn at saga_claim, written to claim_loot at commit';
+-- Sagas of 1.2.0 award put_chest's item.
+UPDATE treasure.sagas g
+   SET awards = pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('source', 'guaranteed', 'item', g.item, 'qty', g.item_qty))
+ WHERE g.item IS NOT NULL;
+
+-- The items a committed saga still owes: every award.
+CREATE OR REPLACE VIEW treasure.saga_in_flight AS
+  SELECT g.player_id, g.saga_id, g.chest_id, g.request_id, g.state, g.outcome,
+         CASE WHEN g.credited AND NOT g.refunded AND g.claim_id IS NULL THEN g.coins ELSE 0 END AS coins_in_flight,
+         CASE WHEN g.key_taken AND NOT g.key_returned AND g.claim_id IS NULL THEN g.key_item END AS key_in_flight,
+         CASE WHEN g.claim_id IS NOT NULL AND g.awards <> '[]' AND NOT g.item_given
+              THEN (SELECT pg_catalog.string_agg(DISTINCT a->>'item', ',') FROM pg_catalog.jsonb_array_elements(g.awards) a)
+         END AS item_owed,
+         g.claim_id IS NOT NULL AND NOT g.counted AS count_owed,
+         g.started_at, g.updated_at, g.error
+    FROM treasure.sagas g
+   WHERE g.state NOT IN ('completed', 'aborted');
+COMMENT ON VIEW treasure.saga_in_flight IS
+  'Running sagas and what they hold: coins credited and a key taken but not yet committed or undone, the items (item_owed, comma-separated) and counters owed after the commit; reconcile() accounts for these';
+
 CREATE OR REPLACE FUNCTION treasure.saga_answer(player_id bigint, chest_id bigint, request_id uuid, check_key boolean)
   RETURNS TABLE (status text, replayed boolean, claim_id bigint, coins_awarded bigint, item_awarded text,
                  item_qty integer, key_used text, balance bigint, claimed_at timestamptz)
@@ -1037,17 +1155,17 @@ AS $$
 DECLARE
   c treasure.chests;
   k treasure.claims;
+  w treasure.wallets;
   current_balance bigint;
+  awarded record;
+  refusal text;
 BEGIN
   SELECT * INTO c FROM treasure.chests ch WHERE ch.chest_id = saga_answer.chest_id;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'chest % does not exist', saga_answer.chest_id USING ERRCODE = 'no_data_found';
   END IF;
-  current_balance := COALESCE((SELECT w.balance FROM treasure.wallets w WHERE w.player_id = saga_answer.player_id), 0);
-  IF EXISTS (SELECT FROM treasure.claim_features f WHERE f.chest_id IN (0, saga_answer.chest_id)) THEN
-    RAISE EXCEPTION 'the saga path does not claim chest % (it has items, loot or stock, or a claim limit or cap is set)',
-      saga_answer.chest_id USING ERRCODE = 'feature_not_supported', HINT = 'Claim it with claim_treasure().';
-  END IF;
+  SELECT * INTO w FROM treasure.wallets wl WHERE wl.player_id = saga_answer.player_id;
+  current_balance := COALESCE(w.balance, 0);
 
   SELECT * INTO k FROM treasure.claims ck WHERE ck.request_id = saga_answer.request_id;
   IF FOUND THEN
@@ -1075,17 +1193,136 @@ BEGIN
                         NULL::text, current_balance, NULL::timestamptz;
     RETURN;
   END IF;
-  IF check_key AND c.key_item IS NOT NULL
+  IF NOT check_key THEN
+    RETURN;
+  END IF;
+  -- The refusals claim_featured() judges before it writes, in its order, as they look now; the commit step
+  -- judges stock, limit and caps again at the point of no return.
+  IF (SELECT st.sold_out FROM treasure.stock_state(saga_answer.chest_id) st) THEN
+    refusal := 'sold_out';
+  ELSIF c.key_item IS NOT NULL
      AND NOT EXISTS (SELECT FROM treasure.inventories i
                       WHERE i.player_id = saga_answer.player_id AND i.item = c.key_item AND i.qty > 0) THEN
-    RETURN QUERY SELECT 'key_required'::text, false, NULL::bigint, 0::bigint, NULL::text, NULL::integer,
+    refusal := 'key_required';
+  ELSIF treasure.claim_limit_tokens(w.claim_tokens, w.claim_tokens_at, pg_catalog.now()) < 1 THEN
+    refusal := 'rate_limited';
+  ELSE
+    SELECT * INTO awarded FROM treasure.claim_awards_of(saga_answer.player_id, c);
+    refusal := treasure.claim_cap_refusal(saga_answer.player_id, current_balance + awarded.coins, awarded.awards);
+  END IF;
+  IF refusal IS NOT NULL THEN
+    RETURN QUERY SELECT refusal, false, NULL::bigint, 0::bigint, NULL::text, NULL::integer,
                         NULL::text, current_balance, NULL::timestamptz;
   END IF;
 END
 $$;
 COMMENT ON FUNCTION treasure.saga_answer(bigint, bigint, uuid, boolean) IS
-  'claim_treasure()''s answer when no saga is needed (replay, already_claimed, chest_closed, key_required if check_key), else no row; raises P0002 and 23505 like claim_treasure(), and 0A000 for a chest the saga path does not claim (1.3.0 features)';
+  'claim_treasure()''s answer when no saga is needed (replay, already_claimed, chest_closed; with check_key also sold_out, key_required, rate_limited, wallet_full, inventory_full as they look now), else no row; raises P0002 and 23505 like claim_treasure()';
 
+
+CREATE OR REPLACE FUNCTION treasure.saga_claim(player_id bigint, chest_id bigint, request_id uuid, session_id bigint DEFAULT NULL)
+  RETURNS TABLE (saga_id bigint, status text, replayed boolean, claim_id bigint, coins_awarded bigint,
+                 item_awarded text, item_qty integer, key_used text, balance bigint, claimed_at timestamptz)
+  LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  a record;
+  running treasure.sagas;
+  c treasure.chests;
+  awarded record;
+  new_id bigint;
+BEGIN
+  IF saga_claim.player_id IS NULL OR saga_claim.chest_id IS NULL OR saga_claim.request_id IS NULL THEN
+    RAISE EXCEPTION 'player_id, chest_id and request_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF saga_claim.player_id <= 0 THEN
+    RAISE EXCEPTION 'player_id must be positive, got %', saga_claim.player_id USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF saga_claim.chest_id <= 0 THEN
+    RAISE EXCEPTION 'chest_id must be positive, got %', saga_claim.chest_id USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+
+  FOR attempt IN 1..3 LOOP
+    -- Claimed already (by either path), or a closed chest: answered like claim_treasure() (P0002, 23505 too).
+    SELECT * INTO a FROM treasure.saga_answer(saga_claim.player_id, saga_claim.chest_id, saga_claim.request_id, false) x;
+    IF FOUND THEN
+      RETURN QUERY SELECT NULL::bigint, a.status, a.replayed, a.claim_id, a.coins_awarded, a.item_awarded,
+                          a.item_qty, a.key_used, a.balance, a.claimed_at;
+      RETURN;
+    END IF;
+
+    -- A running saga with this request_id: join it (the client retried while it ran).  One that committed
+    -- since the look-up above is answered as a replay on the next pass.
+    SELECT * INTO running FROM treasure.sagas g
+     WHERE g.request_id = saga_claim.request_id AND g.state NOT IN ('completed', 'aborted');
+    IF FOUND THEN
+      IF running.player_id <> saga_claim.player_id OR running.chest_id <> saga_claim.chest_id THEN
+        RAISE EXCEPTION 'request_id % was already used for a different claim', saga_claim.request_id
+          USING ERRCODE = 'unique_violation', HINT = 'Use a new request_id for every distinct tap; reuse one only to retry it.';
+      END IF;
+      CONTINUE WHEN running.claim_id IS NOT NULL;
+      RETURN QUERY SELECT running.saga_id, NULL::text, false, NULL::bigint, 0::bigint, NULL::text,
+                          NULL::integer, NULL::text, NULL::bigint, NULL::timestamptz;
+      RETURN;
+    END IF;
+
+    -- Refused as things look now (sold_out, key_required, rate_limited, a cap): answered at once; the
+    -- take_key and commit steps still decide under the player's lock.
+    SELECT * INTO a FROM treasure.saga_answer(saga_claim.player_id, saga_claim.chest_id, saga_claim.request_id, true) x;
+    IF FOUND THEN
+      RETURN QUERY SELECT NULL::bigint, a.status, a.replayed, a.claim_id, a.coins_awarded, a.item_awarded,
+                          a.item_qty, a.key_used, a.balance, a.claimed_at;
+      RETURN;
+    END IF;
+
+    -- The awards, rolled now as claim_featured() rolls them (the roll is pure: a replay gets the same).
+    SELECT * INTO c FROM treasure.chests ch WHERE ch.chest_id = saga_claim.chest_id;
+    SELECT * INTO awarded FROM treasure.claim_awards_of(saga_claim.player_id, c);
+    INSERT INTO treasure.sagas AS g (player_id, chest_id, request_id, session_id, coins, item, item_qty, key_item,
+                                     awards, loot, state)
+    VALUES (saga_claim.player_id, saga_claim.chest_id, saga_claim.request_id, saga_claim.session_id, awarded.coins,
+            c.item, CASE WHEN c.item IS NOT NULL THEN c.item_qty END, c.key_item, awarded.awards, awarded.rolled,
+            CASE WHEN c.key_item IS NOT NULL THEN 'take_key' ELSE 'credit' END)
+    ON CONFLICT DO NOTHING
+    RETURNING g.saga_id INTO new_id;
+    IF new_id IS NOT NULL THEN
+      PERFORM treasure.saga_enqueue(saga_claim.player_id, new_id,
+                                    CASE WHEN c.key_item IS NOT NULL THEN 'take_key' ELSE 'credit' END);
+      RETURN QUERY SELECT new_id, NULL::text, false, NULL::bigint, 0::bigint, NULL::text, NULL::integer,
+                          NULL::text, NULL::bigint, NULL::timestamptz;
+      RETURN;
+    END IF;
+    -- Lost a race: either a concurrent start with this request_id (joined on the next pass) or another
+    -- request's saga for this chest, which must finish first.
+    IF NOT EXISTS (SELECT FROM treasure.sagas g
+                    WHERE g.request_id = saga_claim.request_id AND g.state NOT IN ('completed', 'aborted')) THEN
+      RAISE EXCEPTION 'a claim of chest % by player % is in progress', saga_claim.chest_id, saga_claim.player_id
+        USING ERRCODE = 'serialization_failure', HINT = 'Retry with the same request_id.';
+    END IF;
+  END LOOP;
+  RAISE EXCEPTION 'could not start a saga for request_id %', saga_claim.request_id
+    USING ERRCODE = 'serialization_failure', HINT = 'Retry with the same request_id.';
+END
+$$;
+COMMENT ON FUNCTION treasure.saga_claim(bigint, bigint, uuid, bigint) IS
+  'Saga path entry point: answers at once like claim_treasure() (saga_id NULL) or starts/joins a saga and returns its saga_id with status NULL; wait on channel treasure_saga_done, then call saga_outcome(); 40001 while another request''s saga holds the chest';
+
+CREATE OR REPLACE FUNCTION treasure.saga_next_step(saga treasure.sagas, after text)
+  RETURNS text
+  LANGUAGE sql IMMUTABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE
+    WHEN after = 'reserve' AND saga.key_item IS NOT NULL THEN 'take_key'
+    WHEN after IN ('reserve', 'take_key') THEN 'credit'
+    WHEN after = 'credit' THEN 'commit'
+    WHEN after = 'commit' AND saga.awards <> '[]' THEN 'give_item'
+    WHEN after IN ('commit', 'give_item') THEN 'count'
+  END
+$$;
+COMMENT ON FUNCTION treasure.saga_next_step(treasure.sagas, text) IS
+  'The forward step after the given one, skipping take_key without a key and give_item without awards; NULL after count';
 
 CREATE OR REPLACE FUNCTION treasure.saga_work(worker text, fail_step text DEFAULT NULL)
   RETURNS TABLE (saga_id bigint, step text, result text)
@@ -1100,6 +1337,12 @@ DECLARE
   result_text text;
   balance_now bigint;
   problem text;
+  wallet_row treasure.wallets;
+  tokens double precision;
+  slot_count integer;
+  sold_out boolean;
+  taken_slot integer;
+  refusal text;
 BEGIN
   DELETE FROM treasure.saga_messages d
    WHERE d.worker = saga_work.worker
@@ -1154,26 +1397,53 @@ BEGIN
       PERFORM treasure.saga_advance(s, 'credit');
       result_text := 'applied';
     ELSIF m.step = 'commit' THEN
-      -- The point of no return: the same guard as claim_treasure().
-      INSERT INTO treasure.claims AS c
-             (player_id, chest_id, request_id, session_id, coins_awarded, item_awarded, item_qty, key_used, claimed_at)
-      VALUES (s.player_id, s.chest_id, s.request_id, s.session_id, s.coins, s.item, s.item_qty, s.key_item,
-              pg_catalog.now())
-      ON CONFLICT DO NOTHING
-      RETURNING c.* INTO k;
+      -- The point of no return, judged as claim_featured() judges: under the player's wallet lock the stock,
+      -- the claim limit and the caps (the balance already holds the credit), then a unit of stock is taken,
+      -- then the same guard as claim_treasure().  A chest claimed meanwhile is that, whatever else applies.
+      SELECT * INTO wallet_row FROM treasure.wallets wl WHERE wl.player_id = s.player_id FOR NO KEY UPDATE;
+      IF NOT EXISTS (SELECT FROM treasure.claims ck WHERE ck.request_id = s.request_id)
+         AND NOT EXISTS (SELECT FROM treasure.claims ck WHERE ck.player_id = s.player_id AND ck.chest_id = s.chest_id) THEN
+        SELECT * INTO slot_count, sold_out FROM treasure.stock_state(s.chest_id);
+        tokens := treasure.claim_limit_tokens(wallet_row.claim_tokens, wallet_row.claim_tokens_at, pg_catalog.now());
+        refusal := CASE WHEN sold_out THEN 'sold_out' WHEN tokens < 1 THEN 'rate_limited'
+                        ELSE treasure.claim_cap_refusal(s.player_id, wallet_row.balance, s.awards) END;
+        IF refusal IS NULL AND slot_count > 0 THEN
+          taken_slot := treasure.take_stock_unit(s.player_id, s.chest_id, slot_count);
+          IF taken_slot IS NULL THEN
+            refusal := 'sold_out';
+          END IF;
+        END IF;
+        IF refusal IS NULL THEN
+          INSERT INTO treasure.claims AS c
+                 (player_id, chest_id, request_id, session_id, coins_awarded, item_awarded, item_qty, key_used, claimed_at)
+          VALUES (s.player_id, s.chest_id, s.request_id, s.session_id, s.coins, s.item, s.item_qty, s.key_item,
+                  pg_catalog.now())
+          ON CONFLICT DO NOTHING
+          RETURNING c.* INTO k;
+        END IF;
+      END IF;
       IF k.claim_id IS NOT NULL THEN
-        SELECT w.balance INTO balance_now FROM treasure.wallets w WHERE w.player_id = s.player_id;
+        UPDATE treasure.wallets wl
+           SET claim_tokens = COALESCE(tokens - 1, wl.claim_tokens),
+               claim_tokens_at = CASE WHEN tokens IS NOT NULL THEN pg_catalog.now() ELSE wl.claim_tokens_at END
+         WHERE wl.player_id = s.player_id
+        RETURNING wl.balance INTO balance_now;
         INSERT INTO treasure.claim_events (player_id, claim_id, chest_id, coins_awarded, balance_after, occurred_at)
         VALUES (s.player_id, k.claim_id, s.chest_id, s.coins, balance_now, k.claimed_at);
-        INSERT INTO treasure.claim_awards (player_id, claim_id, source, item, qty)
-        SELECT s.player_id, k.claim_id, 'guaranteed', s.item, s.item_qty WHERE s.item IS NOT NULL;
+        PERFORM treasure.record_awards(s.player_id, k.claim_id, s.awards, s.loot);
         UPDATE treasure.sagas g SET claim_id = k.claim_id, outcome = 'claimed'
          WHERE g.player_id = s.player_id AND g.saga_id = s.saga_id;
         PERFORM treasure.saga_advance(s, 'commit');
         PERFORM pg_catalog.pg_notify('treasure_saga_done', s.saga_id::text);
         result_text := 'applied';
+      ELSIF refusal IS NOT NULL THEN
+        -- Refused at the point of no return: undo everything; the refusal is the saga's answer.
+        PERFORM treasure.saga_compensate(s.player_id, s.saga_id, refusal, NULL);
+        result_text := 'refused: ' || refusal;
       ELSE
-        -- Claimed meanwhile (the atomic path or another request): undo everything and say so.
+        -- Claimed meanwhile (the atomic path or another request): give the unit back, undo everything and
+        -- say so.
+        UPDATE treasure.stock_slots st SET taken = st.taken - 1 WHERE st.chest_id = s.chest_id AND st.slot = taken_slot;
         SELECT * INTO k FROM treasure.claims ck WHERE ck.request_id = s.request_id;
         IF FOUND THEN
           outcome_text := CASE WHEN k.player_id = s.player_id AND k.chest_id = s.chest_id THEN 'replayed'
@@ -1185,8 +1455,7 @@ BEGIN
         result_text := 'conflict: ' || outcome_text;
       END IF;
     ELSIF m.step = 'give_item' THEN
-      INSERT INTO treasure.inventories AS i (player_id, item, qty) VALUES (s.player_id, s.item, s.item_qty)
-      ON CONFLICT (player_id, item) DO UPDATE SET qty = i.qty + EXCLUDED.qty;
+      PERFORM treasure.give_awards(s.player_id, s.awards);
       UPDATE treasure.sagas g SET item_given = true WHERE g.player_id = s.player_id AND g.saga_id = s.saga_id;
       PERFORM treasure.saga_advance(s, 'give_item');
       result_text := 'applied';
@@ -1259,3 +1528,10 @@ REVOKE ALL ON FUNCTION treasure.claim_featured(bigint, bigint, uuid, bigint) FRO
 REVOKE ALL ON FUNCTION treasure.claim_details(bigint, bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION treasure.explain_claim(bigint, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION treasure.reverse_claim(bigint, uuid, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION treasure.claim_limit_tokens(double precision, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION treasure.claim_awards_of(bigint, treasure.chests) FROM PUBLIC;
+REVOKE ALL ON FUNCTION treasure.claim_cap_refusal(bigint, bigint, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION treasure.stock_state(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION treasure.take_stock_unit(bigint, bigint, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION treasure.give_awards(bigint, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION treasure.record_awards(bigint, bigint, jsonb, jsonb) FROM PUBLIC;

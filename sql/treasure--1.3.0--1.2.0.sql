@@ -3,7 +3,9 @@
 -- table, a stock, a claim limit, a wallet or item cap, a reversal, or a claim whose awards are more than its
 -- claims row's item (bundle or loot awards).  Remove the configuration first (put_chest_item(.., 0),
 -- put_loot(.., 0, NULL), set_stock(.., NULL), set_claim_limit(NULL, NULL), set_wallet_cap(NULL),
--- set_item_cap(.., NULL)); claims with such awards and reversals cannot be given up and keep 1.3.0.
+-- set_item_cap(.., NULL)); claims with such awards and reversals cannot be given up and keep 1.3.0.  It also
+-- refuses while a saga of a featured chest runs (let it finish) or a finished saga has a 1.3.0 status
+-- (saga_purge() removes it).
 \echo Use "ALTER EXTENSION treasure UPDATE TO '1.2.0'" to load this file. \quit
 
 DO $$
@@ -29,14 +31,27 @@ BEGIN
                               AND k.item_awarded = a.item AND k.item_qty = a.qty))
        + (SELECT count(*) FROM treasure.claim_loot);
   IF n > 0 THEN kept := kept || (n || ' bundle or loot award(s) of claims'); END IF;
+  n := (SELECT count(*) FROM treasure.sagas g
+         WHERE (g.state NOT IN ('completed', 'aborted')
+                AND (g.loot <> '[]' OR g.awards <> CASE WHEN g.item IS NULL THEN '[]'::jsonb ELSE
+                       pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('source', 'guaranteed', 'item', g.item, 'qty', g.item_qty)) END))
+            OR g.outcome IN ('sold_out', 'rate_limited', 'wallet_full', 'inventory_full'));
+  IF n > 0 THEN kept := kept || (n || ' running saga(s) of a featured chest or saga(s) refused with a 1.3.0 status'); END IF;
   IF cardinality(kept) > 0 THEN
     RAISE EXCEPTION 'cannot downgrade treasure to 1.2.0: it would lose %', array_to_string(kept, ', ')
       USING ERRCODE = 'object_not_in_prerequisite_state',
-            HINT = 'Remove the 1.3.0 configuration first (sql/treasure--1.3.0--1.2.0.sql says how); claims with bundle or loot awards and reversals keep the database on 1.3.0.';
+            HINT = 'Remove the 1.3.0 configuration first (sql/treasure--1.3.0--1.2.0.sql says how); claims with bundle or loot awards and reversals keep the database on 1.3.0; let featured sagas finish and saga_purge() those refused with a 1.3.0 status.';
   END IF;
 END
 $$;
 
+DROP FUNCTION treasure.record_awards(bigint, bigint, jsonb, jsonb);
+DROP FUNCTION treasure.give_awards(bigint, jsonb);
+DROP FUNCTION treasure.take_stock_unit(bigint, bigint, integer);
+DROP FUNCTION treasure.stock_state(bigint);
+DROP FUNCTION treasure.claim_cap_refusal(bigint, bigint, jsonb);
+DROP FUNCTION treasure.claim_awards_of(bigint, treasure.chests);
+DROP FUNCTION treasure.claim_limit_tokens(double precision, timestamptz, timestamptz);
 DROP FUNCTION treasure.reverse_claim(bigint, uuid, text, boolean);
 DROP FUNCTION treasure.explain_claim(bigint, uuid);
 DROP FUNCTION treasure.claim_details(bigint, bigint, text);
@@ -55,6 +70,125 @@ DROP FUNCTION treasure.require_chest(bigint);
 DROP FUNCTION treasure.refresh_claim_features(bigint);
 
 ALTER TABLE treasure.wallets DROP COLUMN claim_tokens, DROP COLUMN claim_tokens_at;
+
+-- The saga path of 1.2.0 (saga_claim() and saga_next_step() from treasure--1.0.0--1.1.0.sql): no awards on the saga.
+CREATE OR REPLACE FUNCTION treasure.saga_claim(player_id bigint, chest_id bigint, request_id uuid, session_id bigint DEFAULT NULL)
+  RETURNS TABLE (saga_id bigint, status text, replayed boolean, claim_id bigint, coins_awarded bigint,
+                 item_awarded text, item_qty integer, key_used text, balance bigint, claimed_at timestamptz)
+  LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  a record;
+  running treasure.sagas;
+  c treasure.chests;
+  new_id bigint;
+BEGIN
+  IF saga_claim.player_id IS NULL OR saga_claim.chest_id IS NULL OR saga_claim.request_id IS NULL THEN
+    RAISE EXCEPTION 'player_id, chest_id and request_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF saga_claim.player_id <= 0 THEN
+    RAISE EXCEPTION 'player_id must be positive, got %', saga_claim.player_id USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF saga_claim.chest_id <= 0 THEN
+    RAISE EXCEPTION 'chest_id must be positive, got %', saga_claim.chest_id USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+
+  FOR attempt IN 1..3 LOOP
+    -- Claimed already (by either path), or a closed chest: answered like claim_treasure() (P0002, 23505 too).
+    SELECT * INTO a FROM treasure.saga_answer(saga_claim.player_id, saga_claim.chest_id, saga_claim.request_id, false) x;
+    IF FOUND THEN
+      RETURN QUERY SELECT NULL::bigint, a.status, a.replayed, a.claim_id, a.coins_awarded, a.item_awarded,
+                          a.item_qty, a.key_used, a.balance, a.claimed_at;
+      RETURN;
+    END IF;
+
+    -- A running saga with this request_id: join it (the client retried while it ran).  One that committed
+    -- since the look-up above is answered as a replay on the next pass.
+    SELECT * INTO running FROM treasure.sagas g
+     WHERE g.request_id = saga_claim.request_id AND g.state NOT IN ('completed', 'aborted');
+    IF FOUND THEN
+      IF running.player_id <> saga_claim.player_id OR running.chest_id <> saga_claim.chest_id THEN
+        RAISE EXCEPTION 'request_id % was already used for a different claim', saga_claim.request_id
+          USING ERRCODE = 'unique_violation', HINT = 'Use a new request_id for every distinct tap; reuse one only to retry it.';
+      END IF;
+      CONTINUE WHEN running.claim_id IS NOT NULL;
+      RETURN QUERY SELECT running.saga_id, NULL::text, false, NULL::bigint, 0::bigint, NULL::text,
+                          NULL::integer, NULL::text, NULL::bigint, NULL::timestamptz;
+      RETURN;
+    END IF;
+
+    -- No key visible: key_required at once (the take_key step still decides under the player's lock).
+    SELECT * INTO a FROM treasure.saga_answer(saga_claim.player_id, saga_claim.chest_id, saga_claim.request_id, true) x;
+    IF FOUND THEN
+      RETURN QUERY SELECT NULL::bigint, a.status, a.replayed, a.claim_id, a.coins_awarded, a.item_awarded,
+                          a.item_qty, a.key_used, a.balance, a.claimed_at;
+      RETURN;
+    END IF;
+
+    SELECT * INTO c FROM treasure.chests ch WHERE ch.chest_id = saga_claim.chest_id;
+    INSERT INTO treasure.sagas AS g (player_id, chest_id, request_id, session_id, coins, item, item_qty, key_item, state)
+    VALUES (saga_claim.player_id, saga_claim.chest_id, saga_claim.request_id, saga_claim.session_id, c.coins,
+            c.item, CASE WHEN c.item IS NOT NULL THEN c.item_qty END, c.key_item,
+            CASE WHEN c.key_item IS NOT NULL THEN 'take_key' ELSE 'credit' END)
+    ON CONFLICT DO NOTHING
+    RETURNING g.saga_id INTO new_id;
+    IF new_id IS NOT NULL THEN
+      PERFORM treasure.saga_enqueue(saga_claim.player_id, new_id,
+                                    CASE WHEN c.key_item IS NOT NULL THEN 'take_key' ELSE 'credit' END);
+      RETURN QUERY SELECT new_id, NULL::text, false, NULL::bigint, 0::bigint, NULL::text, NULL::integer,
+                          NULL::text, NULL::bigint, NULL::timestamptz;
+      RETURN;
+    END IF;
+    -- Lost a race: either a concurrent start with this request_id (joined on the next pass) or another
+    -- request's saga for this chest, which must finish first.
+    IF NOT EXISTS (SELECT FROM treasure.sagas g
+                    WHERE g.request_id = saga_claim.request_id AND g.state NOT IN ('completed', 'aborted')) THEN
+      RAISE EXCEPTION 'a claim of chest % by player % is in progress', saga_claim.chest_id, saga_claim.player_id
+        USING ERRCODE = 'serialization_failure', HINT = 'Retry with the same request_id.';
+    END IF;
+  END LOOP;
+  RAISE EXCEPTION 'could not start a saga for request_id %', saga_claim.request_id
+    USING ERRCODE = 'serialization_failure', HINT = 'Retry with the same request_id.';
+END
+$$;
+COMMENT ON FUNCTION treasure.saga_claim(bigint, bigint, uuid, bigint) IS
+  'Saga path entry point: answers at once like claim_treasure() (saga_id NULL) or starts/joins a saga and returns its saga_id with status NULL; wait on channel treasure_saga_done, then call saga_outcome(); 40001 while another request''s saga holds the chest';
+
+CREATE OR REPLACE FUNCTION treasure.saga_next_step(saga treasure.sagas, after text)
+  RETURNS text
+  LANGUAGE sql IMMUTABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE
+    WHEN after = 'reserve' AND saga.key_item IS NOT NULL THEN 'take_key'
+    WHEN after IN ('reserve', 'take_key') THEN 'credit'
+    WHEN after = 'credit' THEN 'commit'
+    WHEN after = 'commit' AND saga.item IS NOT NULL THEN 'give_item'
+    WHEN after IN ('commit', 'give_item') THEN 'count'
+  END
+$$;
+COMMENT ON FUNCTION treasure.saga_next_step(treasure.sagas, text) IS
+  'The forward step after the given one, skipping take_key without a key and give_item without an item; NULL after count';
+
+CREATE OR REPLACE VIEW treasure.saga_in_flight AS
+  SELECT g.player_id, g.saga_id, g.chest_id, g.request_id, g.state, g.outcome,
+         CASE WHEN g.credited AND NOT g.refunded AND g.claim_id IS NULL THEN g.coins ELSE 0 END AS coins_in_flight,
+         CASE WHEN g.key_taken AND NOT g.key_returned AND g.claim_id IS NULL THEN g.key_item END AS key_in_flight,
+         CASE WHEN g.claim_id IS NOT NULL AND g.item IS NOT NULL AND NOT g.item_given THEN g.item END AS item_owed,
+         g.claim_id IS NOT NULL AND NOT g.counted AS count_owed,
+         g.started_at, g.updated_at, g.error
+    FROM treasure.sagas g
+   WHERE g.state NOT IN ('completed', 'aborted');
+COMMENT ON VIEW treasure.saga_in_flight IS
+  'Running sagas and what they hold: coins credited and a key taken but not yet committed or undone, an item and counters owed after the commit; reconcile() accounts for these';
+
+ALTER TABLE treasure.sagas
+  DROP COLUMN awards,
+  DROP COLUMN loot,
+  DROP CONSTRAINT sagas_outcome_check,
+  ADD CONSTRAINT sagas_outcome_check
+    CHECK (outcome IN ('claimed', 'replayed', 'already_claimed', 'key_required', 'request_id_conflict', 'failed'));
 
 -- Detached first, so that their pg_dump configuration goes with them.
 ALTER EXTENSION treasure DROP TABLE treasure.claim_reversals;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The saga path with real treasure-saga processes: happy path; every step failing (injected) -> full
 # compensation, or retry after the point of no return; processes killed between steps -> recovery on
-# restart; duplicated messages -> applied once; the seed's $87k scenario; one request_id across both paths.
+# restart; duplicated messages -> applied once; the seed's $87k scenario; one request_id across both paths;
+# featured chests (bundle and loot awards equal to claim_treasure()'s, exactly N winners of a stock of N, the
+# claim limit and the caps at once and at the commit).
 # Every scenario ends with reconcile() empty.  Then the GoogleTest suite (SagaPath through libpqxx).
 # Needs PGHOST/PGPORT/PGUSER of a running cluster with the extension installed (scripts/test.sh provides them)
 # and the binaries built (make saga saga-tests).
@@ -267,6 +269,132 @@ wait_state $saga completed
 check "the second request is then already_claimed" "already_claimed" \
   "$(sql -c "SELECT status FROM treasure.saga_claim($player, 4, '$(uuid 3005)')")"
 reconciled "busy chest"
+
+echo "# featured chests through the saga: bundles, loot, stock, the claim limit and caps"
+stop_workers $started
+# A twin database configured alike, where claim_treasure() claims what the saga path claims here.
+twin=treasure_saga_twin
+tsql() { psql -X -q -v ON_ERROR_STOP=1 -At -F ' ' -d $twin "$@"; }
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $twin" -c "CREATE DATABASE $twin"
+featured_chests="
+SELECT treasure.put_chest(10, 100, 'gem', 2);                      -- a bundle: gem, potion, scroll
+SELECT treasure.put_chest_item(10, 'potion', 3);
+SELECT treasure.put_chest_item(10, 'scroll', 1);
+SELECT treasure.put_chest(11, 10);                                 -- loot: 5 rolls
+SELECT treasure.put_loot(11, 5, '[{\"item\": \"crown\", \"qty\": 1, \"weight\": 1, \"max_repeats\": 1},
+                                  {\"item\": \"gem\", \"qty\": 2, \"coins\": 5, \"weight\": 3},
+                                  {\"item\": null, \"coins\": 25, \"weight\": 4}]', 'saga-test-seed');
+SELECT treasure.put_chest(12, 7);                                  -- limited: 3 winners
+SELECT treasure.set_stock(12, 3);"
+tsql -c "CREATE EXTENSION treasure" >/dev/null
+tsql >/dev/null <<<"$featured_chests"
+sql >/dev/null <<<"$featured_chests"
+# claimed_awards DB PLAYER CHEST: what the claim paid: coins, claim_details(), every loot roll, the holdings.
+claimed_awards() {
+  psql -X -q -v ON_ERROR_STOP=1 -At -d "$1" -c "
+    SELECT k.coins_awarded || ' ' || treasure.claim_details(k.player_id, k.claim_id, 'claimed')::text || ' rolls '
+           || COALESCE((SELECT string_agg(concat_ws(':', l.roll, l.entry, l.item, l.qty, l.coins, l.draw), ',' ORDER BY l.roll)
+                          FROM treasure.claim_loot l WHERE l.player_id = k.player_id AND l.claim_id = k.claim_id), '')
+           || ' | wallet ' || (SELECT balance FROM treasure.wallets w WHERE w.player_id = k.player_id)
+           || ' | items ' || COALESCE((SELECT string_agg(item || '=' || qty, ',' ORDER BY item) FROM treasure.inventories i
+                                        WHERE i.player_id = k.player_id), '')
+      FROM treasure.claims k WHERE k.player_id = $2 AND k.chest_id = $3"
+}
+all_done() { wait_for "every saga finished" "SELECT NOT EXISTS (SELECT FROM treasure.sagas WHERE state NOT IN ('completed', 'aborted'))"; }
+start_workers all
+for chest in 10 11; do
+  saga=$(start 500 $chest $((4000 + chest)))
+  wait_state $saga completed
+  tsql -c "SELECT status FROM claim_treasure(500, $chest, '$(uuid $((4000 + chest)))')" >/dev/null
+  awarded=$(claimed_awards $db 500 $chest)
+  [ -n "$awarded" ] || fail "chest $chest: the saga claimed nothing"
+  echo "# chest $chest through the saga: $awarded"
+  check "chest $chest: the saga awards what claim_treasure() awards" "$(claimed_awards $twin 500 $chest)" "$awarded"
+done
+check "bundle: every item awarded" "3" \
+  "$(sql -c "SELECT jsonb_array_length(treasure.claim_details(500, claim_id, 'claimed')->'awards') FROM treasure.claims WHERE player_id = 500 AND chest_id = 10")"
+check "loot: 5 rolls recorded" "5" \
+  "$(sql -c "SELECT count(*) FROM treasure.claim_loot l JOIN treasure.claims k USING (player_id, claim_id) WHERE k.player_id = 500 AND k.chest_id = 11")"
+check "loot: the rolls are loot_roll()'s" \
+  "$(sql -c "SELECT string_agg(concat_ws(':', x.roll, x.entry, x.item, x.qty, x.coins, x.draw), ',' ORDER BY x.roll)
+               FROM treasure.loot_tables t, treasure.loot_seeds s, treasure.loot_roll(500, 11, t.version, s.seed, t.rolls, t.entries) x
+              WHERE t.chest_id = 11 AND s.chest_id = 11")" \
+  "$(sql -c "SELECT string_agg(concat_ws(':', l.roll, l.entry, l.item, l.qty, l.coins, l.draw), ',' ORDER BY l.roll)
+               FROM treasure.claim_loot l JOIN treasure.claims k USING (player_id, claim_id) WHERE k.player_id = 500 AND k.chest_id = 11")"
+check "loot: coins are the chest's plus the loot's" \
+  "$(sql -c "SELECT 10 + sum(l.coins) FROM treasure.claim_loot l JOIN treasure.claims k USING (player_id, claim_id) WHERE k.player_id = 500 AND k.chest_id = 11")" \
+  "$(sql -c "SELECT coins_awarded FROM treasure.claims WHERE player_id = 500 AND chest_id = 11")"
+replay_row() {  # what a replay of the saga's claim answers: the row and its details
+  sql -c "SELECT concat_ws(' ', c.status, c.replayed, c.claim_id, c.coins_awarded, c.balance, treasure.claim_details(500, c.claim_id, c.status))
+            FROM $1(500, 11, '$(uuid 4011)') c"
+}
+check "loot: claim_treasure() replays the saga's claim with the same awards" \
+  "claimed t $(sql -c "SELECT claim_id || ' ' || coins_awarded || ' ' || (SELECT balance_after FROM treasure.claim_events e WHERE e.player_id = 500 AND e.claim_id = k.claim_id) || ' ' || treasure.claim_details(500, claim_id, 'claimed') FROM treasure.claims k WHERE player_id = 500 AND chest_id = 11")" \
+  "$(replay_row claim_treasure)"
+check "loot: the saga path replays it alike" "$(replay_row claim_treasure)" "$(replay_row treasure.saga_claim)"
+reconciled "featured awards"
+
+# More sagas than stock, racing at their commit steps (two processes): exactly the stock's winners.
+first_workers=$started
+start_workers all_2
+second=$started
+racers=$(sql -c "SELECT string_agg(s.saga_id::text, ' ') FROM generate_series(601, 608) p,
+                        LATERAL treasure.saga_claim(p, 12, ('00000000-0000-0000-0001-' || lpad(p::text, 12, '0'))::uuid) s")
+check "limited chest: 8 sagas started" "8" "$(wc -w <<<"$racers")"
+all_done
+check "limited chest: exactly 3 winners, 5 sold_out" "claimed 3,sold_out 5" \
+  "$(sql -c "SELECT string_agg(outcome || ' ' || n, ',' ORDER BY outcome) FROM (SELECT outcome, count(*) n FROM treasure.sagas WHERE chest_id = 12 GROUP BY outcome) o")"
+check "limited chest: stock 3, claimed 3, 3 claims" "3 3 3" \
+  "$(sql -c "SELECT stock, claimed, (SELECT count(*) FROM treasure.claims WHERE chest_id = 12) FROM treasure.chest_stock(12)")"
+check "limited chest: the losers answer sold_out, their coins refunded" "5" \
+  "$(sql -c "SELECT count(*) FROM treasure.sagas g, treasure.saga_outcome(g.player_id, g.saga_id) o
+              WHERE g.chest_id = 12 AND o.status = 'sold_out' AND o.balance = 0 AND o.claim_id IS NULL")"
+check "limited chest: a later tap is answered sold_out at once" " sold_out" \
+  "$(sql -c "SELECT saga_id, status FROM treasure.saga_claim(609, 12, gen_random_uuid())")"
+reconciled "limited chest"
+stop_workers $second
+started=$first_workers
+
+# The claim limit: one claim per hour.  Refused at once when no token is left; refused at the commit of a
+# saga that started while one was (the token taken only by the claim that commits).
+stop_workers $started
+sql -c "SELECT treasure.set_claim_limit(1, '1 hour')" >/dev/null
+first=$(start 700 1 4101)
+second_saga=$(start 700 4 4102)
+start_workers all
+wait_state $second_saga aborted
+wait_state $first completed
+check "limit: the second saga is refused at its commit" "rate_limited f f 0  100" "$(outcome 700 "$second_saga")"
+check "limit: claim_details() gives the retry time" "t" \
+  "$(sql -c "SELECT (treasure.claim_details(700, NULL, 'rate_limited')->>'retry_after_ms')::bigint BETWEEN 1 AND 3600000")"
+check "limit: a new tap is answered rate_limited at once" " rate_limited" \
+  "$(sql -c "SELECT saga_id, status FROM treasure.saga_claim(700, 5, '$(uuid 4103)')")"
+check "limit: claim_treasure() agrees" "rate_limited" "$(sql -c "SELECT status FROM claim_treasure(700, 5, '$(uuid 4103)')")"
+sql -c "SELECT treasure.set_claim_limit(NULL, NULL)" >/dev/null
+reconciled "claim limit"
+
+# Caps: refused at once on what the claim would award; refused at the commit when the player's holdings grew
+# meanwhile.
+stop_workers $started
+sql -c "SELECT treasure.set_wallet_cap(550), treasure.set_item_cap('potion', 3)" >/dev/null
+wallet_saga=$(start 800 5 4201)
+sql -c "SELECT status FROM claim_treasure(800, 1, '$(uuid 4202)')" >/dev/null
+item_saga=$(start 810 10 4203)
+sql -c "SELECT treasure.grant_item(810, 'potion', 1)" >/dev/null
+start_workers all
+wait_state $wallet_saga aborted
+wait_state $item_saga aborted
+check "wallet cap: refused at the commit, refunded" "wallet_full f f 0  100" "$(outcome 800 "$wallet_saga")"
+check "item cap: refused at the commit, refunded" "inventory_full f f 0  0" "$(outcome 810 "$item_saga")"
+check "wallet cap: a new tap is answered at once" " wallet_full" "$(sql -c "SELECT saga_id, status FROM treasure.saga_claim(800, 5, '$(uuid 4204)')")"
+check "item cap: a new tap is answered at once" " inventory_full" "$(sql -c "SELECT saga_id, status FROM treasure.saga_claim(810, 10, '$(uuid 4205)')")"
+check "caps: claim_treasure() agrees" "wallet_full inventory_full" \
+  "$(sql -c "SELECT (SELECT status FROM claim_treasure(800, 5, '$(uuid 4204)')) || ' ' || (SELECT status FROM claim_treasure(810, 10, '$(uuid 4205)'))")"
+check "caps: nothing paid" "wallet 100 | items  | claims 1 | events 1 | stats 1/100 ; wallet 0 | items potion=1 | claims 0 | events 0 | stats none" \
+  "$(holdings 800) ; $(holdings 810)"
+sql -c "SELECT treasure.set_wallet_cap(NULL), treasure.set_item_cap('potion', NULL)" >/dev/null
+reconciled "caps"
+psql -X -q -d postgres -c "DROP DATABASE $twin"
 
 echo "# GoogleTest: SagaPath (libpqxx) against running workers"
 TREASURE_SAGA_DSN="$dsn" "$tests_bin"
