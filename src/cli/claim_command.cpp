@@ -66,7 +66,7 @@ void print_refusal(const GatewayRefusal &refusal, bool json)
 int run_claim_command(const ClaimCommand &command)
 {
     ClaimRequest request{command.player_id, command.chest_id,
-                         command.request_id.empty() ? random_uuid_v4() : command.request_id, command.session_id};
+                         command.request_id.empty() ? random_uuid_v7() : command.request_id, command.session_id};
     std::unique_ptr<ClaimPath> path;
     try {
         auto credentials = std::make_shared<ClientCredentials>(command.credentials);

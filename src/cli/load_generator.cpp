@@ -66,7 +66,7 @@ void run_worker(const LoadOptions &options, const BotPlayers &players, ClaimPath
             player = players.pick(random);
             request.player_id = options.first_player - 1 + player;
             request.chest_id = pick_chest(random);
-            request.request_id = random_uuid_v4();
+            request.request_id = random_uuid_v7();
             request.session_id = pick_session(random);
         }
         // A token is minted (once per player) before the tap is due, so it is not in the tap's latency.
