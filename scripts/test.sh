@@ -109,6 +109,10 @@ model_suite() {
 faults_suite() { FAULTS_MODE=short FAULTS_RESULTS="$scratch/faults" bash tests/faults/faults.sh; }
 faults_auth_suite() { FAULTS_MODE=short FAULTS_AUTH=jwt FAULTS_RESULTS="$scratch/faults-auth" bash tests/faults/faults.sh; }
 
+# The player's page and treasure-client.js in headless Chromium against real gateways (tests/browser); its
+# screenshot and figures stay in the scratch directory's browser/ until the run ends.
+browser_suite() { BROWSER_RESULTS="$scratch/browser" bash tests/browser/browser_test.sh; }
+
 run_suite format        make -s format-check
 run_suite regress       regress_suite
 run_suite isolation     isolation_suite
@@ -124,10 +128,6 @@ run_suite upgrade       bash tests/upgrade/upgrade_test.sh
 run_suite dump          bash tests/dump/dump_restore.sh
 run_suite bench-quick   bench_quick_suite
 run_suite browser       browser_suite
-# The player's page and treasure-client.js in headless Chromium against real gateways (tests/browser); its
-# screenshot and figures stay in the scratch directory's browser/ until the run ends.
-browser_suite() { BROWSER_RESULTS="$scratch/browser" bash tests/browser/browser_test.sh; }
-
 run_suite faults        faults_suite
 run_suite faults-auth   faults_auth_suite
 
