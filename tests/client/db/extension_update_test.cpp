@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "lib/analytics_reader.hpp"
 #include "lib/claim_details_statements.hpp"
 #include "lib/client.hpp"
 #include "lib/uuid.hpp"
@@ -129,6 +130,43 @@ TEST(ExtensionUpdate, GatewayAnswers200AcrossADowngradeAndTheBreakerStaysClosed)
     EXPECT_EQ(sample(R"(treasure_claims_total{path="atomic",status="internal"})"), 0);
     EXPECT_EQ(sample(R"(treasure_circuit_transitions_total{to="open"})"), 0);
     EXPECT_GE(sample(R"(treasure_claims_total{path="atomic",status="claimed"})"), 7);
+}
+
+// The awards read's 1.3.0 statement names treasure.claim_awards, which the downgrade drops (42P01).
+TEST(ExtensionUpdate, TheAwardsReadAnswersAcrossADowngradeAndTheUpgrade)
+{
+    const std::string dsn = database_on_1_3_0("treasure_extension_update_awards_test");
+    Client client(ClientOptions{dsn, 1, RetryPolicy{}});
+    AnalyticsOptions options;
+    options.primary_dsn = dsn;
+    options.pool_size = 1;
+    AnalyticsReader reader(options);
+    const auto claim_id = [&client](std::int64_t player, std::int64_t chest) {
+        return *client.claim(ClaimRequest{player, chest, random_uuid_v4(), std::nullopt}).claim_id;
+    };
+    const std::int64_t before = claim_id(1, plain_chest);
+    ASSERT_TRUE(reader.claim_awards(1, before).value.has_value());
+
+    execute(dsn, "ALTER EXTENSION treasure UPDATE TO '1.2.0'");
+    const auto after_downgrade = reader.claim_awards(1, before).value;  // threw 42P01 as an error before
+    ASSERT_TRUE(after_downgrade.has_value());
+    EXPECT_EQ(after_downgrade->chest_id, plain_chest);
+
+    upgrade_with_a_bundle_chest(dsn);
+    const std::int64_t bundle_claim = claim_id(2, bundle_chest);
+    const auto deadline = std::chrono::steady_clock::now() + claim_details_reprobe_interval + std::chrono::seconds(2);
+    bool ruby = false;
+    while (!ruby && std::chrono::steady_clock::now() < deadline) {
+        const auto read = reader.claim_awards(2, bundle_claim).value;
+        ASSERT_TRUE(read.has_value());
+        nlohmann::json awards = nlohmann::json::array();
+        for (const auto &award : read->awards)
+            awards.push_back({{"item", award.item}, {"qty", award.qty}});
+        ruby = has_ruby(awards);
+        if (!ruby)
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    EXPECT_TRUE(ruby) << "the awards read never switched to treasure.claim_awards";
 }
 
 }  // namespace
