@@ -73,9 +73,9 @@ constexpr const char *awards_before_1_3_sql =
     "SELECT c.chest_id, c.item_awarded, c.item_qty, 'guaranteed' FROM treasure.claims c"
     " WHERE c.player_id = $1 AND c.claim_id = $2";
 
-ConnectionPool::Setup read_only_setup(std::chrono::milliseconds statement_timeout)
+ConnectionPool::Setup read_only_setup(std::chrono::milliseconds statement_timeout, ClaimDetailsStatements &awards)
 {
-    return [statement_timeout](pqxx::connection &connection) {
+    return [statement_timeout, &awards](pqxx::connection &connection) {
         {
             pqxx::nontransaction transaction(connection);
             transaction.exec("SET application_name = 'treasure-analytics'");
@@ -85,7 +85,7 @@ ConnectionPool::Setup read_only_setup(std::chrono::milliseconds statement_timeou
         connection.prepare(stats_statement, stats_sql);
         connection.prepare(events_statement, events_sql);
         connection.prepare(leaderboard_statement, leaderboard_sql);
-        connection.prepare(awards_statement, has_claim_details(connection) ? awards_sql : awards_before_1_3_sql);
+        awards.setup(connection);
     };
 }
 
@@ -153,7 +153,12 @@ AnalyticsReader::AnalyticsReader(AnalyticsOptions options)
                             .Name("treasure_analytics_fallbacks_total")
                             .Help("Analytics reads meant for the replica that went to the primary, by reason")
                             .Register(*registry_)),
-      primary_(options_.primary_dsn, options_.pool_size, read_only_setup(options_.statement_timeout))
+      awards_statements_([](pqxx::connection &connection, bool with_claim_awards) {
+          connection.unprepare(awards_statement);
+          connection.prepare(awards_statement, with_claim_awards ? awards_sql : awards_before_1_3_sql);
+      }),
+      primary_(options_.primary_dsn, options_.pool_size,
+               read_only_setup(options_.statement_timeout, awards_statements_))
 {
     lag_gauge_.Set(-1.0);
     for (const char *query : {"stats", "events", "leaderboard", "awards", "chests", "inventory"})
@@ -208,8 +213,9 @@ std::shared_ptr<ConnectionPool> AnalyticsReader::replica_pool()
     std::lock_guard<std::mutex> lock(replica_mutex_);
     if (!replica_) {
         try {
-            replica_ = std::make_shared<ConnectionPool>(options_.replica_dsn, options_.pool_size,
-                                                        read_only_setup(options_.statement_timeout));
+            replica_ =
+                std::make_shared<ConnectionPool>(options_.replica_dsn, options_.pool_size,
+                                                 read_only_setup(options_.statement_timeout, awards_statements_));
         } catch (const std::exception &) {
             return nullptr;  // down: the caller falls back; the next read tries again
         }
@@ -310,9 +316,11 @@ Served<std::vector<ClaimEvent>> AnalyticsReader::recent_events(std::int64_t play
 
 Served<std::optional<ClaimAwards>> AnalyticsReader::claim_awards(std::int64_t player_id, std::int64_t claim_id)
 {
-    return read("awards", [player_id, claim_id](pqxx::connection &connection) -> std::optional<ClaimAwards> {
-        pqxx::nontransaction transaction(connection);
-        const pqxx::result rows = transaction.exec_prepared(awards_statement, player_id, claim_id);
+    return read("awards", [this, player_id, claim_id](pqxx::connection &connection) -> std::optional<ClaimAwards> {
+        const pqxx::result rows = awards_statements_.run(connection, [&] {
+            pqxx::nontransaction transaction(connection);
+            return transaction.exec_prepared(awards_statement, player_id, claim_id);
+        });
         if (rows.empty())
             return std::nullopt;
         ClaimAwards awards{player_id, claim_id, rows[0][0].as<std::int64_t>(), {}};

@@ -42,6 +42,7 @@
 #include <prometheus/registry.h>
 
 #include "lib/claim.hpp"
+#include "lib/claim_details_statements.hpp"
 #include "lib/connection_pool.hpp"
 #include "lib/player_summary.hpp"
 #include "lib/replica_lag.hpp"
@@ -177,6 +178,7 @@ private:
     // The counters of every query and fallback reason, registered once so that a read builds no label set.
     std::map<std::string, std::array<prometheus::Counter *, 2>, std::less<>> reads_;  // by query, then ReadSource
     std::map<std::string, prometheus::Counter *, std::less<>> fallbacks_;             // by reason
+    ClaimDetailsStatements awards_statements_;  // before the pools: their Setup uses it
     ConnectionPool primary_;
     std::mutex replica_mutex_;
     std::shared_ptr<ConnectionPool> replica_;

@@ -15,7 +15,7 @@ namespace treasure {
 
 // The SQL that asks the server whether it has treasure.claim_details() (1.3.0): one boolean.
 extern const char *const claim_details_probe_sql;
-// Whether the connection's database has treasure.claim_details(); asked once per connection.
+// Whether the connection's database has treasure.claim_details() (ClaimDetailsStatements asks when it must).
 bool has_claim_details(pqxx::connection_base &connection);
 
 // Columns first..first+8 as a ClaimResult served by `path`, and claim_details() from column first+9 when the row

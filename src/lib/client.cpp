@@ -30,12 +30,11 @@ constexpr const char *statement_with_details_sql =
 }  // namespace
 
 Client::Client(ClientOptions options)
-    : options_(std::move(options)), pool_(options_.dsn, options_.pool_size, [](pqxx::connection &connection) {
-          // Asked once per connection, so a gateway started before ALTER EXTENSION ... UPDATE sends the 1.2.0
-          // statement until it reconnects.
-          connection.prepare(statement_name,
-                             has_claim_details(connection) ? statement_with_details_sql : statement_sql);
-      })
+    : options_(std::move(options)), statements_([](pqxx::connection &connection, bool with_details) {
+          connection.unprepare(statement_name);
+          connection.prepare(statement_name, with_details ? statement_with_details_sql : statement_sql);
+      }),
+      pool_(options_.dsn, options_.pool_size, [this](pqxx::connection &connection) { statements_.setup(connection); })
 {
     if (options_.retry.max_attempts < 1)
         throw std::invalid_argument("retry policy: max_attempts must be at least 1");
@@ -46,11 +45,12 @@ Client::Stats Client::stats() const { return Stats{retries_.load(), pool_.reconn
 ClaimResult Client::attempt(ConnectionPool::Lease &lease, const ClaimRequest &request)
 {
     pqxx::connection &connection = lease.connection();
-    pqxx::nontransaction transaction(connection);
     const std::string session = request.session_id ? std::to_string(*request.session_id) : std::string();
-    const pqxx::result rows =
-        transaction.exec_prepared(statement_name, request.player_id, request.chest_id, request.request_id,
-                                  request.session_id ? session.c_str() : static_cast<const char *>(nullptr));
+    const pqxx::result rows = statements_.run(connection, [&] {
+        pqxx::nontransaction transaction(connection);
+        return transaction.exec_prepared(statement_name, request.player_id, request.chest_id, request.request_id,
+                                         request.session_id ? session.c_str() : static_cast<const char *>(nullptr));
+    });
     if (rows.size() != 1)
         throw ClaimError(ClaimErrorKind::internal,
                          "claim_treasure() returned " + std::to_string(rows.size()) + " rows instead of 1");

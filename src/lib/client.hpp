@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "lib/claim_details_statements.hpp"
 #include "lib/claim_path.hpp"
 #include "lib/connection_pool.hpp"
 #include "lib/retry_policy.hpp"
@@ -36,6 +37,7 @@ private:
     ClaimResult attempt(ConnectionPool::Lease &lease, const ClaimRequest &request);
 
     const ClientOptions options_;
+    ClaimDetailsStatements statements_;  // before pool_: the pool's Setup uses it
     ConnectionPool pool_;
     std::atomic<std::uint64_t> retries_{0};
 };

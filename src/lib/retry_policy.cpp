@@ -42,6 +42,7 @@ RetryableFailure classify_failed_attempt(const std::function<bool()> &connection
         case SqlstateMeaning::unknown_chest: throw ClaimError(ClaimErrorKind::unknown_chest, message, sqlstate);
         case SqlstateMeaning::request_id_conflict:
             throw ClaimError(ClaimErrorKind::request_id_conflict, message, sqlstate);
+        case SqlstateMeaning::undefined_object:  // ClaimDetailsStatements already asked again and retried
         case SqlstateMeaning::other:
             // A server that is going away can report its last error with any SQLSTATE.
             if (!connection_open())

@@ -14,6 +14,8 @@ SqlstateMeaning classify_sqlstate(std::string_view sqlstate)
         return SqlstateMeaning::unknown_chest;
     if (sqlstate == "23505")
         return SqlstateMeaning::request_id_conflict;
+    if (sqlstate == "42883" || sqlstate == "42P01")
+        return SqlstateMeaning::undefined_object;
     return SqlstateMeaning::other;
 }
 

@@ -10,6 +10,7 @@ enum class SqlstateMeaning {
     bad_request,          // class 22 (22004 NULL, 22023 invalid value, 22003 overflow, ...)
     unknown_chest,        // P0002
     request_id_conflict,  // 23505
+    undefined_object,     // 42883 function, 42P01 table: gone under a prepared statement (ALTER EXTENSION UPDATE)
     other,
 };
 

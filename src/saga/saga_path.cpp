@@ -66,13 +66,11 @@ struct SagaPath::Slot {
     std::unique_ptr<pqxx::connection> connection;
     std::unique_ptr<DoneReceiver> receiver;
 
-    void open(const std::string &dsn)
+    void open(const std::string &dsn, ClaimDetailsStatements &statements)
     {
         receiver.reset();
         connection = std::make_unique<pqxx::connection>(dsn);
-        const bool details = has_claim_details(*connection);  // once per connection, as the atomic path
-        connection->prepare("saga_start", details ? start_with_details_sql : start_sql);
-        connection->prepare("saga_outcome", details ? outcome_with_details_sql : outcome_sql);
+        statements.setup(*connection);
         receiver = std::make_unique<DoneReceiver>(*connection);
     }
     void discard() noexcept
@@ -82,14 +80,20 @@ struct SagaPath::Slot {
     }
 };
 
-SagaPath::SagaPath(SagaPathOptions options) : options_(std::move(options))
+SagaPath::SagaPath(SagaPathOptions options)
+    : options_(std::move(options)), statements_([](pqxx::connection &connection, bool with_details) {
+          connection.unprepare("saga_start");
+          connection.unprepare("saga_outcome");
+          connection.prepare("saga_start", with_details ? start_with_details_sql : start_sql);
+          connection.prepare("saga_outcome", with_details ? outcome_with_details_sql : outcome_sql);
+      })
 {
     if (options_.pool_size == 0)
         throw std::invalid_argument("saga path: pool_size must be at least 1");
     for (std::size_t i = 0; i < options_.pool_size; ++i) {
         auto slot = std::make_unique<Slot>();
         try {
-            slot->open(options_.dsn);
+            slot->open(options_.dsn, statements_);
         } catch (const std::exception &error) {
             throw std::runtime_error(std::string("saga path: cannot connect: ") + primary_error_message(error.what()));
         }
@@ -131,17 +135,18 @@ void SagaPath::release(Slot &slot) noexcept
 ClaimResult SagaPath::attempt(Slot &slot, const ClaimRequest &request, std::chrono::steady_clock::time_point deadline)
 {
     if (!slot.connection || !slot.receiver || !slot.connection->is_open())
-        slot.open(options_.dsn);
+        slot.open(options_.dsn, statements_);
     pqxx::connection &connection = *slot.connection;
     slot.receiver->clear();
 
     std::string saga_id;
     {
-        pqxx::nontransaction transaction(connection);
         const std::string session = request.session_id ? std::to_string(*request.session_id) : std::string();
-        const pqxx::result rows =
-            transaction.exec_prepared("saga_start", request.player_id, request.chest_id, request.request_id,
-                                      request.session_id ? session.c_str() : static_cast<const char *>(nullptr));
+        const pqxx::result rows = statements_.run(connection, [&] {
+            pqxx::nontransaction transaction(connection);
+            return transaction.exec_prepared("saga_start", request.player_id, request.chest_id, request.request_id,
+                                             request.session_id ? session.c_str() : static_cast<const char *>(nullptr));
+        });
         if (rows.size() != 1)
             throw ClaimError(ClaimErrorKind::internal,
                              "saga_claim() returned " + std::to_string(rows.size()) + " rows");
@@ -155,8 +160,10 @@ ClaimResult SagaPath::attempt(Slot &slot, const ClaimRequest &request, std::chro
     bool look = true;
     for (;;) {
         if (look) {
-            pqxx::nontransaction transaction(connection);
-            const pqxx::result rows = transaction.exec_prepared("saga_outcome", request.player_id, saga_id);
+            const pqxx::result rows = statements_.run(connection, [&] {
+                pqxx::nontransaction transaction(connection);
+                return transaction.exec_prepared("saga_outcome", request.player_id, saga_id);
+            });
             if (!rows.empty())
                 return read_result(rows[0]);
         }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/claim_details_statements.hpp"
 #include "lib/claim_path.hpp"
 
 namespace treasure {
@@ -66,6 +67,7 @@ private:
     ClaimResult attempt(Slot &slot, const ClaimRequest &request, std::chrono::steady_clock::time_point deadline);
 
     const SagaPathOptions options_;
+    ClaimDetailsStatements statements_;
     std::vector<std::unique_ptr<Slot>> slots_;
     std::vector<Slot *> free_;
     std::mutex mutex_;

@@ -37,7 +37,9 @@ TEST(Sqlstate, MapsTheExtensionsErrors)
     EXPECT_EQ(classify_sqlstate("22003"), SqlstateMeaning::bad_request);
     EXPECT_EQ(classify_sqlstate("P0002"), SqlstateMeaning::unknown_chest);
     EXPECT_EQ(classify_sqlstate("23505"), SqlstateMeaning::request_id_conflict);
-    EXPECT_EQ(classify_sqlstate("42883"), SqlstateMeaning::other);
+    EXPECT_EQ(classify_sqlstate("42883"), SqlstateMeaning::undefined_object);
+    EXPECT_EQ(classify_sqlstate("42P01"), SqlstateMeaning::undefined_object);
+    EXPECT_EQ(classify_sqlstate("42501"), SqlstateMeaning::other);
 }
 
 }  // namespace
