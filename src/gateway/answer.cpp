@@ -32,4 +32,11 @@ Answer error_answer(const ClaimError &error)
     return error_answer(http_status(error.kind()), to_string(error.kind()), error.what());
 }
 
+Answer method_not_allowed(const char *allowed)
+{
+    Answer answer = error_answer(405, "method_not_allowed", std::string("this endpoint takes ") + allowed);
+    answer.headers.emplace_back("Allow", allowed);
+    return answer;
+}
+
 }  // namespace treasure

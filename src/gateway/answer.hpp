@@ -29,5 +29,7 @@ nlohmann::ordered_json error_json(std::string_view error, std::string_view messa
 Answer error_answer(int status, std::string_view error, std::string_view message);
 // The same for a ClaimError: its kind, its message and the status http_status() gives the kind.
 Answer error_answer(const ClaimError &error);
+// 405 for a known route asked with another method; Allow names the one it takes.
+Answer method_not_allowed(const char *allowed);
 
 }  // namespace treasure

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/json_nullable.hpp"
 #include "lib/analytics_json.hpp"
 #include "lib/uuid.hpp"
 
@@ -29,12 +30,6 @@ std::int64_t integer_field(const nlohmann::json &body, const char *name)
         field->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
         bad_request(std::string("field \"") + name + "\" does not fit in a 64-bit integer");
     return field->get<std::int64_t>();
-}
-
-template <typename T>
-nlohmann::json nullable(const std::optional<T> &value)
-{
-    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
 }  // namespace

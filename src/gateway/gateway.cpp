@@ -61,13 +61,6 @@ WorkerPoolOptions pool_options(const GatewayConfig &config, std::size_t threads)
 
 Answer overloaded() { return error_answer(503, "overloaded", "the gateway is at capacity; retry after 1 s"); }
 
-Answer method_not_allowed(const char *allowed)
-{
-    Answer answer = error_answer(405, "method_not_allowed", std::string("this endpoint takes ") + allowed);
-    answer.headers.emplace_back("Allow", allowed);
-    return answer;
-}
-
 // GET /v1/players/{id}, /v1/players/{id}/stats, /v1/players/{id}/events, /v1/players/{id}/claims/{claim_id}/awards:
 // the id, what follows it, and the claim_id.
 const std::regex player_route(R"(/v1/players/(\d{1,18})(/stats|/events|/claims/(\d{1,18})/awards)?)");

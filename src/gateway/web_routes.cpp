@@ -7,6 +7,7 @@
 #include "gateway/analytics_routes.hpp"
 #include "gateway/client_metrics.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/json_nullable.hpp"
 #include "gateway/request_target.hpp"
 #include "lib/analytics_json.hpp"
 #include "lib/claim_error.hpp"
@@ -18,19 +19,6 @@ namespace {
 constexpr int default_chests_limit = 100;
 
 const std::regex inventory_route(R"(/v1/players/(\d{1,18})/inventory)");
-
-template <typename T>
-nlohmann::ordered_json nullable(const std::optional<T> &value)
-{
-    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
-}
-
-Answer method_not_allowed(const char *allowed)
-{
-    Answer answer = error_answer(405, "method_not_allowed", std::string("this endpoint takes ") + allowed);
-    answer.headers.emplace_back("Allow", allowed);
-    return answer;
-}
 
 }  // namespace
 

@@ -93,17 +93,7 @@ TEST_F(ProcessTest, GatewayFinishesInFlightRequestsOnSigterm)
         auto response = client.Post("/v1/claims", tap.dump(), "application/json");
         return response ? response->status : -1;
     });
-    pqxx::connection observer(*dsn_);
-    bool waiting = false;
-    for (int i = 0; i < 1000 && !waiting; ++i) {
-        pqxx::nontransaction look(observer);
-        waiting =
-            look.exec("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
-                .size() > 0;
-        if (!waiting)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ASSERT_TRUE(waiting) << "the second claim never reached the database";
+    ASSERT_TRUE(testing::wait_for_a_lock_waiter(*dsn_)) << "the second claim never reached the database";
 
     gateway.signal(SIGTERM);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the gateway stop accepting first

@@ -1,7 +1,9 @@
 #include "test_database.hpp"
 
 #include <cstdlib>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include <pqxx/pqxx>
 
@@ -46,6 +48,19 @@ std::string query_value(const std::string &dsn, const std::string &sql)
     if (rows.empty() || rows[0][0].is_null())
         return "";
     return rows[0][0].as<std::string>();
+}
+
+bool wait_for_a_lock_waiter(const std::string &dsn)
+{
+    pqxx::connection observer(dsn);
+    for (int i = 0; i < 1000; ++i) {
+        pqxx::nontransaction look(observer);
+        if (!look.exec("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+                 .empty())
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
 }
 
 }  // namespace treasure::testing

@@ -18,4 +18,8 @@ void execute(const std::string &dsn, const std::string &sql);
 // The first column of the first row of a query, as text ("" for NULL).
 std::string query_value(const std::string &dsn, const std::string &sql);
 
+// Polls pg_stat_activity for up to ~10 s until a backend of dsn's database waits on a lock (a claim that reached
+// the database and queued behind a held row); false when none did.
+bool wait_for_a_lock_waiter(const std::string &dsn);
+
 }  // namespace treasure::testing
