@@ -25,7 +25,8 @@ void claim_chest(const InstalledSchema &schema, const ClaimArgs &args, ClaimOutc
 }
 
 // The guard inserted nothing: find out why, in priority order (a replay, a request_id bound to another
-// claim, a chest this player already claimed, a closed chest, a missing key), from what the path looked up.
+// claim, a chest this player already claimed, then what a ruled claim judged (chest_closed, sold_out,
+// rate_limited, wallet_full), a closed chest, a missing key), from what the path looked up.
 void resolve_refusal(const ClaimArgs &args, ClaimOutcome &outcome)
 {
     const Lookup &lookup = outcome.lookup;
@@ -59,6 +60,8 @@ void resolve_refusal(const ClaimArgs &args, ClaimOutcome &outcome)
         row.set_status(Status::already_claimed);
         row.set(result_claim_id, same_chest->claim_id);
         row.set(result_claimed_at, same_chest->claimed_at);
+    } else if (outcome.judged_refused) {
+        row.set_status(outcome.judged_status);
     } else if (!chest.is_open) {
         row.set_status(Status::chest_closed);
     } else if (chest.needs_key && outcome.keys_checked) {

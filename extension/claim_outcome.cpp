@@ -25,4 +25,22 @@ void report_key_consumed_concurrently()
     pg_unreachable();
 }
 
+void report_wallet_opened_concurrently()
+{
+    ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                    errmsg("the player's wallet was opened by a concurrent claim while a claim rule was judged"),
+                    errhint("Retry with the same request_id.")));
+    pg_unreachable();
+}
+
+Status status_named(const char *name)
+{
+    for (Status status : {Status::chest_closed, Status::sold_out, Status::rate_limited, Status::wallet_full,
+                          Status::inventory_full, Status::key_required, Status::already_claimed})
+        if (strcmp(name, status_name(status)) == 0)
+            return status;
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("treasure: unknown refusal \"%s\"", name)));
+    pg_unreachable();
+}
+
 }  // namespace treasure

@@ -82,7 +82,8 @@ struct ChestState {
     bool is_open;
     bool needs_key;
     bool gives_item;
-    bool featured;  // 1.3.0: items, loot or stock, or a claim limit or cap applies (treasure.claim_features)
+    bool featured;  // 1.3.0: claimed by treasure.claim_featured() (items, loot, an item cap, a key under a rule)
+    bool ruled;     // 1.3.0: a claim limit, a wallet cap or stock applies (treasure.claim_features)
 };
 
 // A claim bound to this request_id or to this player and chest, found when the guard inserted nothing.
@@ -118,17 +119,28 @@ struct ClaimOutcome {
     Result result;
     ChestState chest;   // as the claim last read it
     bool keys_checked;  // the player's keys were looked at under the wallet's lock
-    Lookup lookup;      // refused: what the refusal depends on, looked up after it
-    ResultRow row;      // claimed: the claim's columns; refused: filled in by claim.cpp
+    // A ruled claim's refusal, judged before its guard (sold_out, rate_limited, wallet_full); a replay or an
+    // already claimed chest that the look-up finds still comes first.
+    bool judged_refused;
+    Status judged_status;
+    Lookup lookup;  // refused: what the refusal depends on, looked up after it
+    ResultRow row;  // claimed: the claim's columns; refused: filled in by claim.cpp
 
     ClaimOutcome()
-        : result(Result::refused), chest{false, false, false, false}, keys_checked(false), lookup{},
-          row(Status::claimed)
+        : result(Result::refused), chest{false, false, false, false, false}, keys_checked(false), judged_refused(false),
+          judged_status(Status::claimed), lookup{}, row(Status::claimed)
     {}
 };
 
 // The key seen under the wallet's lock was gone when the claim went to take it: abort rather than award
 // without the key (40001, so that the caller retries with the same request_id).  Both paths raise it here.
 void report_key_consumed_concurrently() pg_attribute_noreturn();
+
+// A ruled claim judged its rules without a wallet, and another claim opened the player's wallet before this one
+// could: abort (40001), since the rules were not judged on that wallet; the retry is judged under its lock.
+void report_wallet_opened_concurrently() pg_attribute_noreturn();
+
+// The refusal a status name stands for (a ruled claim's verdict); an unknown name is an internal error.
+Status status_named(const char *name);
 
 }  // namespace treasure

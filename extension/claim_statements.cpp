@@ -35,16 +35,26 @@ WITH chest AS (
            (c.opens_at IS NULL OR c.opens_at <= pg_catalog.now())
            AND (c.closes_at IS NULL OR pg_catalog.now() < c.closes_at) AS is_open,)SQL";
 
-// 1.3.0: a chest with items, loot or stock, or any chest while a claim limit or a cap is set (chest_id 0),
-// is claimed by treasure.claim_featured(); the guard refuses it here, writing nothing.
-constexpr char featured_chest[] = R"SQL(
-           EXISTS (SELECT FROM treasure.claim_features f WHERE f.chest_id IN (0, $2)) AS featured)SQL";
-constexpr char no_features[] = R"SQL(
-           false AS featured)SQL";
+// 1.3.0: treasure.claim_features routes the claim.  featured: the chest's items or loot, an item under a cap,
+// or a key while a rule or stock applies: treasure.claim_featured() claims it.  ruled: a claim limit, a wallet
+// cap or stock applies: the ruled statement claims it.  The other statements' guards refuse both, writing nothing.
+constexpr char routed_chest[] = R"SQL(
+           COALESCE(f.featured, false) OR (COALESCE(r.featured, false) AND c.item IS NOT NULL)
+           OR (c.key_item IS NOT NULL
+               AND (COALESCE(f.stock_slots, 0) > 0 OR r.max_claims IS NOT NULL OR r.max_balance IS NOT NULL)) AS featured,
+           COALESCE(f.stock_slots, 0) > 0 OR r.max_claims IS NOT NULL OR r.max_balance IS NOT NULL AS ruled,
+           COALESCE(f.stock_slots, 0) AS stock_slots, r.max_claims, r.refill_seconds, r.max_balance
+      FROM treasure.chests c
+      LEFT JOIN treasure.claim_features f ON f.chest_id = c.chest_id
+      LEFT JOIN treasure.claim_features r ON r.chest_id = 0)SQL";
+constexpr char unrouted_chest[] = R"SQL(
+           false AS featured, false AS ruled
+      FROM treasure.chests c)SQL";
+
+constexpr char chest_tail[] = R"SQL(
+     WHERE c.chest_id = $2)SQL";
 
 constexpr char claim_head[] = R"SQL(
-      FROM treasure.chests c
-     WHERE c.chest_id = $2
 ), claim AS (
     INSERT INTO treasure.claims AS k
            (player_id, chest_id, request_id, session_id, coins_awarded, item_awarded, item_qty, key_used,
@@ -52,7 +62,7 @@ constexpr char claim_head[] = R"SQL(
     SELECT $1, $2, $3, $4, chest.coins, chest.item,
            CASE WHEN chest.item IS NOT NULL THEN chest.item_qty END, chest.key_item, pg_catalog.now()
       FROM chest
-     WHERE chest.is_open AND NOT chest.featured
+     WHERE chest.is_open AND NOT chest.featured AND NOT chest.ruled
 )SQL";
 
 constexpr char any_chest[] = R"SQL(
@@ -124,10 +134,105 @@ constexpr char stats_table[] = R"SQL(, stats AS (
     RETURNING 1
 ))SQL";
 
+// 1.3.0: the ruled statement, for a chest without a key under a claim limit, a wallet cap or stock, judged in the
+// documented order after the look-up's replay and already_claimed: chest_closed, sold_out, rate_limited,
+// wallet_full.  A rule is judged on the player's wallet row, locked first and read at its newest version, so
+// the player's concurrent claims queue there and each sees the tokens and the balance the others left.  The
+// stock unit is taken before the guard, from the player's own slot first, skipping slots other claims hold
+// and waiting only when every slot with units is held (in slot order, so waiters cannot deadlock); only a
+// claim that passed every rule and that no claim in the snapshot already made takes one.  Should the guard
+// still refuse (the same claim made concurrently), the caller gives the unit back.  The bucket's arithmetic
+// is treasure.claim_tokens_now()'s, operation for operation, and the direct path's (direct_claim.cpp).
+constexpr char ruled_claim[] = R"SQL(
+), locked AS (
+    SELECT w.balance, w.claim_tokens, w.claim_tokens_at FROM treasure.wallets w
+     WHERE w.player_id = $1
+       AND (SELECT chest.is_open AND NOT chest.featured AND chest.key_item IS NULL
+                   AND (chest.max_claims IS NOT NULL OR chest.max_balance IS NOT NULL) FROM chest)
+       FOR NO KEY UPDATE
+), judged AS (
+    SELECT chest.*, l.balance IS NOT NULL AS wallet_locked, COALESCE(l.balance, 0) AS balance_before,
+           CASE WHEN chest.max_claims IS NULL THEN NULL
+                WHEN l.claim_tokens IS NULL OR l.claim_tokens_at IS NULL THEN chest.max_claims::double precision
+                ELSE LEAST(chest.max_claims::double precision,
+                           l.claim_tokens + GREATEST(0, extract(epoch FROM pg_catalog.now() - l.claim_tokens_at)::double precision)
+                                            * chest.max_claims / chest.refill_seconds) END AS tokens
+      FROM chest LEFT JOIN locked l ON true
+), refusals AS (
+    SELECT judged.*,
+           CASE WHEN NOT judged.is_open THEN 'chest_closed'
+                WHEN judged.stock_slots > 0
+                     AND NOT EXISTS (SELECT FROM treasure.stock_slots s WHERE s.chest_id = $2 AND s.taken < s.capacity)
+                     THEN 'sold_out'
+                WHEN judged.tokens < 1 THEN 'rate_limited'
+                WHEN judged.balance_before + judged.coins > judged.max_balance THEN 'wallet_full'
+           END AS refusal
+      FROM judged
+), verdict AS (
+    SELECT refusals.*, refusals.refusal IS NULL AND NOT refusals.featured AND refusals.key_item IS NULL AS admitted,
+           refusals.max_claims IS NOT NULL OR refusals.max_balance IS NOT NULL AS has_rules
+      FROM refusals
+), unclaimed AS (
+    SELECT verdict.stock_slots FROM verdict
+     WHERE verdict.admitted AND verdict.stock_slots > 0
+       AND NOT EXISTS (SELECT FROM treasure.claims k WHERE k.request_id = $3)
+       AND NOT EXISTS (SELECT FROM treasure.claims k WHERE k.player_id = $1 AND k.chest_id = $2)
+), unit AS (
+    UPDATE treasure.stock_slots s SET taken = s.taken + 1
+     WHERE (s.chest_id, s.slot) = (SELECT q.chest_id, q.slot FROM treasure.stock_slots q, unclaimed u
+                                    WHERE q.chest_id = $2 AND q.taken < q.capacity
+                                    ORDER BY (q.slot + u.stock_slots - ($1 % u.stock_slots)::integer) % u.stock_slots
+                                    LIMIT 1 FOR UPDATE OF q SKIP LOCKED)
+    RETURNING s.slot
+), unit_waited AS (
+    UPDATE treasure.stock_slots s SET taken = s.taken + 1
+     WHERE (s.chest_id, s.slot) = (SELECT q.chest_id, q.slot FROM treasure.stock_slots q, unclaimed u
+                                    WHERE q.chest_id = $2 AND q.taken < q.capacity AND NOT EXISTS (SELECT FROM unit)
+                                    ORDER BY q.slot
+                                    LIMIT 1 FOR UPDATE OF q)
+    RETURNING s.slot
+), claim AS (
+    INSERT INTO treasure.claims AS k
+           (player_id, chest_id, request_id, session_id, coins_awarded, item_awarded, item_qty, key_used,
+            claimed_at)
+    SELECT $1, $2, $3, $4, verdict.coins, verdict.item,
+           CASE WHEN verdict.item IS NOT NULL THEN verdict.item_qty END, NULL, pg_catalog.now()
+      FROM verdict
+     WHERE verdict.admitted
+       AND (verdict.stock_slots = 0 OR EXISTS (SELECT FROM unit) OR EXISTS (SELECT FROM unit_waited))
+    ON CONFLICT DO NOTHING
+    RETURNING k.claim_id, k.coins_awarded, k.item_awarded, k.item_qty, k.key_used, k.claimed_at
+), wallet AS (
+    -- Under a rule, only the wallet locked above is updated: one another claim opened meanwhile refuses
+    -- the update (the caller's 40001), since the rules were judged without it.
+    INSERT INTO treasure.wallets AS w
+           (player_id, balance, claims, coins_awarded, last_claim_at, claim_tokens, claim_tokens_at)
+    SELECT $1, claim.coins_awarded, 1, claim.coins_awarded, claim.claimed_at, verdict.tokens - 1,
+           CASE WHEN verdict.max_claims IS NOT NULL THEN claim.claimed_at END
+      FROM claim, verdict
+    ON CONFLICT (player_id) DO UPDATE
+       SET balance = w.balance + EXCLUDED.balance, claims = w.claims + 1,
+           coins_awarded = w.coins_awarded + EXCLUDED.coins_awarded,
+           last_claim_at = GREATEST(w.last_claim_at, EXCLUDED.last_claim_at),
+           claim_tokens = CASE WHEN EXCLUDED.claim_tokens_at IS NULL THEN w.claim_tokens ELSE EXCLUDED.claim_tokens END,
+           claim_tokens_at = COALESCE(EXCLUDED.claim_tokens_at, w.claim_tokens_at)
+     WHERE (SELECT verdict.wallet_locked OR NOT verdict.has_rules FROM verdict)
+    RETURNING w.balance
+))SQL";
+
+constexpr char ruled_result[] = R"SQL(
+SELECT verdict.is_open, verdict.key_item, verdict.item IS NOT NULL, claim.claim_id, claim.coins_awarded,
+       claim.item_awarded, claim.item_qty, claim.key_used, wallet.balance, claim.claimed_at, false,
+       verdict.featured, verdict.ruled, verdict.refusal, verdict.stock_slots > 0,
+       COALESCE((SELECT unit.slot FROM unit), (SELECT unit_waited.slot FROM unit_waited))
+  FROM verdict LEFT JOIN claim ON true LEFT JOIN wallet ON true
+)SQL";
+
 constexpr char result_columns[] = R"SQL(
 SELECT chest.is_open, chest.key_item, chest.item IS NOT NULL, claim.claim_id, claim.coins_awarded,
        claim.item_awarded, claim.item_qty, claim.key_used, wallet.balance, claim.claimed_at, )SQL";
-constexpr char result_from[] = ", chest.featured\n  FROM chest LEFT JOIN claim ON true LEFT JOIN wallet ON true\n";
+constexpr char result_from[] =
+    ", chest.featured, chest.ruled\n  FROM chest LEFT JOIN claim ON true LEFT JOIN wallet ON true\n";
 
 SavedStatement claim_statement(const char *name, const std::string &sql)
 {
@@ -140,10 +245,11 @@ struct ClaimStatementSet {
     const std::string general_sql;
     const std::string without_key_sql;
     const std::string coins_only_sql;
+    const std::string ruled_sql;
     ClaimStatements statements;
 
     // wallet_and_counters: the wallet CTE, followed by the stats CTE where the counters have their own table;
-    // features: the schema has 1.3.0's featured claims and records awards.
+    // features: the schema has 1.3.0's routed claims and records awards.
     ClaimStatementSet(const std::string &wallet_and_counters, bool features)
         : general_sql(head(features) + any_chest + guard + wallet_and_counters + key_taken + item_given +
                       awards(features) + event + result_columns + "EXISTS (SELECT FROM key_taken)" + result_from),
@@ -151,13 +257,17 @@ struct ClaimStatementSet {
                           awards(features) + event + result_columns + "false" + result_from),
           coins_only_sql(head(features) + chest_of_coins_only + guard + wallet_and_counters + event + result_columns +
                          "false" + result_from),
+          ruled_sql(features ? std::string(chest_head) + routed_chest + chest_tail + ruled_claim + item_given +
+                                   award_recorded + event + ruled_result
+                             : std::string()),
           statements{claim_statement("claim", general_sql),
                      claim_statement("claim (chest without a key)", without_key_sql),
-                     claim_statement("claim (chest of coins only)", coins_only_sql)}
+                     claim_statement("claim (chest of coins only)", coins_only_sql),
+                     claim_statement("claim (ruled chest)", features ? ruled_sql : general_sql)}
     {}
     static std::string head(bool features)
     {
-        return std::string(chest_head) + (features ? featured_chest : no_features) + claim_head;
+        return std::string(chest_head) + (features ? routed_chest : unrouted_chest) + chest_tail + claim_head;
     }
     static const char *awards(bool features) { return features ? award_recorded : ""; }
     ClaimStatementSet(const ClaimStatementSet &) = delete;
@@ -181,6 +291,14 @@ ClaimStatements &claim_statements(const InstalledSchema &schema)
 
 SavedStatement featured_claim_statement = {
     "featured claim", "SELECT * FROM treasure.claim_featured($1, $2, $3, $4)", 4, {INT8OID, INT8OID, UUIDOID, INT8OID},
+    nullptr,
+};
+
+SavedStatement give_back_unit_statement = {
+    "give back a stock unit",
+    "UPDATE treasure.stock_slots s SET taken = s.taken - 1 WHERE s.chest_id = $1 AND s.slot = $2",
+    2,
+    {INT8OID, INT4OID},
     nullptr,
 };
 

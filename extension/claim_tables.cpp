@@ -46,7 +46,9 @@ constexpr Column wallets_layout_1_3[] = {{"player_id", INT8OID, true},
                                          {"last_claim_at", TIMESTAMPTZOID, false},
                                          {"claim_tokens", FLOAT8OID, false},
                                          {"claim_tokens_at", TIMESTAMPTZOID, false}};
-constexpr Column claim_features_layout[] = {{"chest_id", INT8OID, true}};
+constexpr Column claim_features_layout[] = {{"chest_id", INT8OID, true},          {"featured", BOOLOID, true},
+                                            {"stock_slots", INT4OID, true},       {"max_claims", INT4OID, false},
+                                            {"refill_seconds", FLOAT8OID, false}, {"max_balance", INT8OID, false}};
 constexpr Column claim_awards_layout[] = {{"player_id", INT8OID, false},
                                           {"claim_id", INT8OID, false},
                                           {"item", TEXTOID, false},

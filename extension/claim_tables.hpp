@@ -32,7 +32,25 @@ enum ClaimsColumn {
     claims_key_used,
     claims_claimed_at
 };
-enum WalletsColumn { wallets_player_id, wallets_balance, wallets_claims, wallets_coins_awarded, wallets_last_claim_at };
+enum WalletsColumn {
+    wallets_player_id,
+    wallets_balance,
+    wallets_claims,
+    wallets_coins_awarded,
+    wallets_last_claim_at,
+    wallets_claim_tokens,     // 1.3.0
+    wallets_claim_tokens_at,  // 1.3.0
+};
+// 1.3.0's treasure.claim_features.
+enum ClaimFeaturesColumn {
+    features_chest_id,
+    features_featured,
+    features_stock_slots,
+    features_max_claims,
+    features_refill_seconds,
+    features_max_balance,
+    features_columns
+};
 enum ClaimAwardsColumn { awards_player_id, awards_claim_id, awards_item, awards_qty, awards_source };
 enum InventoriesColumn { inventories_player_id, inventories_item, inventories_qty };
 enum EventsColumn {

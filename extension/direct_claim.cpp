@@ -37,6 +37,7 @@ extern "C" {
 #include "access/xact.h"
 #include "commands/sequence.h"
 #include "utils/datum.h"
+#include "utils/float.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -89,21 +90,78 @@ bool read_chest(Relation chests, Snapshot snapshot, const ClaimArgs &args, Chest
     return true;
 }
 
-// 1.3.0: whether treasure.claim_features names this chest or every chest (0): then the featured claim
-// (treasure.claim_featured(), which the statements path runs) decides.  Read by key in the claim's snapshot.
-bool chest_is_featured(Relation features, Snapshot snapshot, const ClaimArgs &args)
+// 1.3.0: how treasure.claim_features routes a claim of this chest (its own row and row 0, the database-wide
+// rules), read by key in the claim's snapshot, as the claim statements' chest CTE reads them.
+struct ClaimRoute {
+    bool featured;      // the chest's items or loot, or an item cap is set: treasure.claim_featured() decides
+    int32 stock_slots;  // the chest is limited: the ruled statement takes a unit of its stock
+    bool has_limit;
+    int32 max_claims;
+    double refill_seconds;
+    bool has_cap;
+    int64 max_balance;
+    bool item_caps;
+};
+
+bool read_features_row(Relation features, Snapshot snapshot, Datum chest_id, Datum *values, bool *nulls)
 {
-    for (Datum chest : {Int64GetDatum(0), args.chest_id}) {
-        ScanKeyData key;
-        ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, chest);
-        SysScanDesc scan = pg::begin_keyed_scan(features, RelationGetPrimaryKeyIndex(features), snapshot, &key, 1);
-        const bool found = pg::next_keyed_row(scan) != nullptr;
-        pg::end_keyed_scan(scan);
-        if (found)
-            return true;
-    }
-    return false;
+    ScanKeyData key;
+    ScanKeyInit(&key, features_chest_id + 1, BTEqualStrategyNumber, F_INT8EQ, chest_id);
+    SysScanDesc scan = pg::begin_keyed_scan(features, RelationGetPrimaryKeyIndex(features), snapshot, &key, 1);
+    HeapTuple tuple = pg::next_keyed_row(scan);
+    if (tuple != nullptr)
+        heap_deform_tuple(tuple, RelationGetDescr(features), values, nulls);
+    pg::end_keyed_scan(scan);
+    return tuple != nullptr;
 }
+
+ClaimRoute read_route(Relation features, Snapshot snapshot, const ClaimArgs &args)
+{
+    ClaimRoute route = {};
+    Datum values[features_columns];
+    bool nulls[features_columns];
+    if (read_features_row(features, snapshot, args.chest_id, values, nulls)) {
+        route.featured = DatumGetBool(values[features_featured]);
+        route.stock_slots = DatumGetInt32(values[features_stock_slots]);
+    }
+    if (read_features_row(features, snapshot, Int64GetDatum(0), values, nulls)) {
+        route.item_caps = DatumGetBool(values[features_featured]);
+        route.has_limit = !nulls[features_max_claims];
+        if (route.has_limit) {
+            route.max_claims = DatumGetInt32(values[features_max_claims]);
+            route.refill_seconds = DatumGetFloat8(values[features_refill_seconds]);
+        }
+        route.has_cap = !nulls[features_max_balance];
+        if (route.has_cap)
+            route.max_balance = DatumGetInt64(values[features_max_balance]);
+    }
+    return route;
+}
+
+// The tokens in the player's claim-limit bucket now, from the wallet row's state: treasure.claim_tokens_now()
+// and the ruled statement's expression, operation for operation (the elapsed seconds through extract(), as
+// numeric, then float8, so every path stores the same bits).
+double claim_tokens_now(const ClaimRoute &route, TupleTableSlot *wallet, TimestampTz now)
+{
+    if (wallet == nullptr || wallet->tts_isnull[wallets_claim_tokens] || wallet->tts_isnull[wallets_claim_tokens_at])
+        return static_cast<double>(route.max_claims);
+    Datum elapsed =
+        DirectFunctionCall2(timestamp_mi, TimestampTzGetDatum(now), wallet->tts_values[wallets_claim_tokens_at]);
+    Datum epoch = DirectFunctionCall2(extract_interval, CStringGetTextDatum("epoch"), elapsed);
+    const double seconds = DatumGetFloat8(DirectFunctionCall1(numeric_float8, epoch));
+    const double refilled = DatumGetFloat8(wallet->tts_values[wallets_claim_tokens]) +
+                            std::max(0.0, seconds) * route.max_claims / route.refill_seconds;
+    return std::min(static_cast<double>(route.max_claims), refilled);
+}
+
+// What a claim under a rule pays beside its coins: the bucket's tokens after it (when a limit is set) and
+// whether its wallet was found and locked before judging (else another claim that opens it meanwhile means 40001).
+struct RuledPayment {
+    bool ruled;
+    bool wallet_locked;
+    bool has_limit;
+    double tokens_after;
+};
 
 // The tables this claim writes, their indexes open (info == nullptr where not opened), and the indexes the
 // claim goes by.
@@ -132,8 +190,10 @@ void close_writers(ClaimWriters &writers)
 }
 
 constexpr AttrNumber wallet_key_columns[] = {wallets_player_id + 1};
-constexpr AttrNumber wallet_updated_columns[] = {wallets_balance + 1, wallets_claims + 1, wallets_coins_awarded + 1,
-                                                 wallets_last_claim_at + 1};
+// The last two only under a claim limit (1.3.0).
+constexpr AttrNumber wallet_updated_columns[] = {wallets_balance + 1,       wallets_claims + 1,
+                                                 wallets_coins_awarded + 1, wallets_last_claim_at + 1,
+                                                 wallets_claim_tokens + 1,  wallets_claim_tokens_at + 1};
 constexpr AttrNumber inventory_key_columns[] = {inventories_player_id + 1, inventories_item + 1};
 constexpr AttrNumber inventory_updated_columns[] = {inventories_qty + 1};
 constexpr AttrNumber claim_request_columns[] = {claims_request_id + 1};
@@ -246,7 +306,7 @@ void look_up(EState *estate, ClaimWriters &writers, const ClaimArgs &args, Looku
 // The writes of a claim the guard admitted, after the guard, in the statement's order: the wallet, the key
 // (when the chest takes one), the event, the item.  Returns the new balance.
 int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, const ClaimArgs &args,
-          const Chest &chest, Datum key_item, TimestampTz now, int64 claim_id)
+          const Chest &chest, Datum key_item, TimestampTz now, int64 claim_id, const RuledPayment &rules)
 {
     WrittenTable &wallets = writers.wallets;
     begin_row(wallets.row);
@@ -255,10 +315,20 @@ int64 pay(EState *estate, const InstalledSchema &schema, ClaimWriters &writers, 
     set_column(wallets.row, wallets_claims, Int64GetDatum(1));
     set_column(wallets.row, wallets_coins_awarded, Int64GetDatum(chest.coins));
     set_column(wallets.row, wallets_last_claim_at, TimestampTzGetDatum(now));
+    if (rules.has_limit) {
+        set_column(wallets.row, wallets_claim_tokens, Float8GetDatum(rules.tokens_after));
+        set_column(wallets.row, wallets_claim_tokens_at, TimestampTzGetDatum(now));
+    }
     store_row(wallets.row);
     int64 balance = chest.coins;
-    upsert(wallets, estate, writers.wallet_arbiters, upsert_lock_mode(wallets.rel, wallet_updated_columns, 4),
-           [&](TupleTableSlot *wallet) {
+    upsert(wallets, estate, writers.wallet_arbiters,
+           upsert_lock_mode(wallets.rel, wallet_updated_columns, rules.has_limit ? 6 : 4), [&](TupleTableSlot *wallet) {
+               if (rules.ruled && !rules.wallet_locked)
+                   report_wallet_opened_concurrently();
+               if (rules.has_limit) {
+                   set_column(wallet, wallets_claim_tokens, Float8GetDatum(rules.tokens_after));
+                   set_column(wallet, wallets_claim_tokens_at, TimestampTzGetDatum(now));
+               }
                balance = plus(wallet->tts_values[wallets_balance], chest.coins);
                set_column(wallet, wallets_balance, Int64GetDatum(balance));
                set_column(wallet, wallets_claims, Int64GetDatum(plus(wallet->tts_values[wallets_claims], 1)));
@@ -362,12 +432,20 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
         outcome.result = ClaimOutcome::Result::unknown_chest;
         return true;
     }
-    // 1.3.0: a featured chest is the featured claim's (left to the statements), and the item of any other is
-    // recorded in claim_awards.
-    if (schema.has_features &&
-        (!open_claim_features(schema, tables) || chest_is_featured(tables.claim_features, estate->es_snapshot, args) ||
-         (state.gives_item && !open_claim_awards(schema, tables))))
-        return false;
+    // 1.3.0: the chests the claim statements route elsewhere are left to them (featured ones, limited ones,
+    // a key under a rule); a claim limit and a wallet cap are judged here; the item of any chest is recorded
+    // in claim_awards.
+    ClaimRoute route = {};
+    if (schema.has_features) {
+        if (!open_claim_features(schema, tables))
+            return false;
+        route = read_route(tables.claim_features, estate->es_snapshot, args);
+        if (route.featured || route.stock_slots > 0 || (route.item_caps && state.gives_item) ||
+            (state.needs_key && (route.has_limit || route.has_cap)) ||
+            (state.gives_item && !open_claim_awards(schema, tables)))
+            return false;
+    }
+    RuledPayment rules = {route.has_limit || route.has_cap, false, route.has_limit, 0.0};
     if ((state.gives_item || state.needs_key) && !open_inventories(schema, tables))
         return false;
     if (!open_writers(estate, tables, writers))
@@ -394,8 +472,30 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
         }
     }
 
-    // The guard: the first write.
     const TimestampTz now = GetCurrentTransactionStartTimestamp();
+    if (rules.ruled) {
+        // As the ruled statement: the wallet locked and read at its newest version, the rules judged on it.
+        rules.wallet_locked = lock_player(estate, writers, args);
+        TupleTableSlot *wallet = rules.wallet_locked ? writers.wallets.existing : nullptr;
+        if (wallet != nullptr)
+            slot_getallattrs(wallet);
+        const int64 balance_before = wallet != nullptr ? DatumGetInt64(wallet->tts_values[wallets_balance]) : 0;
+        const double tokens = route.has_limit ? claim_tokens_now(route, wallet, now) : 0.0;
+        outcome.judged_refused = true;
+        if (route.has_limit && tokens < 1)
+            outcome.judged_status = Status::rate_limited;
+        else if (route.has_cap && plus(Int64GetDatum(balance_before), chest.coins) > route.max_balance)
+            outcome.judged_status = Status::wallet_full;
+        else
+            outcome.judged_refused = false;
+        if (outcome.judged_refused) {
+            look_up(estate, writers, args, outcome.lookup, result_context);
+            return true;
+        }
+        rules.tokens_after = tokens - 1;
+    }
+
+    // The guard: the first write.
     const int64 claim_id = nextval_internal(schema.claim_id_seq, true);
     WrittenTable &claims = writers.claims;
     begin_row(claims.row);
@@ -419,7 +519,7 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
         return true;
     }
 
-    const int64 balance = pay(estate, schema, writers, args, chest, key_item, now, claim_id);
+    const int64 balance = pay(estate, schema, writers, args, chest, key_item, now, claim_id, rules);
 
     outcome.result = ClaimOutcome::Result::claimed;
     ResultRow &row = outcome.row;

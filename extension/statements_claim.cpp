@@ -6,12 +6,14 @@ namespace treasure {
 namespace {
 
 // What a claim statement needs to know about a chest: which CTEs it must run.
-enum class ChestShape : uint8 { unknown, coins_only, gives_item, needs_key, featured };
+enum class ChestShape : uint8 { unknown, coins_only, gives_item, needs_key, featured, ruled };
 
 ChestShape shape_of(const ChestState &chest)
 {
     if (chest.featured)
         return ChestShape::featured;
+    if (chest.ruled)
+        return ChestShape::ruled;
     if (chest.needs_key)
         return ChestShape::needs_key;
     return chest.gives_item ? ChestShape::gives_item : ChestShape::coins_only;
@@ -47,6 +49,7 @@ void run_claim_statement(SavedStatement &statement, const ClaimArgs &args, bool 
     outcome.chest.needs_key = !column_is_null(tuple, desc, claim_col_key_item);
     outcome.chest.gives_item = column_bool(tuple, desc, claim_col_gives_item);
     outcome.chest.featured = column_bool(tuple, desc, claim_col_featured);
+    outcome.chest.ruled = column_bool(tuple, desc, claim_col_ruled);
     if (column_is_null(tuple, desc, claim_col_claim_id)) {
         outcome.result = ClaimOutcome::Result::refused;
         return;
@@ -80,6 +83,39 @@ void run_featured_claim(const ClaimArgs &args, ClaimOutcome &outcome)
         row.copy(static_cast<ResultColumn>(column), tuple, desc, column + 1);
     outcome.chest.featured = true;
     outcome.result = ClaimOutcome::Result::decided;
+}
+
+// The ruled statement (a chest without a key under a claim limit, a wallet cap or stock).  Refused: the
+// verdict it judged, and the stock unit it took given back if the guard refused after all.
+void run_ruled_claim(SavedStatement &statement, const ClaimArgs &args, ClaimOutcome &outcome)
+{
+    run_claim_statement(statement, args, false, outcome);
+    if (outcome.result == ClaimOutcome::Result::unknown_chest)
+        return;
+    HeapTuple tuple = SPI_tuptable->vals[0];
+    TupleDesc desc = SPI_tuptable->tupdesc;
+    if (outcome.result == ClaimOutcome::Result::claimed) {
+        if (column_is_null(tuple, desc, claim_col_balance))
+            report_wallet_opened_concurrently();
+        return;
+    }
+    bool isnull;
+    Datum refusal = SPI_getbinval(tuple, desc, claim_col_refusal, &isnull);
+    if (!isnull) {
+        outcome.judged_refused = true;
+        outcome.judged_status = status_named(TextDatumGetCString(refusal));
+    } else if (column_bool(tuple, desc, claim_col_limited) && !outcome.chest.featured && !outcome.chest.needs_key) {
+        // Admitted, but no unit was left once the slots were locked; or the same claim was made meanwhile,
+        // which the look-up finds first.
+        outcome.judged_refused = true;
+        outcome.judged_status = Status::sold_out;
+    }
+    Datum slot = SPI_getbinval(tuple, desc, claim_col_unit_slot, &isnull);
+    if (!isnull) {
+        Datum values[] = {args.chest_id, slot};
+        execute_saved_statement(give_back_unit_statement, values, nullptr);
+        outcome.judged_refused = false;  // the guard refused: the look-up says why
+    }
 }
 
 bool lock_player(const ClaimArgs &args)
@@ -149,36 +185,46 @@ void claim_with_statements(const InstalledSchema &schema, const ClaimArgs &args,
 {
     ClaimStatements &statements = claim_statements(schema);
     ChestShape shape = hinted_shape(DatumGetInt64(args.chest_id));
-    if (shape == ChestShape::coins_only || shape == ChestShape::gives_item) {
-        SavedStatement &narrow = shape == ChestShape::coins_only ? statements.coins_only : statements.without_key;
-        run_claim_statement(narrow, args, false, outcome);
+    bool general_ran = false;
+    if (shape == ChestShape::coins_only || shape == ChestShape::gives_item || shape == ChestShape::ruled) {
+        SavedStatement &first = shape == ChestShape::coins_only   ? statements.coins_only
+                                : shape == ChestShape::gives_item ? statements.without_key
+                                                                  : statements.ruled;
+        if (shape == ChestShape::ruled)
+            run_ruled_claim(first, args, outcome);
+        else
+            run_claim_statement(first, args, false, outcome);
         // Claimed, an unknown chest, or refused for a reason the refusal's look-up explains.
         if (outcome.result != ClaimOutcome::Result::refused || shape_of(outcome.chest) == shape)
             return;
         // Refused for being of another shape: the general protocol, knowing the real shape.
+        outcome.judged_refused = false;
         shape = shape_of(outcome.chest);
-        if (shape == ChestShape::featured) {
-            run_featured_claim(args, outcome);
+    } else {
+        run_claim_statement(statements.general, args, shape == ChestShape::needs_key && lock_player(args), outcome);
+        if (outcome.result != ClaimOutcome::Result::refused)
             return;
-        }
+        outcome.keys_checked = shape == ChestShape::needs_key;
+        general_ran = true;
+        shape = shape_of(outcome.chest);
     }
-    if (shape == ChestShape::needs_key) {
+    switch (shape) {
+    case ChestShape::featured: run_featured_claim(args, outcome); return;
+    case ChestShape::ruled: run_ruled_claim(statements.ruled, args, outcome); return;
+    case ChestShape::needs_key:
         // Lock first; a player without a wallet holds no key, and the unlocked statement then reports why.
-        outcome.keys_checked = true;
-        run_claim_statement(statements.general, args, lock_player(args), outcome);
-        if (outcome.result == ClaimOutcome::Result::refused && outcome.chest.featured)
-            run_featured_claim(args, outcome);
+        if (!outcome.keys_checked && outcome.chest.is_open) {
+            outcome.keys_checked = true;
+            if (lock_player(args))
+                run_claim_statement(statements.general, args, true, outcome);
+        }
         return;
-    }
-    run_claim_statement(statements.general, args, false, outcome);
-    if (outcome.result == ClaimOutcome::Result::refused && outcome.chest.featured) {
-        run_featured_claim(args, outcome);
+    case ChestShape::coins_only:
+    case ChestShape::gives_item:
+        if (!general_ran)  // a narrow statement of the other shape refused it
+            run_claim_statement(statements.general, args, false, outcome);
         return;
-    }
-    if (outcome.result == ClaimOutcome::Result::refused && outcome.chest.is_open && outcome.chest.needs_key) {
-        outcome.keys_checked = true;
-        if (lock_player(args))
-            run_claim_statement(statements.general, args, true, outcome);
+    case ChestShape::unknown: return;
     }
 }
 

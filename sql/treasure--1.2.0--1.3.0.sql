@@ -94,13 +94,21 @@ CREATE TABLE treasure.item_caps (
 );
 COMMENT ON TABLE treasure.item_caps IS 'Per-item cap on a player''s inventory quantity (set_item_cap())';
 
--- Which claims take treasure.claim_featured(): a chest with items, loot or stock, and chest_id 0 for every
--- chest while a limit or a cap is set.  Kept by the admin functions; the claim reads it by key.
+-- How each claim is routed, kept by the admin functions and read by key on every claim.  A chest's row:
+-- featured (items or loot: treasure.claim_featured() claims it) and its stock slots.  Row 0, while any
+-- database-wide rule is set: the claim limit (max_claims per refill_seconds, the seconds of its `per`), the
+-- wallet cap, and whether an item cap is set (then a chest that awards an item is featured).
 CREATE TABLE treasure.claim_features (
-  chest_id bigint PRIMARY KEY CHECK (chest_id >= 0)
+  chest_id       bigint PRIMARY KEY CHECK (chest_id >= 0),
+  featured       boolean NOT NULL DEFAULT false,
+  stock_slots    integer NOT NULL DEFAULT 0 CHECK (stock_slots BETWEEN 0 AND 8),
+  max_claims     integer CHECK (max_claims > 0),
+  refill_seconds double precision CHECK (refill_seconds > 0),
+  max_balance    bigint CHECK (max_balance >= 0),
+  CHECK ((max_claims IS NULL) = (refill_seconds IS NULL))
 );
 COMMENT ON TABLE treasure.claim_features IS
-  'Chests whose claims use a 1.3.0 feature (items, loot, stock); chest_id 0 while a claim limit or a cap applies to every chest';
+  'How claims are routed: a chest''s items or loot (featured) and stock slots; row 0: the claim limit, the wallet cap and whether item caps are set';
 
 CREATE TABLE treasure.claim_reversals (
   player_id     bigint NOT NULL,
@@ -148,24 +156,32 @@ CREATE FUNCTION treasure.refresh_claim_features(chest_id bigint)
   SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  featured boolean;
+  f treasure.claim_features;
 BEGIN
-  IF refresh_claim_features.chest_id = 0 THEN
-    featured := EXISTS (SELECT FROM treasure.claim_rules) OR EXISTS (SELECT FROM treasure.item_caps);
+  f.chest_id := refresh_claim_features.chest_id;
+  IF f.chest_id = 0 THEN
+    f.featured := EXISTS (SELECT FROM treasure.item_caps);
+    f.stock_slots := 0;
+    SELECT r.max_claims, extract(epoch FROM r.per)::double precision INTO f.max_claims, f.refill_seconds
+      FROM treasure.claim_rules r WHERE r.rule = 'claim_limit';
+    f.max_balance := (SELECT r.max_balance FROM treasure.claim_rules r WHERE r.rule = 'wallet_cap');
   ELSE
-    featured := EXISTS (SELECT FROM treasure.chest_items i WHERE i.chest_id = refresh_claim_features.chest_id)
-             OR EXISTS (SELECT FROM treasure.loot_tables l WHERE l.chest_id = refresh_claim_features.chest_id)
-             OR EXISTS (SELECT FROM treasure.stock_slots s WHERE s.chest_id = refresh_claim_features.chest_id);
+    f.featured := EXISTS (SELECT FROM treasure.chest_items i WHERE i.chest_id = f.chest_id)
+               OR EXISTS (SELECT FROM treasure.loot_tables l WHERE l.chest_id = f.chest_id);
+    f.stock_slots := (SELECT count(*) FROM treasure.stock_slots s WHERE s.chest_id = f.chest_id);
   END IF;
-  IF featured THEN
-    INSERT INTO treasure.claim_features (chest_id) VALUES (refresh_claim_features.chest_id) ON CONFLICT DO NOTHING;
+  IF f.featured OR f.stock_slots > 0 OR f.max_claims IS NOT NULL OR f.max_balance IS NOT NULL THEN
+    INSERT INTO treasure.claim_features AS t VALUES (f.*)
+    ON CONFLICT ON CONSTRAINT claim_features_pkey DO UPDATE
+       SET featured = EXCLUDED.featured, stock_slots = EXCLUDED.stock_slots, max_claims = EXCLUDED.max_claims,
+           refill_seconds = EXCLUDED.refill_seconds, max_balance = EXCLUDED.max_balance;
   ELSE
-    DELETE FROM treasure.claim_features f WHERE f.chest_id = refresh_claim_features.chest_id;
+    DELETE FROM treasure.claim_features t WHERE t.chest_id = f.chest_id;
   END IF;
 END
 $$;
 COMMENT ON FUNCTION treasure.refresh_claim_features(bigint) IS
-  'Adds or removes a chest (0: the database-wide rules) in treasure.claim_features after its configuration changed';
+  'Writes a chest''s row (0: the database-wide rules) of treasure.claim_features after its configuration changed';
 
 CREATE FUNCTION treasure.require_chest(chest_id bigint)
   RETURNS treasure.chests
