@@ -35,13 +35,11 @@ WITH chest AS (
            (c.opens_at IS NULL OR c.opens_at <= pg_catalog.now())
            AND (c.closes_at IS NULL OR pg_catalog.now() < c.closes_at) AS is_open,)SQL";
 
-// 1.3.0: treasure.claim_features routes the claim.  featured: the chest's items or loot, an item under a cap,
-// or a key while a rule or stock applies: treasure.claim_featured() claims it.  ruled: a claim limit, a wallet
-// cap or stock applies: the ruled statement claims it.  The other statements' guards refuse both, writing nothing.
+// 1.3.0: treasure.claim_features routes the claim.  featured: the chest's items or loot, or an item under a cap:
+// treasure.claim_featured() claims it.  ruled: a claim limit, a wallet cap or stock applies: the ruled
+// statement claims it.  The other statements' guards refuse both, writing nothing.
 constexpr char routed_chest[] = R"SQL(
-           COALESCE(f.featured, false) OR (COALESCE(r.featured, false) AND c.item IS NOT NULL)
-           OR (c.key_item IS NOT NULL
-               AND (COALESCE(f.stock_slots, 0) > 0 OR r.max_claims IS NOT NULL OR r.max_balance IS NOT NULL)) AS featured,
+           COALESCE(f.featured, false) OR (COALESCE(r.featured, false) AND c.item IS NOT NULL) AS featured,
            COALESCE(f.stock_slots, 0) > 0 OR r.max_claims IS NOT NULL OR r.max_balance IS NOT NULL AS ruled,
            COALESCE(f.stock_slots, 0) AS stock_slots, r.max_claims, r.refill_seconds, r.max_balance
       FROM treasure.chests c
@@ -134,20 +132,22 @@ constexpr char stats_table[] = R"SQL(, stats AS (
     RETURNING 1
 ))SQL";
 
-// 1.3.0: the ruled statement, for a chest without a key under a claim limit, a wallet cap or stock, judged in the
-// documented order after the look-up's replay and already_claimed: chest_closed, sold_out, rate_limited,
-// wallet_full.  A rule is judged on the player's wallet row, locked first and read at its newest version, so
-// the player's concurrent claims queue there and each sees the tokens and the balance the others left.  The
-// stock unit is taken before the guard, from the player's own slot first, skipping slots other claims hold
-// and waiting only when every slot with units is held (in slot order, so waiters cannot deadlock); only a
-// claim that passed every rule and that no claim in the snapshot already made takes one.  Should the guard
-// still refuse (the same claim made concurrently), the caller gives the unit back.  The bucket's arithmetic
-// is treasure.claim_tokens_now()'s, operation for operation, and the direct path's (direct_claim.cpp).
+// 1.3.0: the ruled statement, for a chest under a claim limit, a wallet cap or stock, judged in the documented
+// order after the look-up's replay and already_claimed: chest_closed, sold_out, key_required, rate_limited,
+// wallet_full.  A key is judged as by the general statement: only with $5 (player_locked, the wallet locked by
+// an earlier statement, whose snapshot this one's is later than); without it a chest that needs one is refused
+// with no verdict, and the caller locks the player and runs it again.  A rule is judged on the player's wallet row,
+// locked first and read at its newest version, so the player's concurrent claims queue there and each sees the tokens
+// and the balance the others left.  The stock unit is taken before the guard, from the player's own slot first,
+// skipping slots other claims hold and waiting only when every slot with units is held (in slot order, so waiters
+// cannot deadlock); only a claim that passed every rule and that no claim in the snapshot already made takes one.
+// Should the guard still refuse (the same claim made concurrently), the caller gives the unit back.  The bucket's
+// arithmetic is treasure.claim_tokens_now()'s, operation for operation, and the direct path's (direct_claim.cpp).
 constexpr char ruled_claim[] = R"SQL(
 ), locked AS (
     SELECT w.balance, w.claim_tokens, w.claim_tokens_at FROM treasure.wallets w
      WHERE w.player_id = $1
-       AND (SELECT chest.is_open AND NOT chest.featured AND chest.key_item IS NULL
+       AND (SELECT chest.is_open AND NOT chest.featured
                    AND (chest.max_claims IS NOT NULL OR chest.max_balance IS NOT NULL) FROM chest)
        FOR NO KEY UPDATE
 ), judged AS (
@@ -164,12 +164,17 @@ constexpr char ruled_claim[] = R"SQL(
                 WHEN judged.stock_slots > 0
                      AND NOT EXISTS (SELECT FROM treasure.stock_slots s WHERE s.chest_id = $2 AND s.taken < s.capacity)
                      THEN 'sold_out'
+                WHEN judged.key_item IS NOT NULL AND NOT $5 THEN NULL  -- judged once the player is locked
+                WHEN judged.key_item IS NOT NULL
+                     AND NOT EXISTS (SELECT FROM treasure.inventories i
+                                      WHERE i.player_id = $1 AND i.item = judged.key_item AND i.qty > 0)
+                     THEN 'key_required'
                 WHEN judged.tokens < 1 THEN 'rate_limited'
                 WHEN judged.balance_before + judged.coins > judged.max_balance THEN 'wallet_full'
            END AS refusal
       FROM judged
 ), verdict AS (
-    SELECT refusals.*, refusals.refusal IS NULL AND NOT refusals.featured AND refusals.key_item IS NULL AS admitted,
+    SELECT refusals.*, refusals.refusal IS NULL AND NOT refusals.featured AND (refusals.key_item IS NULL OR $5) AS admitted,
            refusals.max_claims IS NOT NULL OR refusals.max_balance IS NOT NULL AS has_rules
       FROM refusals
 ), unclaimed AS (
@@ -196,7 +201,7 @@ constexpr char ruled_claim[] = R"SQL(
            (player_id, chest_id, request_id, session_id, coins_awarded, item_awarded, item_qty, key_used,
             claimed_at)
     SELECT $1, $2, $3, $4, verdict.coins, verdict.item,
-           CASE WHEN verdict.item IS NOT NULL THEN verdict.item_qty END, NULL, pg_catalog.now()
+           CASE WHEN verdict.item IS NOT NULL THEN verdict.item_qty END, verdict.key_item, pg_catalog.now()
       FROM verdict
      WHERE verdict.admitted
        AND (verdict.stock_slots = 0 OR EXISTS (SELECT FROM unit) OR EXISTS (SELECT FROM unit_waited))
@@ -222,8 +227,8 @@ constexpr char ruled_claim[] = R"SQL(
 
 constexpr char ruled_result[] = R"SQL(
 SELECT verdict.is_open, verdict.key_item, verdict.item IS NOT NULL, claim.claim_id, claim.coins_awarded,
-       claim.item_awarded, claim.item_qty, claim.key_used, wallet.balance, claim.claimed_at, false,
-       verdict.featured, verdict.ruled, verdict.refusal, verdict.stock_slots > 0,
+       claim.item_awarded, claim.item_qty, claim.key_used, wallet.balance, claim.claimed_at,
+       EXISTS (SELECT FROM key_taken), verdict.featured, verdict.ruled, verdict.refusal, verdict.stock_slots > 0,
        COALESCE((SELECT unit.slot FROM unit), (SELECT unit_waited.slot FROM unit_waited))
   FROM verdict LEFT JOIN claim ON true LEFT JOIN wallet ON true
 )SQL";
@@ -257,8 +262,8 @@ struct ClaimStatementSet {
                           awards(features) + event + result_columns + "false" + result_from),
           coins_only_sql(head(features) + chest_of_coins_only + guard + wallet_and_counters + event + result_columns +
                          "false" + result_from),
-          ruled_sql(features ? std::string(chest_head) + routed_chest + chest_tail + ruled_claim + item_given +
-                                   award_recorded + event + ruled_result
+          ruled_sql(features ? std::string(chest_head) + routed_chest + chest_tail + ruled_claim + key_taken +
+                                   item_given + award_recorded + event + ruled_result
                              : std::string()),
           statements{claim_statement("claim", general_sql),
                      claim_statement("claim (chest without a key)", without_key_sql),

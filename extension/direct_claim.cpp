@@ -441,7 +441,6 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
             return false;
         route = read_route(tables.claim_features, estate->es_snapshot, args);
         if (route.featured || route.stock_slots > 0 || (route.item_caps && state.gives_item) ||
-            (state.needs_key && (route.has_limit || route.has_cap)) ||
             (state.gives_item && !open_claim_awards(schema, tables)))
             return false;
     }
@@ -456,11 +455,12 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
         look_up(estate, writers, args, outcome.lookup, result_context);
         return true;
     }
+    bool wallet_locked = false;
     if (state.needs_key) {
         // Then, like the statements' next one, a new snapshot (which sees every key the player's earlier
         // claims spent, since they held the same lock) and the chest read again in it.
         outcome.keys_checked = true;
-        const bool has_wallet = lock_player(estate, writers, args);
+        const bool has_wallet = wallet_locked = lock_player(estate, writers, args);
         take_new_snapshot(estate);
         if (!read_chest(tables.chests, estate->es_snapshot, args, state, chest, key_item)) {
             outcome.result = ClaimOutcome::Result::unknown_chest;
@@ -474,8 +474,9 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
 
     const TimestampTz now = GetCurrentTransactionStartTimestamp();
     if (rules.ruled) {
-        // As the ruled statement: the wallet locked and read at its newest version, the rules judged on it.
-        rules.wallet_locked = lock_player(estate, writers, args);
+        // As the ruled statement: the wallet locked (by the key's step already, for a chest that takes one) and
+        // read at its newest version, the rules judged on it.
+        rules.wallet_locked = state.needs_key ? wallet_locked : lock_player(estate, writers, args);
         TupleTableSlot *wallet = rules.wallet_locked ? writers.wallets.existing : nullptr;
         if (wallet != nullptr)
             slot_getallattrs(wallet);

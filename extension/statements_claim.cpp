@@ -6,14 +6,14 @@ namespace treasure {
 namespace {
 
 // What a claim statement needs to know about a chest: which CTEs it must run.
-enum class ChestShape : uint8 { unknown, coins_only, gives_item, needs_key, featured, ruled };
+enum class ChestShape : uint8 { unknown, coins_only, gives_item, needs_key, featured, ruled, ruled_with_key };
 
 ChestShape shape_of(const ChestState &chest)
 {
     if (chest.featured)
         return ChestShape::featured;
     if (chest.ruled)
-        return ChestShape::ruled;
+        return chest.needs_key ? ChestShape::ruled_with_key : ChestShape::ruled;
     if (chest.needs_key)
         return ChestShape::needs_key;
     return chest.gives_item ? ChestShape::gives_item : ChestShape::coins_only;
@@ -85,11 +85,12 @@ void run_featured_claim(const ClaimArgs &args, ClaimOutcome &outcome)
     outcome.result = ClaimOutcome::Result::decided;
 }
 
-// The ruled statement (a chest without a key under a claim limit, a wallet cap or stock).  Refused: the
-// verdict it judged, and the stock unit it took given back if the guard refused after all.
-void run_ruled_claim(SavedStatement &statement, const ClaimArgs &args, ClaimOutcome &outcome)
+// The ruled statement (a chest under a claim limit, a wallet cap or stock).  Refused: the verdict it judged,
+// and the stock unit it took given back if the guard refused after all.
+void run_ruled_claim(SavedStatement &statement, const ClaimArgs &args, bool player_locked, ClaimOutcome &outcome)
 {
-    run_claim_statement(statement, args, false, outcome);
+    outcome.judged_refused = false;
+    run_claim_statement(statement, args, player_locked, outcome);
     if (outcome.result == ClaimOutcome::Result::unknown_chest)
         return;
     HeapTuple tuple = SPI_tuptable->vals[0];
@@ -104,7 +105,8 @@ void run_ruled_claim(SavedStatement &statement, const ClaimArgs &args, ClaimOutc
     if (!isnull) {
         outcome.judged_refused = true;
         outcome.judged_status = status_named(TextDatumGetCString(refusal));
-    } else if (column_bool(tuple, desc, claim_col_limited) && !outcome.chest.featured && !outcome.chest.needs_key) {
+    } else if (column_bool(tuple, desc, claim_col_limited) && !outcome.chest.featured &&
+               (player_locked || !outcome.chest.needs_key)) {
         // Admitted, but no unit was left once the slots were locked; or the same claim was made meanwhile,
         // which the look-up finds first.
         outcome.judged_refused = true;
@@ -122,6 +124,21 @@ bool lock_player(const ClaimArgs &args)
 {
     Datum values[] = {args.player_id};
     return execute_saved_statement(lock_player_statement, values, nullptr) > 0;
+}
+
+// A ruled chest, as the general protocol claims a key: a chest known to need a key locks the player first; one
+// found to need a key once the unlocked statement refused it locks and runs it again.  A player without a
+// wallet holds no key: then the unlocked statement's refusal stands, and it is key_required.
+void claim_ruled(SavedStatement &ruled, const ClaimArgs &args, bool key_expected, ClaimOutcome &outcome)
+{
+    outcome.keys_checked = key_expected;
+    run_ruled_claim(ruled, args, key_expected && lock_player(args), outcome);
+    if (key_expected || outcome.result != ClaimOutcome::Result::refused || outcome.judged_refused ||
+        !outcome.chest.ruled || outcome.chest.featured || !outcome.chest.needs_key || !outcome.chest.is_open)
+        return;
+    outcome.keys_checked = true;
+    if (lock_player(args))
+        run_ruled_claim(ruled, args, true, outcome);
 }
 
 // The lookup statement: the claims bound to this request or to this player and chest, in a new snapshot.
@@ -186,14 +203,19 @@ void claim_with_statements(const InstalledSchema &schema, const ClaimArgs &args,
     ClaimStatements &statements = claim_statements(schema);
     ChestShape shape = hinted_shape(DatumGetInt64(args.chest_id));
     bool general_ran = false;
-    if (shape == ChestShape::coins_only || shape == ChestShape::gives_item || shape == ChestShape::ruled) {
-        SavedStatement &first = shape == ChestShape::coins_only   ? statements.coins_only
-                                : shape == ChestShape::gives_item ? statements.without_key
-                                                                  : statements.ruled;
-        if (shape == ChestShape::ruled)
-            run_ruled_claim(first, args, outcome);
-        else
-            run_claim_statement(first, args, false, outcome);
+    if (shape == ChestShape::ruled || shape == ChestShape::ruled_with_key) {
+        claim_ruled(statements.ruled, args, shape == ChestShape::ruled_with_key, outcome);
+        const ChestShape real = shape_of(outcome.chest);
+        if (outcome.result != ClaimOutcome::Result::refused || real == ChestShape::ruled ||
+            real == ChestShape::ruled_with_key)
+            return;
+        // No longer ruled: the general protocol, knowing the real shape.
+        outcome.judged_refused = false;
+        outcome.keys_checked = false;
+        shape = shape_of(outcome.chest);
+    } else if (shape == ChestShape::coins_only || shape == ChestShape::gives_item) {
+        SavedStatement &first = shape == ChestShape::coins_only ? statements.coins_only : statements.without_key;
+        run_claim_statement(first, args, false, outcome);
         // Claimed, an unknown chest, or refused for a reason the refusal's look-up explains.
         if (outcome.result != ClaimOutcome::Result::refused || shape_of(outcome.chest) == shape)
             return;
@@ -210,7 +232,10 @@ void claim_with_statements(const InstalledSchema &schema, const ClaimArgs &args,
     }
     switch (shape) {
     case ChestShape::featured: run_featured_claim(args, outcome); return;
-    case ChestShape::ruled: run_ruled_claim(statements.ruled, args, outcome); return;
+    case ChestShape::ruled:
+    case ChestShape::ruled_with_key:
+        claim_ruled(statements.ruled, args, shape == ChestShape::ruled_with_key, outcome);
+        return;
     case ChestShape::needs_key:
         // Lock first; a player without a wallet holds no key, and the unlocked statement then reports why.
         if (!outcome.keys_checked && outcome.chest.is_open) {
