@@ -16,8 +16,11 @@ void claim_chest(const InstalledSchema &schema, const ClaimArgs &args, ClaimOutc
 #if TREASURE_DIRECT_PATH
     if (direct_claims_enabled) {
         record_claim_path(ClaimPath::direct);
-        if (claim_directly(schema, args, outcome))
+        if (claim_directly(schema, args, outcome)) {
+            if (outcome.unit_to_give_back)
+                give_back_stock_unit(args.chest_id, outcome.unit_slot);
             return;
+        }
     }
 #endif
     record_claim_path(ClaimPath::statements);

@@ -123,12 +123,15 @@ struct ClaimOutcome {
     // already claimed chest that the look-up finds still comes first.
     bool judged_refused;
     Status judged_status;
+    // The direct path took a stock unit from this slot and its guard then refused: claim.cpp gives it back.
+    bool unit_to_give_back;
+    int32 unit_slot;
     Lookup lookup;  // refused: what the refusal depends on, looked up after it
     ResultRow row;  // claimed: the claim's columns; refused: filled in by claim.cpp
 
     ClaimOutcome()
         : result(Result::refused), chest{false, false, false, false, false}, keys_checked(false), judged_refused(false),
-          judged_status(Status::claimed), lookup{}, row(Status::claimed)
+          judged_status(Status::claimed), unit_to_give_back(false), unit_slot(0), lookup{}, row(Status::claimed)
     {}
 };
 

@@ -54,6 +54,8 @@ constexpr Column claim_awards_layout[] = {{"player_id", INT8OID, false},
                                           {"item", TEXTOID, false},
                                           {"qty", INT4OID, false},
                                           {"source", TEXTOID, false}};
+constexpr Column stock_slots_layout[] = {
+    {"chest_id", INT8OID, true}, {"slot", INT4OID, true}, {"capacity", INT8OID, true}, {"taken", INT8OID, true}};
 constexpr Column inventories_layout[] = {{"player_id", INT8OID, true}, {"item", TEXTOID, true}, {"qty", INT4OID, true}};
 constexpr Column events_layout[] = {{"player_id", INT8OID, false},         {"claim_id", INT8OID, false},
                                     {"event_id", INT8OID, false},          {"chest_id", INT8OID, false},
@@ -103,7 +105,8 @@ bool still_the_installed_tables(const ClaimTables &tables)
     return current.storage == AnalyticsStorage::wallet_row && same(tables.chests, current.chests) &&
            same(tables.claims, current.claims) && same(tables.wallets, current.wallets) &&
            same(tables.claim_events, current.claim_events) && same(tables.inventories, current.inventories) &&
-           same(tables.claim_features, current.claim_features) && same(tables.claim_awards, current.claim_awards);
+           same(tables.claim_features, current.claim_features) && same(tables.claim_awards, current.claim_awards) &&
+           same(tables.stock_slots, current.stock_slots);
 }
 
 // The table privileges the claim statement's executor would find; without them the statements run and
@@ -192,10 +195,16 @@ bool open_claim_awards(const InstalledSchema &schema, ClaimTables &tables)
            still_the_installed_tables(tables) && has_privileges(tables.claim_awards, ACL_INSERT | ACL_SELECT);
 }
 
+bool open_stock_slots(const InstalledSchema &schema, ClaimTables &tables)
+{
+    return open_plain_table(schema.stock_slots, RowExclusiveLock, stock_slots_layout, tables.stock_slots) != nullptr &&
+           still_the_installed_tables(tables) && has_privileges(tables.stock_slots, ACL_UPDATE | ACL_SELECT);
+}
+
 void close_claim_tables(ClaimTables &tables)
 {
     for (Relation rel : {tables.chests, tables.claims, tables.wallets, tables.claim_events, tables.inventories,
-                         tables.claim_features, tables.claim_awards})
+                         tables.claim_features, tables.claim_awards, tables.stock_slots})
         if (rel != nullptr)
             table_close(rel, NoLock);
 }

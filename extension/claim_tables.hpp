@@ -52,6 +52,7 @@ enum ClaimFeaturesColumn {
     features_columns
 };
 enum ClaimAwardsColumn { awards_player_id, awards_claim_id, awards_item, awards_qty, awards_source };
+enum StockSlotsColumn { stock_chest_id, stock_slot, stock_capacity, stock_taken };
 enum InventoriesColumn { inventories_player_id, inventories_item, inventories_qty };
 enum EventsColumn {
     events_player_id,
@@ -72,6 +73,7 @@ struct ClaimTables {
     Relation inventories;
     Relation claim_features;  // 1.3.0
     Relation claim_awards;    // 1.3.0, for a chest that gives an item
+    Relation stock_slots;     // 1.3.0, for a limited chest
 };
 
 // Opens chests (ACCESS SHARE), claims, wallets and claim_events (ROW EXCLUSIVE, as the statements lock
@@ -91,6 +93,9 @@ bool open_claim_features(const InstalledSchema &schema, ClaimTables &tables);
 
 // 1.3.0: treasure.claim_awards (ROW EXCLUSIVE), for a chest that gives an item; false: decline.
 bool open_claim_awards(const InstalledSchema &schema, ClaimTables &tables);
+
+// 1.3.0: treasure.stock_slots (ROW EXCLUSIVE), for a limited chest; false: decline.
+bool open_stock_slots(const InstalledSchema &schema, ClaimTables &tables);
 
 // Closes what was opened; the locks stay until the end of the transaction, as the executor's do.
 void close_claim_tables(ClaimTables &tables);

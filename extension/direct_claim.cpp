@@ -26,6 +26,8 @@
 // 1.2.0's columns, no triggers, rules or row-level security.  The statements handle everything else.
 #include "direct_claim.hpp"
 
+#include <algorithm>
+
 #if TREASURE_DIRECT_PATH
 
 #include "claim_tables.hpp"
@@ -171,6 +173,7 @@ struct ClaimWriters {
     WrittenTable claim_events;
     WrittenTable inventories;
     WrittenTable claim_awards;  // 1.3.0, for a chest that gives an item
+    WrittenTable stock_slots;   // 1.3.0, for a limited chest
     List *wallet_arbiters;      // ON CONFLICT (player_id)
     List *inventory_arbiters;   // ON CONFLICT (player_id, item)
     Relation wallet_key;        // wallets (player_id)
@@ -178,6 +181,7 @@ struct ClaimWriters {
     Relation claim_request;     // claims (request_id)
     Relation claim_chest;       // claims (player_id, chest_id)
     Relation event_key;         // claim_events (player_id, claim_id)
+    Relation stock_key;         // stock_slots (chest_id, slot)
 };
 
 void close_writers(ClaimWriters &writers)
@@ -187,6 +191,7 @@ void close_writers(ClaimWriters &writers)
     close_written_table(writers.claim_events);
     close_written_table(writers.inventories);
     close_written_table(writers.claim_awards);
+    close_written_table(writers.stock_slots);
 }
 
 constexpr AttrNumber wallet_key_columns[] = {wallets_player_id + 1};
@@ -199,6 +204,7 @@ constexpr AttrNumber inventory_updated_columns[] = {inventories_qty + 1};
 constexpr AttrNumber claim_request_columns[] = {claims_request_id + 1};
 constexpr AttrNumber claim_chest_columns[] = {claims_player_id + 1, claims_chest_id + 1};
 constexpr AttrNumber event_key_columns[] = {events_player_id + 1, events_claim_id + 1};
+constexpr AttrNumber stock_key_columns[] = {stock_chest_id + 1, stock_slot + 1};
 
 // Opens the written tables' indexes and finds the ones the claim goes by.  False: decline (the statements'
 // ON CONFLICT would find no arbiter, or a look-up would have no index to use as they do).
@@ -217,6 +223,12 @@ bool open_writers(EState *estate, const ClaimTables &tables, ClaimWriters &write
         return false;
     if (tables.claim_awards != nullptr)
         writers.claim_awards = open_written_table(estate, tables.claim_awards, false);
+    if (tables.stock_slots != nullptr) {
+        writers.stock_slots = open_written_table(estate, tables.stock_slots, false);
+        writers.stock_key = key_index(writers.stock_slots, stock_key_columns, 2);
+        if (writers.stock_key == nullptr)
+            return false;
+    }
     if (tables.inventories != nullptr) {
         writers.inventories = open_written_table(estate, tables.inventories, true);
         writers.inventory_arbiters = inferred_arbiters(writers.inventories, inventory_key_columns, 2);
@@ -419,6 +431,103 @@ bool holds_key(EState *estate, ClaimWriters &writers, const ClaimArgs &args, Dat
     return DatumGetInt32(inventory->tts_values[inventories_qty]) > 0;
 }
 
+// 1.3.0: a limited chest's stock slots as the claim's snapshot shows them, in slot order.  set_stock() keeps at
+// most 8 (claim_features checks the count it records).
+constexpr int max_stock_slots = 8;
+struct SeenStockSlot {
+    int32 slot;
+    bool has_unit;
+};
+
+int read_stock_slots(ClaimWriters &writers, Snapshot snapshot, const ClaimArgs &args,
+                     SeenStockSlot (&seen)[max_stock_slots])
+{
+    ScanKeyData key;
+    ScanKeyInit(&key, stock_chest_id + 1, BTEqualStrategyNumber, F_INT8EQ, args.chest_id);
+    SysScanDesc scan =
+        pg::begin_keyed_scan(writers.stock_slots.rel, RelationGetRelid(writers.stock_key), snapshot, &key, 1);
+    int count = 0;
+    for (HeapTuple tuple; (tuple = pg::next_keyed_row(scan)) != nullptr;) {
+        if (count == max_stock_slots)
+            elog(ERROR, "treasure: chest " INT64_FORMAT " has more than %d stock slots (set_stock() keeps at most %d)",
+                 DatumGetInt64(args.chest_id), max_stock_slots, max_stock_slots);
+        Datum values[4];
+        bool nulls[4];
+        heap_deform_tuple(tuple, RelationGetDescr(writers.stock_slots.rel), values, nulls);
+        seen[count].slot = DatumGetInt32(values[stock_slot]);
+        seen[count].has_unit = DatumGetInt64(values[stock_taken]) < DatumGetInt64(values[stock_capacity]);
+        count++;
+    }
+    pg::end_keyed_scan(scan);
+    return count;
+}
+
+bool stock_left(ClaimWriters &writers, Snapshot snapshot, const ClaimArgs &args)
+{
+    SeenStockSlot seen[max_stock_slots];
+    const int count = read_stock_slots(writers, snapshot, args, seen);
+    for (int i = 0; i < count; i++)
+        if (seen[i].has_unit)
+            return true;
+    return false;
+}
+
+// Locks the slot (FOR UPDATE, or FOR UPDATE SKIP LOCKED) at its newest version and takes a unit if it still has
+// one, as the ruled statement's `unit` and `unit_waited` UPDATEs do.
+bool take_unit_from(EState *estate, ClaimWriters &writers, const ClaimArgs &args, int32 slot, bool skip_locked)
+{
+    WrittenTable &stock = writers.stock_slots;
+    Datum key[] = {args.chest_id, Int32GetDatum(slot)};
+    if (!fetch_by_key(stock.rel, writers.stock_key, estate->es_snapshot, key, stock.existing) ||
+        !lock_for_select_for_update(stock.rel, estate, stock.existing, skip_locked, stock_key_columns, key, 2))
+        return false;
+    slot_getallattrs(stock.existing);
+    if (DatumGetInt64(stock.existing->tts_values[stock_taken]) >=
+        DatumGetInt64(stock.existing->tts_values[stock_capacity]))
+        return false;
+    begin_update(stock);
+    set_column(stock.updated, stock_taken, Int64GetDatum(plus(stock.updated->tts_values[stock_taken], 1)));
+    write_update(stock, estate);
+    return true;
+}
+
+// A unit of the chest's stock for the player: from the slots with a unit in the snapshot, the player's own
+// slot first (player_id % slots) and on from there, skipping slots other claims hold; only when every one is
+// held, waiting for them in slot order (so that waiters cannot deadlock).  False: sold out.
+bool take_stock_unit(EState *estate, ClaimWriters &writers, const ClaimArgs &args, int32 slot_count, int32 &taken_slot)
+{
+    SeenStockSlot seen[max_stock_slots];
+    const int count = read_stock_slots(writers, estate->es_snapshot, args, seen);
+    const int32 first = static_cast<int32>(DatumGetInt64(args.player_id) % slot_count);
+    SeenStockSlot in_player_order[max_stock_slots];
+    for (int i = 0; i < count; i++)
+        in_player_order[i] = seen[i];
+    std::stable_sort(in_player_order, in_player_order + count, [&](const SeenStockSlot &a, const SeenStockSlot &b) {
+        return (a.slot + slot_count - first) % slot_count < (b.slot + slot_count - first) % slot_count;
+    });
+    for (int i = 0; i < count; i++)
+        if (in_player_order[i].has_unit && take_unit_from(estate, writers, args, in_player_order[i].slot, true)) {
+            taken_slot = in_player_order[i].slot;
+            return true;
+        }
+    for (int i = 0; i < count; i++)
+        if (seen[i].has_unit && take_unit_from(estate, writers, args, seen[i].slot, false)) {
+            taken_slot = seen[i].slot;
+            return true;
+        }
+    return false;
+}
+
+// Whether the snapshot already holds a claim of this request_id or of this player and chest: then a limited
+// chest's claim takes no unit (the guard would refuse it), as the ruled statement's `unclaimed`.
+bool claim_seen(ClaimWriters &writers, Snapshot snapshot, const ClaimArgs &args)
+{
+    Datum request[] = {args.request_id};
+    Datum player_and_chest[] = {args.player_id, args.chest_id};
+    return fetch_by_key(writers.claims.rel, writers.claim_request, snapshot, request, writers.claims.existing) ||
+           fetch_by_key(writers.claims.rel, writers.claim_chest, snapshot, player_and_chest, writers.claims.existing);
+}
+
 // The claim itself, inside claim_directly()'s snapshot and EState.  False: declined.
 bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &args, ClaimTables &tables,
               ClaimWriters &writers, ClaimOutcome &outcome, MemoryContext result_context)
@@ -432,16 +541,17 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
         outcome.result = ClaimOutcome::Result::unknown_chest;
         return true;
     }
-    // 1.3.0: the chests the claim statements route elsewhere are left to them (featured ones, limited ones,
-    // a key under a rule); a claim limit and a wallet cap are judged here; the item of any chest is recorded
-    // in claim_awards.
+    // 1.3.0: a featured chest is left to the statements (treasure.claim_featured()); stock, a claim limit and a
+    // wallet cap are judged here as the ruled statement judges them; the item of any chest is recorded in
+    // claim_awards.
     ClaimRoute route = {};
     if (schema.has_features) {
         if (!open_claim_features(schema, tables))
             return false;
         route = read_route(tables.claim_features, estate->es_snapshot, args);
-        if (route.featured || route.stock_slots > 0 || (route.item_caps && state.gives_item) ||
-            (state.gives_item && !open_claim_awards(schema, tables)))
+        if (route.featured || (route.item_caps && state.gives_item) ||
+            (state.gives_item && !open_claim_awards(schema, tables)) ||
+            (route.stock_slots > 0 && !open_stock_slots(schema, tables)))
             return false;
     }
     RuledPayment rules = {route.has_limit || route.has_cap, false, route.has_limit, 0.0};
@@ -460,16 +570,27 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
         // Then, like the statements' next one, a new snapshot (which sees every key the player's earlier
         // claims spent, since they held the same lock) and the chest read again in it.
         outcome.keys_checked = true;
-        const bool has_wallet = wallet_locked = lock_player(estate, writers, args);
+        wallet_locked = lock_player(estate, writers, args);
         take_new_snapshot(estate);
         if (!read_chest(tables.chests, estate->es_snapshot, args, state, chest, key_item)) {
             outcome.result = ClaimOutcome::Result::unknown_chest;
             return true;
         }
-        if (!state.is_open || (state.needs_key && (!has_wallet || !holds_key(estate, writers, args, key_item)))) {
+        if (!state.is_open) {
             look_up(estate, writers, args, outcome.lookup, result_context);
             return true;
         }
+    }
+    // sold_out (a fact about the chest) before key_required.
+    if (route.stock_slots > 0 && !stock_left(writers, estate->es_snapshot, args)) {
+        outcome.judged_refused = true;
+        outcome.judged_status = Status::sold_out;
+        look_up(estate, writers, args, outcome.lookup, result_context);
+        return true;
+    }
+    if (state.needs_key && (!wallet_locked || !holds_key(estate, writers, args, key_item))) {
+        look_up(estate, writers, args, outcome.lookup, result_context);
+        return true;
     }
 
     const TimestampTz now = GetCurrentTransactionStartTimestamp();
@@ -495,6 +616,21 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
         }
         rules.tokens_after = tokens - 1;
     }
+    bool unit_taken = false;
+    int32 unit_slot = 0;
+    if (route.stock_slots > 0) {
+        if (claim_seen(writers, estate->es_snapshot, args)) {
+            look_up(estate, writers, args, outcome.lookup, result_context);
+            return true;
+        }
+        unit_taken = take_stock_unit(estate, writers, args, route.stock_slots, unit_slot);
+        if (!unit_taken) {
+            outcome.judged_refused = true;
+            outcome.judged_status = Status::sold_out;
+            look_up(estate, writers, args, outcome.lookup, result_context);
+            return true;
+        }
+    }
 
     // The guard: the first write.
     const int64 claim_id = nextval_internal(schema.claim_id_seq, true);
@@ -516,6 +652,8 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
     store_row(claims.row);
     ItemPointerData conflict;
     if (!insert_unless_conflict(claims, estate, NIL, &conflict)) {
+        outcome.unit_to_give_back = unit_taken;
+        outcome.unit_slot = unit_slot;
         look_up(estate, writers, args, outcome.lookup, result_context);
         return true;
     }
@@ -555,7 +693,7 @@ bool claim_directly(const InstalledSchema &schema, const ClaimArgs &args, ClaimO
     estate->es_output_cid = GetCurrentCommandId(true);
     MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
 
-    ClaimTables tables = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    ClaimTables tables = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
     ClaimWriters writers = {};
     claim_begins();
     volatile bool claimed_here = false;

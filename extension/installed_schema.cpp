@@ -18,7 +18,8 @@ InstalledSchema schema = {0,          AnalyticsStorage::wallet_row,
                           InvalidOid, InvalidOid,
                           InvalidOid, InvalidOid,
                           InvalidOid, false,
-                          InvalidOid, InvalidOid};
+                          InvalidOid, InvalidOid,
+                          InvalidOid};
 
 void look_up_schema()
 {
@@ -38,6 +39,7 @@ void look_up_schema()
                                                                                      : AnalyticsStorage::wallet_row;
     schema.claim_features = relation("claim_features");
     schema.claim_awards = relation("claim_awards");
+    schema.stock_slots = relation("stock_slots");
     schema.has_features = OidIsValid(schema.claim_features) && OidIsValid(schema.claim_awards) &&
                           schema.storage == AnalyticsStorage::wallet_row;
     schema.generation++;

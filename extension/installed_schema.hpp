@@ -21,10 +21,11 @@ struct InstalledSchema {
     Oid claim_events;
     Oid claim_id_seq;
     Oid event_id_seq;
-    // 1.3.0: claims of featured chests run treasure.claim_featured(), and every item award is recorded.
+    // 1.3.0: claims are routed by claim_features, every item award is recorded, stock is taken from stock_slots.
     bool has_features;
     Oid claim_features;
     Oid claim_awards;
+    Oid stock_slots;
 };
 
 // The installed schema, with treasure.wallets locked ROW EXCLUSIVE (the lock every claim takes anyway) so

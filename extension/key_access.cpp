@@ -71,14 +71,16 @@ bool has_key(TupleTableSlot *slot, const AttrNumber *key_columns, const Datum *k
 // A version this command changed already is skipped (false); an UPDATE (`updating`) raises 27000 instead if
 // a later command of the statement changed it, as a trigger could have.
 bool lock_newest_version(Relation rel, EState *estate, TupleTableSlot *slot, LockTupleMode mode, uint8 flags,
-                         bool updating, const AttrNumber *key_columns, const Datum *key_values, int key_count)
+                         bool updating, const AttrNumber *key_columns, const Datum *key_values, int key_count,
+                         LockWaitPolicy wait = LockWaitBlock)
 {
     CHECK_FOR_INTERRUPTS();
     ItemPointerData tid = slot->tts_tid;
     TM_FailureData failure;
-    const TM_Result result = pg::lock_tuple(rel, &tid, estate, slot, mode, flags, &failure);
+    const TM_Result result = pg::lock_tuple(rel, &tid, estate, slot, mode, flags, &failure, wait);
     switch (result) {
     case TM_Ok: return has_key(slot, key_columns, key_values, key_count);
+    case TM_WouldBlock: return false;  // SKIP LOCKED: another transaction holds it
     case TM_SelfModified:
         if (updating && failure.cmax != estate->es_output_cid)
             ereport(ERROR, (errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
@@ -103,6 +105,15 @@ bool lock_for_no_key_update(Relation rel, EState *estate, TupleTableSlot *slot, 
     return lock_newest_version(rel, estate, slot, LockTupleNoKeyExclusive,
                                TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS | TUPLE_LOCK_FLAG_FIND_LAST_VERSION, false,
                                key_columns, key_values, key_count);
+}
+
+bool lock_for_select_for_update(Relation rel, EState *estate, TupleTableSlot *slot, bool skip_locked,
+                                const AttrNumber *key_columns, const Datum *key_values, int key_count)
+{
+    // ExecLockRows' flags under READ COMMITTED (REL_15_STABLE), FOR UPDATE [SKIP LOCKED].
+    return lock_newest_version(rel, estate, slot, LockTupleExclusive,
+                               TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS | TUPLE_LOCK_FLAG_FIND_LAST_VERSION, false,
+                               key_columns, key_values, key_count, skip_locked ? LockWaitSkip : LockWaitBlock);
 }
 
 bool lock_for_update(Relation rel, EState *estate, TupleTableSlot *slot, LockTupleMode mode,

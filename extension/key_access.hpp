@@ -24,6 +24,9 @@ bool fetch_by_key(Relation rel, Relation index, Snapshot snapshot, const Datum *
 // As SELECT ... FOR NO KEY UPDATE locks it:
 bool lock_for_no_key_update(Relation rel, EState *estate, TupleTableSlot *slot, const AttrNumber *key_columns,
                             const Datum *key_values, int key_count);
+// As SELECT ... FOR UPDATE [SKIP LOCKED] locks it; with skip_locked, also false when another transaction holds it:
+bool lock_for_select_for_update(Relation rel, EState *estate, TupleTableSlot *slot, bool skip_locked,
+                                const AttrNumber *key_columns, const Datum *key_values, int key_count);
 // As UPDATE locks it before writing the new version:
 bool lock_for_update(Relation rel, EState *estate, TupleTableSlot *slot, LockTupleMode mode,
                      const AttrNumber *key_columns, const Datum *key_values, int key_count);

@@ -105,10 +105,9 @@ inline List *insert_index_entries(ResultRelInfo *info, TupleTableSlot *slot, ESt
 
 // Locks the row at *tid into `slot` in the EState's snapshot and command, waiting for a concurrent locker.
 inline TM_Result lock_tuple(Relation rel, ItemPointer tid, EState *estate, TupleTableSlot *slot, LockTupleMode mode,
-                            uint8 flags, TM_FailureData *failure)
+                            uint8 flags, TM_FailureData *failure, LockWaitPolicy wait = LockWaitBlock)
 {
-    return table_tuple_lock(rel, tid, estate->es_snapshot, slot, estate->es_output_cid, mode, LockWaitBlock, flags,
-                            failure);
+    return table_tuple_lock(rel, tid, estate->es_snapshot, slot, estate->es_output_cid, mode, wait, flags, failure);
 }
 
 // The first row of `rel` visible in `snapshot` whose index entry matches `keys` (numbered by index column),

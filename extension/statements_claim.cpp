@@ -114,8 +114,7 @@ void run_ruled_claim(SavedStatement &statement, const ClaimArgs &args, bool play
     }
     Datum slot = SPI_getbinval(tuple, desc, claim_col_unit_slot, &isnull);
     if (!isnull) {
-        Datum values[] = {args.chest_id, slot};
-        execute_saved_statement(give_back_unit_statement, values, nullptr);
+        give_back_stock_unit(args.chest_id, DatumGetInt32(slot));
         outcome.judged_refused = false;  // the guard refused: the look-up says why
     }
 }
@@ -256,6 +255,12 @@ void claim_with_statements(const InstalledSchema &schema, const ClaimArgs &args,
 }  // namespace
 
 void build_claim_statements(const InstalledSchema &schema) { (void) claim_statements(schema); }
+
+void give_back_stock_unit(Datum chest_id, int32 slot)
+{
+    Datum values[] = {chest_id, Int32GetDatum(slot)};
+    execute_saved_statement(give_back_unit_statement, values, nullptr);
+}
 
 void claim_by_statements(const InstalledSchema &schema, const ClaimArgs &args, ClaimOutcome &outcome)
 {

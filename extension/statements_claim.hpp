@@ -15,4 +15,8 @@ void build_claim_statements(const InstalledSchema &schema);
 
 void claim_by_statements(const InstalledSchema &schema, const ClaimArgs &args, ClaimOutcome &outcome);
 
+// Gives back the stock unit a claim took from this slot of the chest before its guard refused (an UPDATE
+// through the caller's SPI connection, in a new command).
+void give_back_stock_unit(Datum chest_id, int32 slot);
+
 }  // namespace treasure

@@ -76,7 +76,7 @@ SELECT treasure.put_chest(4, 100);
 SELECT treasure.set_stock(4, 2);
 SELECT * FROM treasure.chest_stock(4);
 SELECT status FROM pg_temp.claim(20, 4, 6);
-SELECT pg_temp.took('statements');               -- a limited chest is the ruled statement's
+SELECT pg_temp.took('direct');                   -- the direct path takes a unit of stock itself
 SELECT status FROM pg_temp.claim(21, 4, 7);
 SELECT * FROM pg_temp.ledger();
 SELECT * FROM pg_temp.claim(22, 4, 8);
