@@ -711,11 +711,13 @@ COMMENT ON FUNCTION treasure.record_awards(bigint, bigint, jsonb, jsonb) IS
 -- wallet_full / inventory_full (on the rolled awards).  The player's wallet row is locked before the player's
 -- facts are judged (wallet, then inventory rows in item order, as every claim locks), and the stock unit is
 -- taken last, after every refusal was ruled out, so a refusal writes nothing and takes no token and no stock.
+-- Key probes only, like claim_details(): no sequential scan from a plan made while the tables were small.
 CREATE FUNCTION treasure.claim_featured(player_id bigint, chest_id bigint, request_id uuid, session_id bigint)
   RETURNS TABLE (status text, replayed boolean, claim_id bigint, coins_awarded bigint, item_awarded text,
                  item_qty integer, key_used text, balance bigint, claimed_at timestamptz)
   LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
+  SET enable_seqscan = off
 AS $$
 DECLARE
   p constant bigint := claim_featured.player_id;
@@ -864,10 +866,14 @@ $$;
 COMMENT ON FUNCTION treasure.claim_featured(bigint, bigint, uuid, bigint) IS
   'Internal: claim_treasure()''s claim of a chest with items, loot or stock, or of any chest while a limit or cap is set; statuses in the documented order; not granted to anybody';
 
+-- Called with nearly every claim, on pooled connections that keep their plans: its look-ups are key probes,
+-- and a plan made while claim_awards was small (a sequential scan is cheaper then) must not stay one as the
+-- table grows until statistics come (bench/FINDINGS.md, "claim_details() and a plan from an empty table").
 CREATE FUNCTION treasure.claim_details(player_id bigint, claim_id bigint, status text)
   RETURNS jsonb
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
+  SET enable_seqscan = off
 AS $$
 DECLARE
   awards jsonb;
