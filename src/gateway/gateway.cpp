@@ -170,9 +170,10 @@ void Gateway::route(const HttpRequest &request, const Admitted &admitted, const 
 
     const std::shared_ptr<const ShardSet> set = shards();
     if (path == "/healthz") {
-        nlohmann::ordered_json health{{"status", "ok"},
-                                      {"circuit", to_string(sharded() ? worst_circuit(*set) : set->first().breaker.state())},
-                                      {"flags", flags_->name()}};
+        nlohmann::ordered_json health{
+            {"status", "ok"},
+            {"circuit", to_string(sharded() ? worst_circuit(*set) : set->first().breaker.state())},
+            {"flags", flags_->name()}};
         if (sharded())
             health["shards"] = shards_health(*set);
         return reply(json_answer(200, health));

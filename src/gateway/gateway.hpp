@@ -57,7 +57,6 @@ namespace treasure {
 
 class HttpServer;
 
-
 class Gateway : private HttpHandler {
 public:
     // Connects to the database and reads the flags file; throws std::runtime_error with the reason.
@@ -126,7 +125,7 @@ private:
     ShardMetrics shard_metrics_;  // in /metrics only when sharded
     mutable std::mutex shards_mutex_;
     std::shared_ptr<const ShardSet> shards_;  // swapped by reload_shard_map() under shards_mutex_
-    std::mutex reload_mutex_;                  // one reload at a time; guards retired_
+    std::mutex reload_mutex_;                 // one reload at a time; guards retired_
     // Shards a reload took out of the map, destroyed (on the reloading thread) once no request holds them.
     std::vector<std::shared_ptr<Shard>> retired_;
     std::mutex poll_mutex_;

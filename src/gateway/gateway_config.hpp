@@ -14,22 +14,22 @@ namespace treasure {
 // The sharded mode (shard_set.hpp): where the list of shard databases comes from, and how often it is re-read.
 // At most one of router_dsn and shards_file; neither: the gateway is not sharded and talks to GatewayConfig::dsn.
 struct ShardingOptions {
-    std::string router_dsn;         // --shard-map-from: the router database, read with read_shard_map()
+    std::string router_dsn;           // --shard-map-from: the router database, read with read_shard_map()
     std::string server = "treasure";  // --shard-map-server: its PL/Proxy SQL/MED server
-    std::string shards_file;        // --shards-file: one connection string per line (shard_map_from_file_text())
-    std::chrono::seconds poll{0};   // --shard-map-poll-seconds: re-read this often (0: only on SIGHUP)
+    std::string shards_file;          // --shards-file: one connection string per line (shard_map_from_file_text())
+    std::chrono::seconds poll{0};     // --shard-map-poll-seconds: re-read this often (0: only on SIGHUP)
 
     bool enabled() const { return !router_dsn.empty() || !shards_file.empty(); }
 };
 
 struct GatewayConfig {
-    std::string dsn;  // unsharded: the primary; sharded: unused (empty)
+    std::string dsn;                                  // unsharded: the primary; sharded: unused (empty)
     std::string replica_dsn;                          // empty: analytics reads go to dsn
     std::chrono::milliseconds replica_max_lag{1000};  // analytics reads go to dsn while the replica lags more
     std::string flags_file;                           // empty: atomic_claims is "on" for everybody
-    std::size_t pool_size = 8;        // per shard when sharded
-    std::size_t worker_threads = 32;  // the read pool (analytics routes, /metrics)
-    AdmissionOptions admission;       // queue bounds and waits of the pools, connection limits and deadlines
+    std::size_t pool_size = 8;                        // per shard when sharded
+    std::size_t worker_threads = 32;                  // the read pool (analytics routes, /metrics)
+    AdmissionOptions admission;  // queue bounds and waits of the pools, connection limits and deadlines
     std::size_t max_body_bytes = default_max_body_bytes;
     RetryPolicy retry;
     CircuitBreakerOptions breaker;  // per shard when sharded

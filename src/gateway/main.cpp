@@ -53,7 +53,8 @@ int main(int argc, char **argv)
         "their own), reads on --threads workers.  SIGTERM/SIGINT: stop accepting, close idle connections, answer\n"
         "in-flight requests (Connection: close), exit 0.  With --tls-cert and --tls-key, --listen serves HTTPS only\n"
         "(TLS 1.2 or later; both files are read at start, so a restart rotates them); --metrics-listen stays HTTP.\n"
-        "Sharded (--shard-map-from ROUTER_DSN or --shards-file FILE instead of --dsn): each claim and player read goes\n"
+        "Sharded (--shard-map-from ROUTER_DSN or --shards-file FILE instead of --dsn): each claim and player read "
+        "goes\n"
         "to the shard that owns the player (PL/Proxy's hashint8 partition function), with --pool connections, a\n"
         "circuit breaker and a saga path per shard; SIGHUP (and --shard-map-poll-seconds) re-reads the map.");
     app.add_option("--dsn", config.dsn, "libpq connection string of the primary (unsharded)");

@@ -83,7 +83,8 @@ ShardMapReload Gateway::reload_shard_map()
             auto next = std::make_shared<ShardSet>();
             for (int index = 0; index < map.partitions(); ++index) {
                 const std::string &dsn = map.shard_dsns[static_cast<std::size_t>(index)];
-                const bool kept = index < old->map.partitions() && old->shards[static_cast<std::size_t>(index)]->dsn == dsn;
+                const bool kept =
+                    index < old->map.partitions() && old->shards[static_cast<std::size_t>(index)]->dsn == dsn;
                 next->shards.push_back(kept ? old->shards[static_cast<std::size_t>(index)] : make_shard(index, dsn));
             }
             next->map = std::move(map);

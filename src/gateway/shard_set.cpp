@@ -41,12 +41,10 @@ WorkerPoolOptions worker_pool_options(const GatewayConfig &config, std::size_t t
 Shard::Shard(int index_, std::string dsn_, const std::string &replica_dsn, const GatewayConfig &config,
              FeatureFlagProvider &flags, ClaimMetrics &metrics)
     : index(index_), dsn(std::move(dsn_)), atomic(ClientOptions{dsn, config.pool_size, config.retry}),
-      saga(make_saga_path(dsn, config)), breaker(config.breaker),
-      router(atomic, saga.get(), flags, breaker, &metrics), analytics(make_analytics(dsn, replica_dsn, config)),
-      claims(worker_pool_options(config, config.pool_size)),
+      saga(make_saga_path(dsn, config)), breaker(config.breaker), router(atomic, saga.get(), flags, breaker, &metrics),
+      analytics(make_analytics(dsn, replica_dsn, config)), claims(worker_pool_options(config, config.pool_size)),
       saga_claims(saga ? std::make_unique<WorkerPool>(worker_pool_options(config, config.pool_size)) : nullptr)
-{
-}
+{}
 
 void Shard::stop_workers()
 {

@@ -46,12 +46,12 @@ public:
     CircuitBreaker breaker;
     Router router;
     std::unique_ptr<AnalyticsReader> analytics;
-    WorkerPool claims;                         // --pool threads, one per atomic connection
-    std::unique_ptr<WorkerPool> saga_claims;   // null without a saga path
+    WorkerPool claims;                        // --pool threads, one per atomic connection
+    std::unique_ptr<WorkerPool> saga_claims;  // null without a saga path
 };
 
 struct ShardSet {
-    ShardMap map;  // unsharded: one partition, config.dsn
+    ShardMap map;                                // unsharded: one partition, config.dsn
     std::vector<std::shared_ptr<Shard>> shards;  // index = partition
 
     Shard &first() const { return *shards.front(); }
