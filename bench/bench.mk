@@ -5,7 +5,7 @@
 #   make bench-auth     only bench/auth_cost.sh (what authentication costs the gateway, ~6 min): bench/auth_cost.md
 #   make bench-browser  the tap in headless Chromium: the browser's p50/p95 next to the gateway's figure for the
 #                       same taps (bench/browser_taps.sh); make bench ends with it
-#   make bench-shards   only bench/sharded_gateway.sh (~2 min): tap-to-200 through the sharded gateway (4 shards)
+#   make bench-shards   only bench/sharded_gateway.sh (~2.5 min): tap-to-200 through the sharded gateway (4 shards)
 #                       against the unsharded gateway and the gateway through the PL/Proxy router; its table is
 #                       copied by hand into bench/RESULTS.md section 8 (not part of make bench)
 #   make bench-programs build/bench/client_bench (Google Benchmark; the atomic and the saga path),

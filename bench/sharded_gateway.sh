@@ -3,7 +3,7 @@
 # owning shard) against the unsharded gateway (one database) and against the gateway going through the PL/Proxy
 # router (issue 17, "Beyond one machine without a second hop"), at the same fixed rate, side by side in one run.
 #
-#   bash bench/sharded_gateway.sh [ROUNDS [SECONDS [RATE]]]     defaults 5 rounds, 6 s per cell, 1000 taps/s
+#   bash bench/sharded_gateway.sh [ROUNDS [SECONDS [RATE]]]     defaults 12 rounds, 3 s per cell, 150 taps/s
 #   env: SHARD_BENCH_OUT       raw data directory (default /tmp/treasure-shard-bench)
 #        SHARD_BENCH_BIN       directory holding treasure and treasure-gateway (default build/)
 #        BENCH_USE_CLUSTER=1   with PGHOST/PGPORT/PGUSER: use that running cluster, else a throwaway one with
@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
-rounds=${1:-5} seconds=${2:-6} rate=${3:-1000}
+rounds=${1:-12} seconds=${2:-3} rate=${3:-150}
 players_per_cell=100 clients=8 shards=4
 out=${SHARD_BENCH_OUT:-/tmp/treasure-shard-bench}
 bin=${SHARD_BENCH_BIN:-build}
