@@ -5,13 +5,16 @@
 #   make bench-auth     only bench/auth_cost.sh (what authentication costs the gateway, ~6 min): bench/auth_cost.md
 #   make bench-browser  the tap in headless Chromium: the browser's p50/p95 next to the gateway's figure for the
 #                       same taps (bench/browser_taps.sh); make bench ends with it
+#   make bench-shards   only bench/sharded_gateway.sh (~2.5 min): tap-to-200 through the sharded gateway (4 shards)
+#                       against the unsharded gateway and the gateway through the PL/Proxy router; its table is
+#                       copied by hand into bench/RESULTS.md section 8 (not part of make bench)
 #   make bench-programs build/bench/client_bench (Google Benchmark; the atomic and the saga path),
 #                       build/bench/memory_driver, and the programs the runs start (treasure, treasure-gateway,
 #                       treasure-saga)
 BENCH_BUILD    := $(CLIENT_BUILD)/bench
 BENCH_PROGRAMS := $(BENCH_BUILD)/client_bench $(BENCH_BUILD)/memory_driver
 
-.PHONY: bench bench-quick bench-auth bench-browser bench-programs
+.PHONY: bench bench-quick bench-auth bench-browser bench-shards bench-programs
 bench-programs: $(BENCH_PROGRAMS) $(CLIENT_PROGRAMS) $(SAGA_PROGRAM)
 
 # SagaPath lives in $(SAGA_LIB), which needs $(CLIENT_LIB) after it (the link order of static libraries).
@@ -35,3 +38,6 @@ bench-quick: install bench-programs
 
 bench-auth: install bench-programs
 	bash bench/auth_cost.sh
+
+bench-shards: install bench-programs
+	bash bench/sharded_gateway.sh

@@ -1,5 +1,7 @@
 #include "gateway/analytics_routes.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "gateway/claim_json.hpp"
@@ -92,11 +94,32 @@ Answer claim_awards_answer(AnalyticsReader &reader, std::int64_t player_id, std:
 Answer leaderboard_answer(AnalyticsReader &reader, const std::optional<std::string> &from,
                           const std::optional<std::string> &to, const std::optional<std::string> &limit)
 {
+    return leaderboard_answer(std::vector<AnalyticsReader *>{&reader}, from, to, limit);
+}
+
+Answer leaderboard_answer(const std::vector<AnalyticsReader *> &shards, const std::optional<std::string> &from,
+                          const std::optional<std::string> &to, const std::optional<std::string> &limit)
+{
     try {
         const int top = limit_parameter(limit, default_leaderboard_limit);
         const auto &since = optional_parameter(from, "from");
         const auto &until = optional_parameter(to, "to");
-        const auto served = reader.leaderboard(since, until, top);
+        auto served = shards.front()->leaderboard(since, until, top);
+        // The other shards count the range the first one resolved, so that "now" is the same instant everywhere.
+        const std::optional<std::string> range_from = served.value.from, range_to = served.value.to;
+        for (std::size_t shard = 1; shard < shards.size(); ++shard) {
+            const auto more = shards[shard]->leaderboard(range_from, range_to, top);
+            served.value.players.insert(served.value.players.end(), more.value.players.begin(),
+                                        more.value.players.end());
+        }
+        auto &players = served.value.players;
+        std::sort(players.begin(), players.end(), [](const LeaderboardEntry &a, const LeaderboardEntry &b) {
+            return a.coins_awarded != b.coins_awarded ? a.coins_awarded > b.coins_awarded : a.player_id < b.player_id;
+        });
+        if (players.size() > static_cast<std::size_t>(top))
+            players.resize(static_cast<std::size_t>(top));
+        for (std::size_t rank = 0; rank < players.size(); ++rank)
+            players[rank].rank = static_cast<std::int64_t>(rank) + 1;
         auto body = leaderboard_json(served.value, top);
         add_origin(body, served.origin);
         return json_answer(200, body);

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gateway/answer.hpp"
 #include "lib/analytics_reader.hpp"
@@ -29,6 +30,9 @@ Answer player_stats_answer(AnalyticsReader &reader, std::int64_t player_id);
 Answer recent_events_answer(AnalyticsReader &reader, std::int64_t player_id, const std::optional<std::string> &limit);
 Answer claim_awards_answer(AnalyticsReader &reader, std::int64_t player_id, std::int64_t claim_id);
 Answer leaderboard_answer(AnalyticsReader &reader, const std::optional<std::string> &from,
+                          const std::optional<std::string> &to, const std::optional<std::string> &limit);
+// Sharded: every shard's top N for the same range, merged (coins desc, then player_id), ranked again.
+Answer leaderboard_answer(const std::vector<AnalyticsReader *> &shards, const std::optional<std::string> &from,
                           const std::optional<std::string> &to, const std::optional<std::string> &limit);
 Answer replica_answer(AnalyticsReader &reader);
 

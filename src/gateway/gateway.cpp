@@ -31,34 +31,6 @@ std::unique_ptr<FeatureFlagProvider> make_flags(const std::string &file)
         std::map<std::string, FlagRule, std::less<>>{{std::string(atomic_claims_flag), everybody}});
 }
 
-std::unique_ptr<SagaPath> make_saga_path(const GatewayConfig &config)
-{
-    if (config.saga == GatewayConfig::SagaMode::off)
-        return nullptr;
-    if (!SagaPath::available(config.dsn)) {
-        if (config.saga == GatewayConfig::SagaMode::on)
-            throw std::runtime_error("--saga on: the database's treasure extension has no saga path (needs 1.1.0)");
-        return nullptr;
-    }
-    return std::make_unique<SagaPath>(SagaPathOptions{config.dsn, config.pool_size, config.saga_deadline});
-}
-
-std::unique_ptr<AnalyticsReader> make_analytics(const GatewayConfig &config)
-{
-    AnalyticsOptions options;
-    options.primary_dsn = config.dsn;
-    options.replica_dsn = config.replica_dsn;
-    options.max_lag = config.replica_max_lag;
-    return std::make_unique<AnalyticsReader>(options);
-}
-
-WorkerPoolOptions pool_options(const GatewayConfig &config, std::size_t threads)
-{
-    if (threads == 0)
-        throw std::invalid_argument("the gateway needs at least one worker thread");
-    return WorkerPoolOptions{threads, config.admission.max_queued, config.admission.max_queue_wait};
-}
-
 Answer overloaded() { return error_answer(503, "overloaded", "the gateway is at capacity; retry after 1 s"); }
 
 // GET /v1/players/{id}, /v1/players/{id}/stats, /v1/players/{id}/events, /v1/players/{id}/claims/{claim_id}/awards:
@@ -104,13 +76,8 @@ HttpHandler::Reply with_cors(const Admitted &admitted, HttpHandler::Reply reply)
 
 Gateway::Gateway(GatewayConfig config)
     : config_(std::move(config)), edge_(edge_options_of(config_), edge_registry_),
-      client_latency_(client_latency_registry_), web_files_(config_.web_root),
-      atomic_(ClientOptions{config_.dsn, config_.pool_size, config_.retry}), saga_(make_saga_path(config_)),
-      flags_(make_flags(config_.flags_file)), breaker_(config_.breaker),
-      router_(atomic_, saga_.get(), *flags_, breaker_, &metrics_), analytics_(make_analytics(config_)),
-      claims_(pool_options(config_, config_.pool_size)),
-      saga_claims_(saga_ ? std::make_unique<WorkerPool>(pool_options(config_, config_.pool_size)) : nullptr),
-      reads_(pool_options(config_, config_.worker_threads))
+      client_latency_(client_latency_registry_), web_files_(config_.web_root), flags_(make_flags(config_.flags_file)),
+      shards_(first_shard_set()), reads_(worker_pool_options(config_, config_.worker_threads))
 {
     AdmissionOptions admission = config_.admission;
     admission.on_shed = [this] { metrics_.observe_claim(PathLabel::none, "overloaded", 0.0); };
@@ -118,9 +85,40 @@ Gateway::Gateway(GatewayConfig config)
     server_ = std::make_unique<HttpServer>(handler, std::move(admission), config_.max_body_bytes);
     if (!config_.edge.tls_cert_path.empty())
         server_->use_tls(config_.edge.tls_cert_path, config_.edge.tls_key_path);
+    start_shard_map_polling();
 }
 
-Gateway::~Gateway() = default;
+Gateway::~Gateway()
+{
+    {
+        std::lock_guard<std::mutex> lock(poll_mutex_);
+        polling_stopped_ = true;
+    }
+    poll_wakeup_.notify_all();
+    if (poller_.joinable())
+        poller_.join();
+    server_.reset();
+    reads_.stop();
+    // A job holds its shard: the shards' own workers must finish before the last reference goes.
+    for (const auto &shard : shards_->shards)
+        shard->stop_workers();
+    for (const auto &shard : retired_)
+        shard->stop_workers();
+}
+
+bool Gateway::has_saga_path() const
+{
+    for (const auto &shard : shards()->shards)
+        if (shard->saga)
+            return true;
+    return false;
+}
+
+std::shared_ptr<const ShardSet> Gateway::shards() const
+{
+    std::lock_guard<std::mutex> lock(shards_mutex_);
+    return shards_;
+}
 
 std::optional<Answer> Gateway::before_body(RequestHead &head)
 {
@@ -170,10 +168,16 @@ void Gateway::route(const HttpRequest &request, const Admitted &admitted, const 
     if (auto refused = edge_.authorize_read(admitted, kind, path_player))
         return reply(std::move(*refused));
 
-    if (path == "/healthz")
-        return reply(json_answer(200, nlohmann::ordered_json{{"status", "ok"},
-                                                             {"circuit", to_string(breaker_.state())},
-                                                             {"flags", flags_->name()}}));
+    const std::shared_ptr<const ShardSet> set = shards();
+    if (path == "/healthz") {
+        nlohmann::ordered_json health{
+            {"status", "ok"},
+            {"circuit", to_string(sharded() ? worst_circuit(*set) : set->first().breaker.state())},
+            {"flags", flags_->name()}};
+        if (sharded())
+            health["shards"] = shards_health(*set);
+        return reply(json_answer(200, health));
+    }
     std::function<Answer()> route;
     if (path == "/metrics") {
         route = [this] {
@@ -183,24 +187,28 @@ void Gateway::route(const HttpRequest &request, const Admitted &admitted, const 
             return answer;
         };
     } else if (path == "/v1/replica") {
-        route = [this] { return replica_answer(*analytics_); };
+        route = [first = set->shards.front()] { return replica_answer(*first->analytics); };
     } else if (path == "/v1/leaderboard") {
-        route = [this, target] {
-            return leaderboard_answer(*analytics_, target.parameter("from"), target.parameter("to"),
+        route = [set, target] {
+            std::vector<AnalyticsReader *> readers;
+            for (const auto &shard : set->shards)
+                readers.push_back(shard->analytics.get());
+            return leaderboard_answer(readers, target.parameter("from"), target.parameter("to"),
                                       target.parameter("limit"));
         };
     } else {
         const std::int64_t id = *path_player;
+        const std::shared_ptr<Shard> owner = set->owner_of(id);
         if (player[2] == "/events")
-            route = [this, id, limit = target.parameter("limit")] {
-                return recent_events_answer(*analytics_, id, limit);
+            route = [owner, id, limit = target.parameter("limit")] {
+                return recent_events_answer(*owner->analytics, id, limit);
             };
         else if (player[3].matched)
-            route = [this, id, claim = std::stoll(player[3].str())] {
-                return claim_awards_answer(*analytics_, id, claim);
+            route = [owner, id, claim = std::stoll(player[3].str())] {
+                return claim_awards_answer(*owner->analytics, id, claim);
             };
         else
-            route = [this, id] { return player_stats_answer(*analytics_, id); };
+            route = [owner, id] { return player_stats_answer(*owner->analytics, id); };
     }
     on_pool(reads_, reply, std::move(route), false);
 }
@@ -217,18 +225,30 @@ void Gateway::claim(const HttpRequest &request, const Admitted &admitted, const 
     if (auto *refused = std::get_if<Answer>(&authorized))
         return reply(std::move(*refused));
     auto valid = std::make_shared<ValidClaimRequest>(for_player(std::move(body), std::get<std::int64_t>(authorized)));
-    WorkerPool &pool = likely_saga(*valid) ? *saga_claims_ : claims_;
+    std::shared_ptr<Shard> shard = shards()->owner_of((*valid)->player_id);
+    WorkerPool &pool = likely_saga(*shard, *valid) ? *shard->saga_claims : shard->claims;
+    if (!sharded())
+        return on_pool(
+            pool, reply, [shard, valid] { return answer_claim(shard->router, *valid); }, true);
     on_pool(
-        pool, reply, [this, valid] { return answer_claim(router_, *valid); }, true);
+        pool, reply,
+        [this, shard, valid] {
+            const auto started = std::chrono::steady_clock::now();
+            Answer answer = answer_claim(shard->router, *valid);
+            const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+            shard_metrics_.observe_claim(shard->index, answer.status, elapsed.count());
+            return answer;
+        },
+        true);
 }
 
 // Which pool a claim goes to, guessed as the Router will decide (the flag, then an open breaker): a guess that a
 // breaker's transition makes wrong only runs one claim on the other pool; the Router still decides the path.
-bool Gateway::likely_saga(const ValidClaimRequest &request)
+bool Gateway::likely_saga(Shard &shard, const ValidClaimRequest &request)
 {
-    if (!saga_claims_)
+    if (!shard.saga_claims)
         return false;
-    if (breaker_.state() == CircuitState::open)
+    if (shard.breaker.state() == CircuitState::open)
         return true;
     return !flags_->resolve_boolean(atomic_claims_flag, false, claim_context(request->player_id, request->session_id))
                 .value;
@@ -256,8 +276,15 @@ void Gateway::on_pool(WorkerPool &pool, const Reply &reply, std::function<Answer
 
 std::string Gateway::serialize_all_metrics()
 {
-    return metrics_.serialize() + serialize_metrics(client_latency_registry_) + analytics_->serialize_metrics() +
-           serialize_metrics(edge_registry_);
+    const std::shared_ptr<const ShardSet> set = shards();
+    if (!sharded())
+        return metrics_.serialize() + serialize_metrics(client_latency_registry_) +
+               set->first().analytics->serialize_metrics() + serialize_metrics(edge_registry_);
+    std::vector<std::string> analytics;
+    for (const auto &shard : set->shards)
+        analytics.push_back(shard->analytics->serialize_metrics());
+    return metrics_.serialize() + serialize_metrics(client_latency_registry_) + with_shard_labels(analytics) +
+           serialize_metrics(edge_registry_) + shard_metrics_.serialize();
 }
 
 int Gateway::bind(const std::string &host, int port)

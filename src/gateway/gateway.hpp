@@ -16,20 +16,32 @@
 //                           the player's page and what it reads and reports (web_routes.hpp)
 //   GET  /metrics           Prometheus text format
 //   GET  /healthz           liveness, circuit state
+// Sharded (GatewayConfig::sharding, shard_set.hpp), a claim and a player's reads go to the shard that owns the
+// player, each shard with its own pools, breaker and saga path; /v1/chests and /v1/replica are answered by the first
+// shard (every shard has the chests), /v1/leaderboard by all of them, merged (shard_routing.cpp).
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <prometheus/registry.h>
 
 #include "gateway/admission_options.hpp"
 #include "gateway/edge.hpp"
 #include "gateway/edge_options.hpp"
+#include "gateway/gateway_config.hpp"
 #include "gateway/http_handler.hpp"
 #include "gateway/metrics_listener.hpp"
+#include "gateway/shard_metrics.hpp"
+#include "gateway/shard_set.hpp"
 #include "gateway/static_files.hpp"
 #include "gateway/worker_pool.hpp"
 #include "lib/circuit_breaker.hpp"
@@ -44,27 +56,6 @@
 namespace treasure {
 
 class HttpServer;
-
-struct GatewayConfig {
-    std::string dsn;
-    std::string replica_dsn;                          // empty: analytics reads go to dsn
-    std::chrono::milliseconds replica_max_lag{1000};  // analytics reads go to dsn while the replica lags more
-    std::string flags_file;                           // empty: atomic_claims is "on" for everybody
-    std::size_t pool_size = 8;
-    std::size_t worker_threads = 32;  // the read pool (analytics routes, /metrics)
-    AdmissionOptions admission;       // queue bounds and waits of the pools, connection limits and deadlines
-    std::size_t max_body_bytes = default_max_body_bytes;
-    RetryPolicy retry;
-    CircuitBreakerOptions breaker;
-    // The saga path, where the flag's "off" and the open breaker send claims.  auto: used when the database's
-    // treasure extension has the saga functions (1.1.0+), else those claims get 503 as before.
-    enum class SagaMode { off, on, auto_detect } saga = SagaMode::auto_detect;
-    std::chrono::milliseconds saga_deadline{5000};
-    // Who may call, for whom, how often (edge_options.hpp): --auth, keys, limits, proxies, CORS.  The default,
-    // --auth none, admits everybody: main.cpp allows it only on a loopback address.
-    EdgeOptions edge;
-    std::string web_root;  // --web-root: the page's files (static_files.hpp); empty: the installed ones
-};
 
 class Gateway : private HttpHandler {
 public:
@@ -86,10 +77,19 @@ public:
 
     ClaimMetrics &metrics() { return metrics_; }
     Edge &edge() { return edge_; }
-    CircuitBreaker &breaker() { return breaker_; }
-    Router &router() { return router_; }
-    AnalyticsReader &analytics() { return *analytics_; }
-    bool has_saga_path() const { return saga_ != nullptr; }
+    // The first shard's (unsharded: the only one).
+    CircuitBreaker &breaker() { return shards()->first().breaker; }
+    Router &router() { return shards()->first().router; }
+    AnalyticsReader &analytics() { return *shards()->first().analytics; }
+    bool has_saga_path() const;
+
+    bool sharded() const { return config_.sharding.enabled(); }
+    // The shards in force (unsharded: one).
+    std::shared_ptr<const ShardSet> shards() const;
+    // Sharded: reads the shard map again (the router's server or the shards file) and swaps it in when it changed;
+    // a map that cannot be read or whose new shards cannot be reached leaves the old one in force (stderr says
+    // why).  SIGHUP and the --shard-map-poll-seconds thread call it; from any thread.  Unsharded: unchanged.
+    ShardMapReload reload_shard_map();
     // Where /play and /web/... are served from (static_files.hpp), nothing without a directory.
     const std::optional<std::string> &web_root() const { return web_files_.root(); }
 
@@ -101,7 +101,15 @@ private:
     void route(const HttpRequest &request, const Admitted &admitted, const Reply &reply);
     void claim(const HttpRequest &request, const Admitted &admitted, const Reply &reply);
     bool route_web(const HttpRequest &request, const Admitted &admitted, const Reply &reply);  // web_routes.cpp
-    bool likely_saga(const ValidClaimRequest &request);
+    bool likely_saga(Shard &shard, const ValidClaimRequest &request);
+    // shard_routing.cpp: the sharded mode's map, its reloads and what the per-shard metrics need.
+    std::shared_ptr<const ShardSet> first_shard_set();
+    std::shared_ptr<Shard> make_shard(int index, const std::string &dsn);
+    void on_shard_transition(int index, CircuitState to);
+    void release_retired_shards();
+    void start_shard_map_polling();
+    void poll_shard_map();
+    nlohmann::ordered_json shards_health(const ShardSet &set) const;
     // Runs route() on the pool and replies with its Answer (500 if it throws); a refused job gets 503 overloaded.
     void on_pool(WorkerPool &pool, const Reply &reply, std::function<Answer()> route, bool is_claim);
     std::string serialize_all_metrics();
@@ -113,14 +121,17 @@ private:
     prometheus::Registry client_latency_registry_;
     LatencyHistogram client_latency_;  // treasure_latency_seconds, from POST /v1/client-metrics
     StaticFiles web_files_;
-    Client atomic_;
-    std::unique_ptr<SagaPath> saga_;  // null: no fallback
     std::unique_ptr<FeatureFlagProvider> flags_;
-    CircuitBreaker breaker_;
-    Router router_;
-    std::unique_ptr<AnalyticsReader> analytics_;
-    WorkerPool claims_;
-    std::unique_ptr<WorkerPool> saga_claims_;  // null without a saga path
+    ShardMetrics shard_metrics_;  // in /metrics only when sharded
+    mutable std::mutex shards_mutex_;
+    std::shared_ptr<const ShardSet> shards_;  // swapped by reload_shard_map() under shards_mutex_
+    std::mutex reload_mutex_;                 // one reload at a time; guards retired_
+    // Shards a reload took out of the map, destroyed (on the reloading thread) once no request holds them.
+    std::vector<std::shared_ptr<Shard>> retired_;
+    std::mutex poll_mutex_;
+    std::condition_variable poll_wakeup_;
+    bool polling_stopped_ = false;
+    std::thread poller_;  // --shard-map-poll-seconds; not started otherwise
     WorkerPool reads_;
     std::unique_ptr<HttpServer> server_;
     std::unique_ptr<MetricsListener> metrics_listener_;

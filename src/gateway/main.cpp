@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <memory>
 
 #include <CLI/CLI.hpp>
 
 #include "gateway/edge_options.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/reload_signal.hpp"
 #include "lib/listen_address.hpp"
 #include "lib/stop_signals.hpp"
 
@@ -50,8 +52,25 @@ int main(int argc, char **argv)
         "One I/O thread serves every connection; claims run on --pool workers (saga claims on --pool workers of\n"
         "their own), reads on --threads workers.  SIGTERM/SIGINT: stop accepting, close idle connections, answer\n"
         "in-flight requests (Connection: close), exit 0.  With --tls-cert and --tls-key, --listen serves HTTPS only\n"
-        "(TLS 1.2 or later; both files are read at start, so a restart rotates them); --metrics-listen stays HTTP.");
-    app.add_option("--dsn", config.dsn, "libpq connection string of the primary")->required();
+        "(TLS 1.2 or later; both files are read at start, so a restart rotates them); --metrics-listen stays HTTP.\n"
+        "Sharded (--shard-map-from ROUTER_DSN or --shards-file FILE instead of --dsn): each claim and player read "
+        "goes\n"
+        "to the shard that owns the player (PL/Proxy's hashint8 partition function), with --pool connections, a\n"
+        "circuit breaker and a saga path per shard; SIGHUP (and --shard-map-poll-seconds) re-reads the map.");
+    app.add_option("--dsn", config.dsn, "libpq connection string of the primary (unsharded)");
+    app.add_option("--shard-map-from", config.sharding.router_dsn,
+                   "sharded: connection string of the PL/Proxy router database whose SQL/MED server lists the shards "
+                   "(instead of --dsn)");
+    app.add_option("--shard-map-server", config.sharding.server, "the router's PL/Proxy server (cluster) name")
+        ->capture_default_str();
+    app.add_option("--shards-file", config.sharding.shards_file,
+                   "sharded: a file of shard connection strings, one a line, line k = partition k (instead of --dsn)")
+        ->check(CLI::ExistingFile);
+    long long shard_map_poll_seconds = 0;
+    app.add_option("--shard-map-poll-seconds", shard_map_poll_seconds,
+                   "sharded: read the shard map again this often (0: only on SIGHUP)")
+        ->capture_default_str()
+        ->check(CLI::Range(0LL, 86400LL));
     app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free port)")->capture_default_str();
     app.add_option("--flags", config.flags_file,
                    "JSON flags file, e.g. {\"flags\":{\"atomic_claims\":{\"rule\":\"on\"}}}")
@@ -131,12 +150,19 @@ int main(int argc, char **argv)
     config.admission.request_timeout = std::chrono::milliseconds(request_timeout_ms);
 
     config.replica_max_lag = std::chrono::milliseconds(replica_max_lag_ms);
+    config.sharding.poll = std::chrono::seconds(shard_map_poll_seconds);
+    if (config.dsn.empty() == !config.sharding.enabled()) {
+        std::cerr << "treasure-gateway: give either --dsn or one of --shard-map-from and --shards-file\n";
+        return 2;
+    }
     config.breaker.failure_rate_threshold_ppm = std::llround(threshold_percent * 10000.0);
     config.breaker.open_duration = std::chrono::seconds(open_seconds);
     config.retry.deadline = std::chrono::milliseconds(retry_deadline_ms);
 
     raise_descriptor_limit(config.admission.max_connections);
     treasure::block_stop_signals();
+    if (config.sharding.enabled())
+        treasure::block_reload_signal();
     signal(SIGPIPE, SIG_IGN);
 
     try {
@@ -151,11 +177,15 @@ int main(int argc, char **argv)
                       << ", finishing in-flight requests\n";
             gateway.stop();
         });
+        std::unique_ptr<treasure::ReloadSignalWaiter> reloader;
+        if (gateway.sharded())
+            reloader = std::make_unique<treasure::ReloadSignalWaiter>([&gateway] { gateway.reload_shard_map(); });
         std::cerr << "treasure-gateway: listening on " << (config.edge.tls_cert_path.empty() ? "" : "https://")
                   << address.host << ":" << port << " (pool " << config.pool_size << " claim workers, "
                   << config.worker_threads << " read workers, flags "
                   << (config.flags_file.empty() ? "atomic_claims=on" : config.flags_file) << ", saga path "
-                  << (gateway.has_saga_path() ? "on" : "off") << ", auth "
+                  << (gateway.has_saga_path() ? "on" : "off") << ", shards "
+                  << (gateway.sharded() ? std::to_string(gateway.shards()->map.partitions()) : "none") << ", auth "
                   << (gateway.edge().authenticates() ? "on" : "off") << ", page " << gateway.web_root().value_or("none")
                   << ")\n";
         std::cout << "listening " << address.host << ":" << port << std::endl;

@@ -95,9 +95,13 @@ bool Gateway::route_web(const HttpRequest &request, const Admitted &admitted, co
     if (is_static)
         answer = [this, path] { return web_files_.answer(path); };
     else if (is_inventory)
-        answer = [this, id = *player] { return inventory_answer(*analytics_, id); };
-    else
-        answer = [this, limit = target.parameter("limit")] { return chests_answer(*analytics_, limit); };
+        answer = [owner = shards()->owner_of(*player), id = *player] {
+            return inventory_answer(*owner->analytics, id);
+        };
+    else  // every shard holds every chest
+        answer = [first = shards()->shards.front(), limit = target.parameter("limit")] {
+            return chests_answer(*first->analytics, limit);
+        };
     on_pool(reads_, reply, std::move(answer), false);
     return true;
 }

@@ -2,10 +2,12 @@
 
 #include <cstdlib>
 #include <optional>
+#include <sstream>
 
 #include <pqxx/pqxx>
 
 #include "lib/shard_hash.hpp"
+#include "lib/trimmed.hpp"
 
 namespace treasure {
 namespace {
@@ -72,6 +74,23 @@ ShardMap shard_map_from_options(const Options &server_options, const Options &us
     if (!is_valid_partition_count(map.partitions()))
         throw ShardMapError("the cluster has " + std::to_string(map.partitions()) +
                             " partitions; PL/Proxy needs a power of two");
+    return map;
+}
+
+ShardMap shard_map_from_file_text(const std::string &text)
+{
+    ShardMap map;
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line)) {
+        const std::string dsn(trimmed(line));
+        if (dsn.empty() || dsn[0] == '#')
+            continue;
+        map.shard_dsns.push_back(dsn);
+    }
+    if (!is_valid_partition_count(map.partitions()))
+        throw ShardMapError("the shards file lists " + std::to_string(map.partitions()) +
+                            " shards; the router's partition function needs a power of two");
     return map;
 }
 

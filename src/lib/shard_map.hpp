@@ -32,6 +32,8 @@ struct ShardMap {
     int partitions() const { return static_cast<int>(shard_dsns.size()); }
     int shard_of(std::int64_t player_id) const;
     const std::string &dsn_of(std::int64_t player_id) const { return shard_dsns[shard_of(player_id)]; }
+    bool operator==(const ShardMap &other) const { return shard_dsns == other.shard_dsns; }
+    bool operator!=(const ShardMap &other) const { return !(*this == other); }
 };
 
 using Options = std::vector<std::pair<std::string, std::string>>;  // name, value, in the catalog's order
@@ -40,6 +42,11 @@ using Options = std::vector<std::pair<std::string, std::string>>;  // name, valu
 // user); throws ShardMapError.
 ShardMap shard_map_from_options(const Options &server_options, const Options &user_mapping_options,
                                 const std::string &session_user);
+
+// The map from a shards file (treasure-gateway --shards-file): one libpq connection string per line, line k being
+// partition k (as p<k> of the router's server), blank lines and lines starting with # ignored, surrounding blanks
+// trimmed; the count must be a power of two.  Throws ShardMapError naming the line.
+ShardMap shard_map_from_file_text(const std::string &text);
 
 // Reads foreign server `server` of the plproxy FDW from the router database `router`; throws ShardMapError (and
 // pqxx errors when the database cannot be read).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sharding through PL/Proxy: 4 shards + a router on the running cluster (PGHOST/PGPORT/PGUSER), the core
 # contract through the router (pgTAP), races through the router, and every player's rows on exactly one
-# shard.  Drops everything at the end.
+# shard; then the sharded gateway (gateway_test.sh).  Drops everything at the end.
 set -euo pipefail
 shopt -s inherit_errexit  # a failing psql inside $(...) stops the test too
 cd "$(dirname "$0")/../.."
@@ -92,3 +92,7 @@ else
   echo "shards: the shards run treasure $shard_version (no claim_details()): the 1.3.0 cases are not run"
 fi
 echo "shards: $players players, each on exactly one of $shards shards; races through the router exact"
+
+# The sharded gateway in front of the same layout, against the router (its own databases).
+cleanup
+bash tests/shards/gateway_test.sh

@@ -35,5 +35,28 @@ TEST(ShardMapFromOptions, RefusesWhatPlProxyRefuses)
     EXPECT_EQ(shard_map_from_options({{"p0", "a"}}, {}, "u").partitions(), 1);
 }
 
+TEST(ShardMapFromFile, OneConnectionStringPerLineInPartitionOrder)
+{
+    const ShardMap map = shard_map_from_file_text("# the four shards\n"
+                                                  "  host=a dbname=s0  \n"
+                                                  "\n"
+                                                  "host=b dbname=s1 user=gw\n"
+                                                  "\thost=c dbname=s2\n"
+                                                  "host=d dbname=s3\n");
+    ASSERT_EQ(map.partitions(), 4);
+    EXPECT_EQ(map.shard_dsns[0], "host=a dbname=s0");
+    EXPECT_EQ(map.shard_dsns[1], "host=b dbname=s1 user=gw");
+    EXPECT_EQ(map.shard_dsns[2], "host=c dbname=s2");
+    EXPECT_EQ(map.shard_dsns[3], "host=d dbname=s3");
+}
+
+TEST(ShardMapFromFile, RefusesACountThatIsNotAPowerOfTwo)
+{
+    EXPECT_THROW(shard_map_from_file_text(""), ShardMapError);
+    EXPECT_THROW(shard_map_from_file_text("# nothing\n\n"), ShardMapError);
+    EXPECT_THROW(shard_map_from_file_text("dbname=a\ndbname=b\ndbname=c\n"), ShardMapError);
+    EXPECT_EQ(shard_map_from_file_text("dbname=a\n").partitions(), 1);
+}
+
 }  // namespace
 }  // namespace treasure
