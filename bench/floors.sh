@@ -154,16 +154,24 @@ for config in none jwt; do
 done
 backend_pids() { sql -d $db -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'floors-$1'"; }
 
+# settle_cell DATABASE: before every cell, what autovacuum (off on the bench cluster) would have done by then:
+# ANALYZE of the tables the claims grow, then a CHECKPOINT.  Without the ANALYZE, a pooled backend keeps the plan
+# it made for claim_details()'s claim_awards look-up while that table was nearly empty, a sequential scan, and
+# every later tap through the gateway scans the whole table (bench/FINDINGS.md, "Floors and ratios").
+settle_cell() {
+  sql -d "$1" -c "ANALYZE treasure.claims, treasure.claim_events, treasure.claim_awards, treasure.wallets,
+                           treasure.inventories" -c CHECKPOINT
+}
 # record SECTION ROUND CELL JSON-FIELDS: one line of cells.jsonl.
 record() { printf '{"section": "%s", "round": %s, "cell": "%s", %s}\n' "$1" "$2" "$3" "$4" >>"$out/cells.jsonl"; }
 : >"$out/cells.jsonl"
 # pgbench_cell SECTION ROUND CELL DATABASE SCRIPT SYNC CLIENTS P0 NP [pgbench args]: one pgbench run after a
-# CHECKPOINT; records its TPS (and, given -l, the prefix of its per-transaction logs).
+# settle_cell; records its TPS (and, given -l, the prefix of its per-transaction logs).
 pgbench_cell() {
   local section=$1 round=$2 cell=$3 database=$4 script=$5 sync=$6 connections=$7 p0=$8 np=$9
   shift 9
   local output tps blks
-  sql -d "$database" -c CHECKPOINT
+  settle_cell "$database"
   blks=$(sql -d "$database" -F ' ' -c "SELECT blks_hit, blks_read FROM pg_stat_database WHERE datname = current_database()")
   output=$(PGOPTIONS="-c synchronous_commit=$sync" pgbench -n -M prepared -c "$connections" \
     -j $((connections < 2 ? connections : 2)) -T "$seconds" -D p0="$p0" -D np="$np" -D c0=0 -D nc=1000 "$@" \
@@ -186,7 +194,7 @@ load_cell() {
   local section=$1 round=$2 cell=$3 target=$4 rate=$5 name="$1_$3_$2" target_args backends=() cpu_before=0 db_before=0
   local rate_args=()
   [ "$rate" != 0 ] && rate_args=(--rate "$rate")
-  sql -d $db -c CHECKPOINT
+  settle_cell $db
   if [ "$target" = shim ]; then
     target_args=(--dsn "$(dsn_of $db floors-shim)")
   else
