@@ -79,7 +79,7 @@ for database in $db $db_full $db_empty; do sql -d postgres -c "DROP DATABASE IF 
 sql -d postgres -c "CREATE DATABASE $db"
 sql -d $db -f bench/setup.sql >/dev/null
 for database in $db_full $db_empty; do sql -d postgres -c "CREATE DATABASE $database TEMPLATE $db"; done
-for database in $db_full $db_empty; do sql -d $database -c "$request_id_function"; done
+for database in $db_full $db_empty; do sql -d "$database" -c "$request_id_function"; done
 
 # E's database: BULK_PLAYERS x 5 claims as claim_treasure() writes them, loaded as the owner, checked, vacuumed.
 echo "[${SECONDS}s] ==> loading $((bulk_players * claims_per_player)) claims of $bulk_players players into $db_full"
@@ -118,7 +118,7 @@ sql -d $db_full -c "VACUUM (ANALYZE)"
 sql -d $db_empty -c "VACUUM (ANALYZE)"
 vacuum_seconds=$((SECONDS - vacuum_started))
 printf '{"load_seconds": %s, "check": "%s", "check_seconds": %s, "vacuum_seconds": %s, "disagreements": %s, "claims": %s}\n' \
-  $load_seconds $check $check_seconds $vacuum_seconds "$disagreements" \
+  $load_seconds "$check" $check_seconds $vacuum_seconds "$disagreements" \
   "$(sql -d $db_full -c 'SELECT count(*) FROM treasure.claims')" >"$out/bulk.json"
 echo "   loaded in ${load_seconds}s, invariants ($check) ${check_seconds}s: $disagreements disagreements, VACUUM (ANALYZE) ${vacuum_seconds}s"
 # What grows with the tables: every relation of the schema, in both databases.
