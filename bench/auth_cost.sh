@@ -100,17 +100,7 @@ for config in "${configs[@]}"; do
   [ "${url[$config]}" != "http://" ] || { cat "$out/gateway_$config.err"; exit 1; }
 done
 
-# cpu_ticks PID...: the sum of utime+stime (clock ticks) of those processes (a vanished one counts 0).
-cpu_ticks() {
-  local pid total=0 stat
-  for pid in "$@"; do
-    stat=$(cat /proc/"$pid"/stat 2>/dev/null) || continue
-    stat=${stat##*) }  # the fields after the command name, which may hold spaces
-    read -r -a fields <<<"$stat"
-    total=$((total + fields[11] + fields[12]))  # utime, stime: fields 14 and 15 of stat(5)
-  done
-  echo $total
-}
+source bench/proc_cpu.sh  # cpu_ticks
 backend_pids() { sql -d $db -c "SELECT pid FROM pg_stat_activity WHERE application_name = '$(application_name "$1")'"; }
 next_player=1
 # cell CONFIG ROUND: one measured run of treasure load at $rate against CONFIG's gateway.

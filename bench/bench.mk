@@ -1,8 +1,11 @@
 # Benchmarks (see bench/README.md).  Included by the top-level Makefile after src/client.mk, whose CLIENT_*
 # flags the C++ drivers reuse; explicit rules only (PGXS owns CXXFLAGS and the implicit %.o rules).
-#   make bench          the full run (<= 15 min on 2 cores): writes bench/RESULTS.md and bench/latency.png
+#   make bench          the full run (~25 min on 2 cores with bench/auth_cost.sh and bench/floors.sh): writes
+#                       bench/RESULTS.md and bench/latency.png
 #   make bench-quick    the same sections, shortened (<= 1 min): /tmp/treasure-bench-quick/RESULTS.md (raw data beside it)
 #   make bench-auth     only bench/auth_cost.sh (what authentication costs the gateway, ~6 min): bench/auth_cost.md
+#   make bench-floors   only bench/floors.sh (issue 17's ratio targets against this machine's floors, ~10 min):
+#                       /tmp/treasure-floors/floors.md (make bench appends it to bench/RESULTS.md as section 10)
 #   make bench-browser  the tap in headless Chromium: the browser's p50/p95 next to the gateway's figure for the
 #                       same taps (bench/browser_taps.sh); make bench ends with it
 #   make bench-shards   only bench/sharded_gateway.sh (~2.5 min): tap-to-200 through the sharded gateway (4 shards)
@@ -14,7 +17,7 @@
 BENCH_BUILD    := $(CLIENT_BUILD)/bench
 BENCH_PROGRAMS := $(BENCH_BUILD)/client_bench $(BENCH_BUILD)/memory_driver
 
-.PHONY: bench bench-quick bench-auth bench-browser bench-shards bench-programs
+.PHONY: bench bench-quick bench-auth bench-floors bench-browser bench-shards bench-programs
 bench-programs: $(BENCH_PROGRAMS) $(CLIENT_PROGRAMS) $(SAGA_PROGRAM)
 
 # SagaPath lives in $(SAGA_LIB), which needs $(CLIENT_LIB) after it (the link order of static libraries).
@@ -41,3 +44,6 @@ bench-auth: install bench-programs
 
 bench-shards: install bench-programs
 	bash bench/sharded_gateway.sh
+
+bench-floors: install bench-programs
+	bash bench/floors.sh

@@ -360,6 +360,15 @@ if [ "$mode" = full ]; then
   grep '^   round' "$out/auth_cost.log"
 fi
 
+# 10. Issue 17's ratio targets against this machine's floors (bench/floors.sh, its own databases on this cluster,
+#     among them one of 5M claims; full run only: ~10 min, which bench-quick's budget cannot hold).
+if [ "$mode" = full ]; then
+  echo "[${SECONDS}s] ==> floors and ratios (bench/floors.sh)"
+  BENCH_USE_CLUSTER=1 FLOORS_BIN="$bin" FLOORS_OUT="$out/floors" bash bench/floors.sh >"$out/floors.log" 2>&1 ||
+    { cat "$out/floors.log"; exit 1; }
+  grep '^\[\|^   round' "$out/floors.log"
+fi
+
 elapsed=$SECONDS
 latency_warmup=$latency_warmup latency_clients=$latency_clients bash bench/report.sh "$mode" "$out" "$started_at" "$elapsed" "$plot" "${bench_settings[@]}" >"$results"
 if [ "$mode" = full ]; then
@@ -369,5 +378,13 @@ if [ "$mode" = full ]; then
     echo "From bench/auth_cost.md, written by bench/auth_cost.sh in this run:"
     echo
     sed -e '1d' -e 's/^# /### /' bench/auth_cost.md; } >>"$results"
+fi
+if [ "$mode" = full ]; then
+  { echo
+    echo "## 10. Floors and ratios (issue 17)"
+    echo
+    echo "Written by bench/floors.sh in this run (its raw cells in $out/floors/):"
+    echo
+    cat "$out/floors/floors.md"; } >>"$results"
 fi
 echo "==> bench $mode done in ${elapsed}s: $results, $plot"
