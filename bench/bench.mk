@@ -5,13 +5,15 @@
 #   make bench-auth     only bench/auth_cost.sh (what authentication costs the gateway, ~6 min): bench/auth_cost.md
 #   make bench-browser  the tap in headless Chromium: the browser's p50/p95 next to the gateway's figure for the
 #                       same taps (bench/browser_taps.sh); make bench ends with it
+#   make bench-pipeline claims/s through libpq's pipeline mode at 32 connections vs pgbench's bare UPDATE TPS, and
+#                       the pipelined p95 beside the unpipelined one at one rate (bench/pipelined_claims.sh, ~4 min)
 #   make bench-programs build/bench/client_bench (Google Benchmark; the atomic and the saga path),
 #                       build/bench/memory_driver, and the programs the runs start (treasure, treasure-gateway,
 #                       treasure-saga)
 BENCH_BUILD    := $(CLIENT_BUILD)/bench
 BENCH_PROGRAMS := $(BENCH_BUILD)/client_bench $(BENCH_BUILD)/memory_driver
 
-.PHONY: bench bench-quick bench-auth bench-browser bench-programs
+.PHONY: bench bench-quick bench-auth bench-browser bench-pipeline bench-programs
 bench-programs: $(BENCH_PROGRAMS) $(CLIENT_PROGRAMS) $(SAGA_PROGRAM)
 
 # SagaPath lives in $(SAGA_LIB), which needs $(CLIENT_LIB) after it (the link order of static libraries).
@@ -35,3 +37,6 @@ bench-quick: install bench-programs
 
 bench-auth: install bench-programs
 	bash bench/auth_cost.sh
+
+bench-pipeline: install $(CLIENT_BUILD)/treasure
+	bash bench/pipelined_claims.sh
