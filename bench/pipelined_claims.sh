@@ -56,7 +56,9 @@ load() {
   sql -d $db -c CHECKPOINT
   "$out/treasure" load --dsn "$dsn" --players $players --chests $chests --concurrency $connections \
     --duration "$seconds" --json "$@" >"$out/$name.json" 2>"$out/$name.err" || {
-    cat "$out/$name.err" >&2
+    local status=$?
+    tail -3 "$out/$name.err" >&2
+    echo "pipelined_claims: treasure load $* exited with status $status (above 128: killed by signal $((status - 128)))" >&2
     return 1
   }
   jq -e -r '[.taps_per_second, ((.outcomes.claimed // 0) + (.outcomes.replayed // 0)) / .elapsed_seconds,

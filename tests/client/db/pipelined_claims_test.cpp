@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include "lib/claim_details_statements.hpp"
 #include "lib/client.hpp"
 #include "lib/uuid.hpp"
 #include "support/test_database.hpp"
@@ -354,6 +355,48 @@ TEST_F(PipelinedClaimsTest, ConnectionsKilledMidPipelineNeverPayTwice)
     for (const auto &row : check.exec("SELECT player_id, balance FROM treasure.wallets WHERE " + range))
         balances[row[0].as<std::int64_t>()] = row[1].as<std::int64_t>();
     EXPECT_EQ(balances, expected_balance) << "every wallet credited exactly once per claim";
+}
+
+// As Client does (extension_update_test.cpp): no tap fails on the way down to 1.2.0, where claim_details() is
+// dropped under the prepared statement, and a bundle's awards appear within claim_details_reprobe_interval on the
+// way back up, on the same connection.
+TEST(PipelinedExtensionUpdate, ClaimsAcrossADowngradeAndSeesBundleAwardsAfterTheUpgrade)
+{
+    const std::string dsn = create_test_database("treasure_pipelined_extension_update_test");
+    execute(dsn, "SELECT treasure.put_chest(1, 10)");
+    PipelinedClaims pipelined(PipelinedClaimsOptions{dsn, 8, RetryPolicy{}});
+    const auto claim_all = [&pipelined](std::int64_t first_player, int taps, std::int64_t chest) {
+        std::vector<ValidClaimRequest> requests;
+        for (int i = 0; i < taps; ++i)
+            requests.emplace_back(ClaimRequest{first_player + i, chest, random_uuid_v4(), std::nullopt});
+        return pipelined.claim_all(requests);
+    };
+    for (const auto &outcome : claim_all(1, 8, 1))
+        ASSERT_TRUE(outcome.result && outcome.result->status == ClaimStatus::claimed);
+    const int pid = pipelined.backend_pid();
+
+    execute(dsn, "ALTER EXTENSION treasure UPDATE TO '1.2.0'");
+    for (const auto &outcome : claim_all(11, 8, 1)) {
+        ASSERT_TRUE(outcome.result) << outcome.error->what();
+        EXPECT_EQ(outcome.result->status, ClaimStatus::claimed);
+    }
+    EXPECT_EQ(pipelined.stats().retries, 0u) << "the statement asked again is not a retry";
+
+    execute(dsn, "ALTER EXTENSION treasure UPDATE TO '1.3.0';"
+                 "SELECT treasure.put_chest(2, 5, 'gem', 1);"
+                 "SELECT treasure.put_chest_item(2, 'ruby', 2);");
+    const auto deadline = std::chrono::steady_clock::now() + claim_details_reprobe_interval + std::chrono::seconds(2);
+    bool ruby = false;
+    for (std::int64_t player = 100; !ruby && std::chrono::steady_clock::now() < deadline; ++player) {
+        const auto outcomes = claim_all(player, 1, 2);
+        ASSERT_TRUE(outcomes[0].result) << outcomes[0].error->what();
+        for (const ClaimAward &award : outcomes[0].result->awards)
+            ruby = ruby || (award.item == "ruby" && award.qty == 2);
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    EXPECT_TRUE(ruby) << "the bundle's ruby within claim_details_reprobe_interval of the upgrade";
+    EXPECT_EQ(pipelined.backend_pid(), pid) << "on the same connection";
+    EXPECT_EQ(pipelined.stats().reconnects, 0u);
 }
 
 }  // namespace
