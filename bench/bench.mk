@@ -11,13 +11,15 @@
 #   make bench-shards   only bench/sharded_gateway.sh (~2.5 min): tap-to-200 through the sharded gateway (4 shards)
 #                       against the unsharded gateway and the gateway through the PL/Proxy router; its table is
 #                       copied by hand into bench/RESULTS.md section 8 (not part of make bench)
+#   make bench-pipeline claims/s through libpq's pipeline mode at 32 connections vs pgbench's bare UPDATE TPS, and
+#                       the pipelined p95 beside the unpipelined one at one rate (bench/pipelined_claims.sh, ~4 min)
 #   make bench-programs build/bench/client_bench (Google Benchmark; the atomic and the saga path),
 #                       build/bench/memory_driver, and the programs the runs start (treasure, treasure-gateway,
 #                       treasure-saga)
 BENCH_BUILD    := $(CLIENT_BUILD)/bench
 BENCH_PROGRAMS := $(BENCH_BUILD)/client_bench $(BENCH_BUILD)/memory_driver
 
-.PHONY: bench bench-quick bench-auth bench-floors bench-browser bench-shards bench-programs
+.PHONY: bench bench-quick bench-auth bench-floors bench-browser bench-shards bench-pipeline bench-programs
 bench-programs: $(BENCH_PROGRAMS) $(CLIENT_PROGRAMS) $(SAGA_PROGRAM)
 
 # SagaPath lives in $(SAGA_LIB), which needs $(CLIENT_LIB) after it (the link order of static libraries).
@@ -47,3 +49,6 @@ bench-shards: install bench-programs
 
 bench-floors: install bench-programs
 	bash bench/floors.sh
+
+bench-pipeline: install $(CLIENT_BUILD)/treasure
+	bash bench/pipelined_claims.sh

@@ -98,6 +98,7 @@ nlohmann::ordered_json report_json(const LoadCommand &command, const LoadReport 
         {"players", command.load.players},
         {"chests", command.load.chests},
         {"concurrency", command.load.concurrency},
+        {"pipeline", command.load.pipeline},
         {"rate", command.load.rate},
         {"duplicate_ratio", command.load.duplicate_ratio},
         {"elapsed_seconds", report.elapsed_seconds},
@@ -178,7 +179,7 @@ int run_load_command(const LoadCommand &command)
                     std::make_unique<HttpClaimPath>(command.target.url, credentials, command.target.ca_certificates));
                 paths.push_back(http_paths.back().get());
             }
-        } else {
+        } else if (command.load.pipeline == 0) {
             shared_client = std::make_unique<Client>(
                 ClientOptions{command.target.dsn, static_cast<std::size_t>(command.load.concurrency), RetryPolicy{}});
             paths.assign(static_cast<std::size_t>(command.load.concurrency), shared_client.get());
@@ -194,8 +195,9 @@ int run_load_command(const LoadCommand &command)
     LoadReport report;
     try {
         ProgressReporter reporter(progress, command.load.duration);
-        report =
-            run_load(command.load, paths, progress, exporter ? &exporter->histogram() : nullptr, credentials.get());
+        LatencyHistogram *histogram = exporter ? &exporter->histogram() : nullptr;
+        report = command.load.pipeline > 0 ? run_pipelined_load(command.load, command.target.dsn, progress, histogram)
+                                           : run_load(command.load, paths, progress, histogram, credentials.get());
     } catch (const std::exception &error) {
         std::cerr << "treasure load: " << error.what() << "\n";
         return exit_code::failure;

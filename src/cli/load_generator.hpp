@@ -1,6 +1,6 @@
 #pragma once
 // Simulated players tapping chests as fast as they can (or at a fixed arrival rate), each tap with a fresh
-// UUID v4 request_id, a fraction of them sent again with the same request_id the way a client retries after
+// UUID v7 request_id, a fraction of them sent again with the same request_id the way a client retries after
 // a lost answer.  Latency is measured from the moment the tap was due to the moment its answer arrived
 // (with --rate a late start counts against the system, so a stall cannot hide: no coordinated omission).
 // With --bots a fraction of the players are bots tapping --bot-rate-multiplier times as often
@@ -36,6 +36,11 @@ struct LoadOptions {
     // fixed rate, the taps per second become rate * BotPlayers::load_factor(): humans keep their rate, bots add.
     std::optional<double> bots;
     double bot_rate_multiplier = 10;
+    // --pipeline: taps in flight per connection (1..32, lib/pipelined_claims.hpp); 0 = one at a time per worker.
+    int pipeline = 0;
+    // --acks: where to write every claimed tap, "request_id player chest coins claim_id" tab-separated (the
+    // fault suite's ledger, tests/faults/faults.sh); "" = nowhere.
+    std::string acks_file;
 };
 
 struct LoadProgress {
@@ -69,5 +74,10 @@ struct LoadReport {
 // credentials, when the paths send any, are asked to mint a tap's token before the tap's clock starts.
 LoadReport run_load(const LoadOptions &options, const std::vector<ClaimPath *> &paths, LoadProgress &progress,
                     LatencyHistogram *latency_histogram, ClientCredentials *credentials = nullptr);
+
+// The same straight to PostgreSQL with --pipeline: each of the concurrency workers owns one connection to dsn in
+// libpq's pipeline mode with up to options.pipeline taps in flight, each answer timed from when its tap was due.
+LoadReport run_pipelined_load(const LoadOptions &options, const std::string &dsn, LoadProgress &progress,
+                              LatencyHistogram *latency_histogram);
 
 }  // namespace treasure

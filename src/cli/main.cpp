@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/load_flags.hpp"
+#include "lib/pipelined_claims.hpp"
 #include "cli/stats_command.hpp"
 #include "cli/token_command.hpp"
 
@@ -61,7 +62,16 @@ int main(int argc, char **argv)
                      "PEM file of the CAs an https:// --url is verified with (default: the system's)")
         ->needs(load_url)
         ->check(CLI::ExistingFile);
-    load_target->add_option("--dsn", load.target.dsn, "libpq connection string (one connection per worker)");
+    auto *load_dsn =
+        load_target->add_option("--dsn", load.target.dsn, "libpq connection string (one connection per worker)");
+    load_app
+        ->add_option("--pipeline", load.load.pipeline,
+                     "taps in flight per connection, in libpq's pipeline mode (each its own transaction and Sync); "
+                     "--concurrency is then the number of connections (default: off, one tap at a time)")
+        ->check(CLI::Range(1, treasure::max_pipeline_depth))
+        ->needs(load_dsn);
+    load_app->add_option("--acks", load.load.acks_file,
+                         "write every claimed tap to FILE: request_id, player, chest, coins, claim_id (tab-separated)");
     load_app->add_option("--players", load.load.players, "player ids 1..N")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/field>
 #include <pqxx/nontransaction>
+#include <pqxx/strconv>
 
 #include "lib/claim_error.hpp"
 
@@ -13,12 +14,15 @@ namespace treasure {
 
 namespace {
 
+// A column's text as libpqxx's field::as<T>() reads it (the same string_traits), nullptr being NULL.
 template <typename T>
-std::optional<T> optional_field(const pqxx::field &field)
+std::optional<T> optional_field(const char *text)
 {
-    if (field.is_null())
+    if (!text)
         return std::nullopt;
-    return field.as<T>();
+    T value;
+    pqxx::from_string(text, value);
+    return value;
 }
 
 [[noreturn]] void bad_details(const std::string &why)
@@ -86,21 +90,35 @@ void add_claim_details(ClaimResult &result, const nlohmann::json &document)
 
 ClaimResult claim_result_from_row(const pqxx::row &row, pqxx::row::size_type first, PathKind path)
 {
+    std::vector<const char *> columns;
+    columns.reserve(row.size() - first);
+    for (auto column = first; column < row.size(); ++column)
+        columns.push_back(row[column].is_null() ? nullptr : row[column].c_str());
+    return claim_result_from_text(columns, path);
+}
+
+ClaimResult claim_result_from_text(const std::vector<const char *> &columns, PathKind path)
+{
+    if (columns.size() < 9)
+        throw ClaimError(ClaimErrorKind::internal,
+                         "claim_treasure() returned " + std::to_string(columns.size()) + " columns instead of 9");
+    if (!columns[0] || !columns[1])
+        throw ClaimError(ClaimErrorKind::internal, "claim_treasure() returned a NULL status or replayed");
     ClaimResult result;
-    set_status(result, row[first].as<std::string>());
-    result.replayed = row[first + 1].as<bool>();
-    result.claim_id = optional_field<std::int64_t>(row[first + 2]);
-    result.coins_awarded = optional_field<std::int64_t>(row[first + 3]).value_or(0);
-    result.item_awarded = optional_field<std::string>(row[first + 4]);
-    result.item_qty = optional_field<std::int32_t>(row[first + 5]);
-    result.key_used = optional_field<std::string>(row[first + 6]);
-    result.balance = optional_field<std::int64_t>(row[first + 7]);
-    result.claimed_at = optional_field<std::string>(row[first + 8]);
+    set_status(result, columns[0]);
+    result.replayed = *optional_field<bool>(columns[1]);
+    result.claim_id = optional_field<std::int64_t>(columns[2]);
+    result.coins_awarded = optional_field<std::int64_t>(columns[3]).value_or(0);
+    result.item_awarded = optional_field<std::string>(columns[4]);
+    result.item_qty = optional_field<std::int32_t>(columns[5]);
+    result.key_used = optional_field<std::string>(columns[6]);
+    result.balance = optional_field<std::int64_t>(columns[7]);
+    result.claimed_at = optional_field<std::string>(columns[8]);
     result.path = path;
     if (result.status == ClaimStatus::claimed && result.item_awarded)
         result.awards.push_back(ClaimAward{*result.item_awarded, result.item_qty.value_or(1), "guaranteed"});
-    if (row.size() > first + 9 && !row[first + 9].is_null())
-        add_claim_details(result, std::string_view(row[first + 9].c_str()));
+    if (columns.size() > 9 && columns[9])
+        add_claim_details(result, std::string_view(columns[9]));
     return result;
 }
 

@@ -4,6 +4,7 @@
 // database a tenth, treasure.claim_details()'s jsonb (as text).
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 #include <pqxx/connection_base>
@@ -22,6 +23,11 @@ bool has_claim_details(pqxx::connection_base &connection);
 // has it.  A status this build does not know is ClaimStatus::unknown, never an error.  Without claim_details()
 // (1.2.0), awards is the claim's item_awarded alone.
 ClaimResult claim_result_from_row(const pqxx::row &row, pqxx::row::size_type first, PathKind path);
+
+// The same columns in libpq's text format, for a path that reads libpq's results itself (PipelinedClaims):
+// columns[0] is status, nullptr a NULL; nine entries, or ten with claim_details().  Parsed exactly as
+// claim_result_from_row() parses a row.
+ClaimResult claim_result_from_text(const std::vector<const char *> &columns, PathKind path);
 
 // claim_details()'s jsonb into result (awards, loot_coins, retry_after_ms); NULL leaves it as it is.  Throws
 // ClaimError(internal) for text that is not that shape.

@@ -8,6 +8,7 @@
 
 #include "lib/claim_error.hpp"
 #include "lib/claim_row.hpp"
+#include "lib/claim_statement.hpp"
 
 namespace treasure {
 
@@ -15,24 +16,12 @@ namespace {
 
 constexpr const char *statement_name = "treasure_claim";
 
-// A nontransaction sends just this statement: claim_treasure() commits on its own, so one round trip.
-// claimed_at comes back as RFC 3339 UTC whatever the session's TimeZone and DateStyle.
-#define TREASURE_CLAIM_COLUMNS                                                                                      \
-    "SELECT c.status, c.replayed, c.claim_id, c.coins_awarded, c.item_awarded, c.item_qty, c.key_used, c.balance, " \
-    "to_char(c.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-#define TREASURE_CLAIM_CALL " FROM public.claim_treasure($1::bigint, $2::bigint, $3::uuid, $4::bigint) c"
-
-constexpr const char *statement_sql = TREASURE_CLAIM_COLUMNS TREASURE_CLAIM_CALL;
-// 1.3.0: the same statement also returns claim_details(), which sees the claim's own writes (CONTRACT-1.3.0.md).
-constexpr const char *statement_with_details_sql =
-    TREASURE_CLAIM_COLUMNS ", treasure.claim_details($1::bigint, c.claim_id, c.status)::text" TREASURE_CLAIM_CALL;
-
 }  // namespace
 
 Client::Client(ClientOptions options)
     : options_(std::move(options)), statements_([](pqxx::connection &connection, bool with_details) {
           connection.unprepare(statement_name);
-          connection.prepare(statement_name, with_details ? statement_with_details_sql : statement_sql);
+          connection.prepare(statement_name, claim_statement_sql(with_details));
       }),
       pool_(options_.dsn, options_.pool_size, [this](pqxx::connection &connection) { statements_.setup(connection); })
 {
@@ -47,6 +36,7 @@ ClaimResult Client::attempt(ConnectionPool::Lease &lease, const ClaimRequest &re
     pqxx::connection &connection = lease.connection();
     const std::string session = request.session_id ? std::to_string(*request.session_id) : std::string();
     const pqxx::result rows = statements_.run(connection, [&] {
+        // A nontransaction sends just the statement: claim_treasure() commits on its own, so one round trip.
         pqxx::nontransaction transaction(connection);
         return transaction.exec_prepared(statement_name, request.player_id, request.chest_id, request.request_id,
                                          request.session_id ? session.c_str() : static_cast<const char *>(nullptr));

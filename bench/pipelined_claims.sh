@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# bench/pipelined_claims.sh: the moonshot of issue 17.  Claims/s through libpq's pipeline mode (treasure load
+# --pipeline, lib/pipelined_claims.hpp) at 32 connections with at most 32 taps in flight on each, against bare
+# single-row UPDATE transactions/s (pgbench, bench/peers/update.pgb) over the same 32 connections, both with
+# durable commits (synchronous_commit = on); and, at one fixed arrival rate, the pipelined p95 beside the
+# unpipelined p95 (treasure load without --pipeline: one tap at a time per connection).
+#
+#   bash bench/pipelined_claims.sh [ROUNDS [SECONDS]]     defaults 5 rounds, 8 s per cell
+#   env: PIPELINED_OUT      raw data directory (default /tmp/treasure-pipelined-claims)
+#        PIPELINED_BIN      directory holding treasure (default build/)
+#        PIPELINED_RATE     the fixed rate of the latency cells (default: half the unpipelined claims/s of a
+#                           calibration run before the rounds)
+#        BENCH_USE_CLUSTER=1 with PGHOST/PGPORT/PGUSER: use that running cluster, else a throwaway one with
+#                           bench/run.sh's settings is started and removed
+#
+# Every round runs the five cells once, in an order that rotates from round to round, each right after a
+# CHECKPOINT (as bench/run.sh does); a ratio is taken within a round and reported as the median and range over
+# the rounds.  The load generators (pgbench, treasure load) run on the same machine as the server in every cell.
+# Fails only when a benchmark is broken (a program fails, a cell has no figure), never on a number.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/common.sh
+rounds=${1:-5} seconds=${2:-8}
+connections=32 depth=32 players=100000 chests=1000
+out=${PIPELINED_OUT:-/tmp/treasure-pipelined-claims}
+bin=${PIPELINED_BIN:-build}
+db=treasure_pipelined_bench
+[ -x "$bin/treasure" ] || { echo "pipelined_claims: $bin/treasure is missing: run make client" >&2; exit 1; }
+rm -rf "$out"
+mkdir -p "$out"
+cp "$bin/treasure" "$out/treasure"  # build/ may be rebuilt while the run is under way
+started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+SECONDS=0
+
+cleanup() { [ "${BENCH_USE_CLUSTER:-0}" = 1 ] || cluster_stop; }
+trap cleanup EXIT
+if [ "${BENCH_USE_CLUSTER:-0}" = 1 ]; then
+  echo "==> pipelined claims on the running cluster at $PGHOST"
+else
+  cluster_start pipelined-bench
+  for setting in "max_wal_size = '8GB'" "checkpoint_timeout = '30min'" "autovacuum = off"; do
+    psql -X -q -d postgres -c "ALTER SYSTEM SET ${setting%% =*} = ${setting#*= }"
+  done
+  psql -X -q -d postgres -c 'SELECT pg_reload_conf()' >/dev/null
+fi
+sql() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+sql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+sql -d $db -f bench/setup.sql >/dev/null
+dsn="host=$PGHOST port=$PGPORT user=$PGUSER dbname=$db options='-c synchronous_commit=on'"
+[ "$(sql -d $db -c 'SHOW fsync')" = on ] || echo "pipelined_claims: fsync is off on this cluster" >&2
+
+# load NAME [treasure load flags]: one cell of treasure load; prints "taps/s claimed/s p50 p95 p99 p99.7".
+load() {
+  local name=$1
+  shift
+  sql -d $db -c CHECKPOINT
+  "$out/treasure" load --dsn "$dsn" --players $players --chests $chests --concurrency $connections \
+    --duration "$seconds" --json "$@" >"$out/$name.json" 2>"$out/$name.err" || {
+    local status=$?
+    tail -3 "$out/$name.err" >&2
+    echo "pipelined_claims: treasure load $* exited with status $status (above 128: killed by signal $((status - 128)))" >&2
+    return 1
+  }
+  jq -e -r '[.taps_per_second, ((.outcomes.claimed // 0) + (.outcomes.replayed // 0)) / .elapsed_seconds,
+             .latency_ms.p50, .latency_ms.p95, .latency_ms.p99, .latency_ms.p99_7] |
+            if .[0] > 0 then map(tostring) | join(" ") else error("no taps") end' "$out/$name.json" || {
+    echo "pipelined_claims: $name has no figure" >&2
+    return 1
+  }
+}
+# update: pgbench's bare UPDATE over the same connections; prints its TPS.
+update() {
+  local output tps
+  sql -d $db -c CHECKPOINT
+  output=$(PGOPTIONS="-c synchronous_commit=on" pgbench -n -M prepared -c $connections -j 2 -T "$seconds" \
+    -D p0=0 -D np=$players -f bench/peers/update.pgb $db 2>&1) || {
+    echo "$output" >&2
+    return 1
+  }
+  tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$output")
+  [ -n "$tps" ] && ! grep -q aborted <<<"$output" || {
+    echo "$output" >&2
+    return 1
+  }
+  echo "$tps"
+}
+
+if [ -n "${PIPELINED_RATE:-}" ]; then
+  rate=$PIPELINED_RATE
+else
+  echo "[${SECONDS}s] ==> calibration: unpipelined claims at $connections connections, as fast as possible"
+  read -r calibration _ < <(load calibration)
+  rate=$(awk -v t="$calibration" 'BEGIN { printf "%d", t / 2 }')
+fi
+echo "[${SECONDS}s] ==> $rounds rounds of ${seconds}s cells; latency cells at $rate taps/s"
+
+cells=(update pipelined unpipelined pipelined_at_rate unpipelined_at_rate)
+: >"$out/rounds.tsv"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for ((round = 1; round <= rounds; round++)); do
+  declare -A figure=()
+  for ((i = 0; i < ${#cells[@]}; i++)); do
+    cell=${cells[$(((i + round - 1) % ${#cells[@]}))]}
+    case $cell in
+    update) figure[$cell]=$(update) ;;
+    pipelined) figure[$cell]=$(load "r$round-$cell" --pipeline $depth) ;;
+    unpipelined) figure[$cell]=$(load "r$round-$cell") ;;
+    pipelined_at_rate) figure[$cell]=$(load "r$round-$cell" --pipeline $depth --rate "$rate") ;;
+    unpipelined_at_rate) figure[$cell]=$(load "r$round-$cell" --rate "$rate") ;;
+    esac
+    echo "[${SECONDS}s] round $round $cell: ${figure[$cell]}"
+  done
+  read -r p_taps p_claimed _ <<<"${figure[pipelined]}"
+  read -r u_taps u_claimed _ <<<"${figure[unpipelined]}"
+  read -r _ _ pr50 pr95 pr99 pr997 <<<"${figure[pipelined_at_rate]}"
+  read -r _ _ ur50 ur95 ur99 ur997 <<<"${figure[unpipelined_at_rate]}"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "${figure[update]}" "$p_taps" "$p_claimed" \
+    "$u_taps" "$u_claimed" "$pr50" "$pr95" "$pr99" "$pr997" "$ur95" "$ur99" "$ur997" >>"$out/rounds.tsv"
+  unset figure
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# The report: every round, then the medians and ranges of the within-round ratios.
+{
+  echo "started $started_at, $rounds rounds of ${seconds}s, $connections connections, pipeline depth $depth," \
+    "latency cells at $rate taps/s; load average before $load_before, after $load_after; ${SECONDS}s"
+  echo
+  echo "| round | UPDATE TPS (pgbench) | pipelined taps/s | pipelined claims/s | unpipelined taps/s | claims/s pipelined / UPDATE | pipelined p95 at rate (ms) | unpipelined p95 at rate (ms) | p95 ratio | p99 pipelined / unpipelined | p99.7 pipelined / unpipelined |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  awk -F'\t' '{ printf "| %s | %.0f | %.0f | %.0f | %.0f | %.3f | %.2f | %.2f | %.2f | %.2f / %.2f | %.2f / %.2f |\n",
+                $1, $2, $3, $4, $5, $4 / $2, $8, $11, $8 / $11, $9, $12, $10, $13 }' "$out/rounds.tsv"
+  echo
+  awk -F'\t' '
+    function summary(name, a, n,   i, j, t, med) {
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+      med = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+      printf "%s: median %.3f, range %.3f-%.3f over %d rounds\n", name, med, a[1], a[n], n
+    }
+    { n++; claims[n] = $4 / $2; taps[n] = $3 / $2; speedup[n] = $4 / $6; p95[n] = $8 / $11 }
+    END {
+      summary("claims/s pipelined / bare UPDATE TPS (target >= 1.0)", claims, n)
+      summary("answered taps/s pipelined / bare UPDATE TPS", taps, n)
+      summary("claims/s pipelined / unpipelined", speedup, n)
+      summary("p95 pipelined / unpipelined at the same rate (target <= 2.0)", p95, n)
+    }' "$out/rounds.tsv"
+} | tee "$out/report.md"
