@@ -868,7 +868,7 @@ COMMENT ON FUNCTION treasure.claim_featured(bigint, bigint, uuid, bigint) IS
 
 -- Called with nearly every claim, on pooled connections that keep their plans: its look-ups are key probes,
 -- and a plan made while claim_awards was small (a sequential scan is cheaper then) must not stay one as the
--- table grows until statistics come (bench/FINDINGS.md, "claim_details() and a plan from an empty table").
+-- table grows until statistics come (found by bench/floors.sh: bench/FINDINGS.md, "Floors and ratios").
 CREATE FUNCTION treasure.claim_details(player_id bigint, claim_id bigint, status text)
   RETURNS jsonb
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
