@@ -22,6 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
+source bench/bench_cluster.sh
 rounds=${1:-6} seconds=${2:-8} rate=${3:-1000}
 players_per_cell=100 clients=8
 out=${AUTH_COST_OUT:-/tmp/treasure-auth-cost}
@@ -42,18 +43,10 @@ cleanup() {
   for config in "${!gateway_pid[@]}"; do
     kill "${gateway_pid[$config]}" 2>/dev/null && wait "${gateway_pid[$config]}" 2>/dev/null || true
   done
-  [ "${BENCH_USE_CLUSTER:-0}" = 1 ] || cluster_stop
+  bench_cluster_stop
 }
 trap cleanup EXIT
-if [ "${BENCH_USE_CLUSTER:-0}" = 1 ]; then
-  echo "==> auth cost on the running cluster at $PGHOST"
-else
-  cluster_start auth-cost
-  for setting in "max_wal_size = '8GB'" "checkpoint_timeout = '30min'" "autovacuum = off"; do
-    psql -X -q -d postgres -c "ALTER SYSTEM SET ${setting%% =*} = ${setting#*= }"
-  done
-  psql -X -q -d postgres -c 'SELECT pg_reload_conf()' >/dev/null
-fi
+bench_cluster_start auth-cost "auth cost"
 sql() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 sql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 sql -d $db -f bench/setup.sql >/dev/null

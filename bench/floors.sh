@@ -26,6 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
+source bench/bench_cluster.sh
 source bench/proc_cpu.sh
 rounds=${1:-3} seconds=${2:-4} bulk_players=${3:-1000000}
 claims_per_player=5 clients=8 players_per_cell=1000 low_rate=1500 high_rate=3000
@@ -49,18 +50,10 @@ cleanup() {
   for config in "${!gateway_pid[@]}"; do
     kill "${gateway_pid[$config]}" 2>/dev/null && wait "${gateway_pid[$config]}" 2>/dev/null || true
   done
-  [ "${BENCH_USE_CLUSTER:-0}" = 1 ] || cluster_stop
+  bench_cluster_stop
 }
 trap cleanup EXIT
-if [ "${BENCH_USE_CLUSTER:-0}" = 1 ]; then
-  echo "==> floors on the running cluster at $PGHOST"
-else
-  cluster_start floors
-  for setting in "max_wal_size = '8GB'" "checkpoint_timeout = '30min'" "autovacuum = off"; do
-    psql -X -q -d postgres -c "ALTER SYSTEM SET ${setting%% =*} = ${setting#*= }"
-  done
-  psql -X -q -d postgres -c 'SELECT pg_reload_conf()' >/dev/null
-fi
+bench_cluster_start floors "floors"
 sql() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 dsn_of() { echo "host=$PGHOST port=$PGPORT user=$PGUSER dbname=$1${2:+ application_name=$2}"; }
 # The request_id of section E's taps: v4 or v7 (RFC 9562: the Unix time in ms in the first 48 bits, version 7),

@@ -20,6 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
+source bench/bench_cluster.sh
 rounds=${1:-5} seconds=${2:-8}
 connections=32 depth=32 players=100000 chests=1000
 out=${PIPELINED_OUT:-/tmp/treasure-pipelined-claims}
@@ -32,17 +33,9 @@ cp "$bin/treasure" "$out/treasure"  # build/ may be rebuilt while the run is und
 started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 SECONDS=0
 
-cleanup() { [ "${BENCH_USE_CLUSTER:-0}" = 1 ] || cluster_stop; }
+cleanup() { bench_cluster_stop; }
 trap cleanup EXIT
-if [ "${BENCH_USE_CLUSTER:-0}" = 1 ]; then
-  echo "==> pipelined claims on the running cluster at $PGHOST"
-else
-  cluster_start pipelined-bench
-  for setting in "max_wal_size = '8GB'" "checkpoint_timeout = '30min'" "autovacuum = off"; do
-    psql -X -q -d postgres -c "ALTER SYSTEM SET ${setting%% =*} = ${setting#*= }"
-  done
-  psql -X -q -d postgres -c 'SELECT pg_reload_conf()' >/dev/null
-fi
+bench_cluster_start pipelined-bench "pipelined claims"
 sql() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 sql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 sql -d $db -f bench/setup.sql >/dev/null

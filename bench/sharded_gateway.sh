@@ -20,6 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
+source bench/bench_cluster.sh
 rounds=${1:-12} seconds=${2:-3} rate=${3:-150}
 players_per_cell=100 clients=8 shards=4
 out=${SHARD_BENCH_OUT:-/tmp/treasure-shard-bench}
@@ -47,15 +48,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-if [ "${BENCH_USE_CLUSTER:-0}" = 1 ]; then
-  echo "==> sharded gateway bench on the running cluster at $PGHOST"
-else
-  cluster_start shard-bench
-  for setting in "max_wal_size = '8GB'" "checkpoint_timeout = '30min'" "autovacuum = off"; do
-    psql -X -q -d postgres -c "ALTER SYSTEM SET ${setting%% =*} = ${setting#*= }"
-  done
-  psql -X -q -d postgres -c 'SELECT pg_reload_conf()' >/dev/null
-fi
+bench_cluster_start shard-bench "sharded gateway bench"
 sql() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 sql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 bash scripts/shards.sh drop $shards >/dev/null 2>&1 || true
