@@ -1,7 +1,8 @@
 # Benchmarks (see bench/README.md).  Included by the top-level Makefile after src/client.mk, whose CLIENT_*
 # flags the C++ drivers reuse; explicit rules only (PGXS owns CXXFLAGS and the implicit %.o rules).
-#   make bench          the full run (~25 min on 2 cores with bench/auth_cost.sh and bench/floors.sh): writes
-#                       bench/RESULTS.md and bench/latency.png
+#   make bench          the full run (~15 min on 2 cores, bench/floors.sh included): writes bench/RESULTS.md and
+#                       bench/latency.png; sections 6-9 are the tables of make bench-auth, bench/shapes_compare.sh,
+#                       make bench-shards and make bench-pipeline's last runs (bench/*.md)
 #   make bench-quick    the same sections, shortened (<= 1 min): /tmp/treasure-bench-quick/RESULTS.md (raw data beside it)
 #   make bench-auth     only bench/auth_cost.sh (what authentication costs the gateway, ~6 min): bench/auth_cost.md
 #   make bench-floors   only bench/floors.sh (issue 17's ratio targets against this machine's floors, ~10 min):
