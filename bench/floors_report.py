@@ -120,9 +120,10 @@ def report(out, ticks, command, started_at, elapsed, rounds, seconds, clients, b
         bulk = json.load(bulk_file)
     summary = []  # (measure, ratio text, target text, verdict)
 
-    print(f"Run {started_at}, {elapsed} s, on {platform.node()} ({os.cpu_count()} cores, {cpu}), **shared with "
-          f"other helpers' builds and tests** (load average {load_start} at the start, {load_end} at the end): the "
-          f"ratios, each taken within a round, are the figures; absolute numbers move with the neighbours.\n")
+    print(f"Run {started_at}, {elapsed} s, on {platform.node()} ({os.cpu_count()} cores, {cpu}); load average "
+          f"{load_start} at the start, {load_end} at the end (anything above 1-2 on these 2 cores is somebody "
+          f"else's work): the ratios, each taken within a round, are the figures; absolute numbers move with the "
+          f"neighbours.\n")
     print(f"Command: `{command}` ({rounds} rounds, {seconds} s per cell; `make bench-floors`).  Every round runs "
           f"each cell of its section once, in an order that rotates from round to round; a ratio is taken within "
           f"a round, then reported as the median over the rounds (min–max).  Durable commits unless a cell says "
