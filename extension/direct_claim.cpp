@@ -498,18 +498,19 @@ bool take_stock_unit(EState *estate, ClaimWriters &writers, const ClaimArgs &arg
 {
     SeenStockSlot seen[max_stock_slots];
     const int count = read_stock_slots(writers, estate->es_snapshot, args, seen);
+    // The slots come in slot order (0 .. slot_count - 1, as set_stock() numbers them): the player's order is
+    // that order rotated to start at the player's slot.
     const int32 first = static_cast<int32>(DatumGetInt64(args.player_id) % slot_count);
-    SeenStockSlot in_player_order[max_stock_slots];
-    for (int i = 0; i < count; i++)
-        in_player_order[i] = seen[i];
-    std::stable_sort(in_player_order, in_player_order + count, [&](const SeenStockSlot &a, const SeenStockSlot &b) {
-        return (a.slot + slot_count - first) % slot_count < (b.slot + slot_count - first) % slot_count;
-    });
-    for (int i = 0; i < count; i++)
-        if (in_player_order[i].has_unit && take_unit_from(estate, writers, args, in_player_order[i].slot, true)) {
-            taken_slot = in_player_order[i].slot;
+    int start = 0;
+    while (start < count && seen[start].slot < first)
+        start++;
+    for (int k = 0; k < count; k++) {
+        const SeenStockSlot &slot = seen[(start + k) % count];
+        if (slot.has_unit && take_unit_from(estate, writers, args, slot.slot, true)) {
+            taken_slot = slot.slot;
             return true;
         }
+    }
     for (int i = 0; i < count; i++)
         if (seen[i].has_unit && take_unit_from(estate, writers, args, seen[i].slot, false)) {
             taken_slot = seen[i].slot;
@@ -561,9 +562,18 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
         return false;
 
     outcome.result = ClaimOutcome::Result::refused;
-    if (!state.is_open) {
+    // A refusal: the look-up says why (a replay and an already claimed chest first, then what was judged here).
+    auto refused = [&]() {
         look_up(estate, writers, args, outcome.lookup, result_context);
         return true;
+    };
+    auto refused_as = [&](Status judged) {
+        outcome.judged_refused = true;
+        outcome.judged_status = judged;
+        return refused();
+    };
+    if (!state.is_open) {
+        return refused();
     }
     bool wallet_locked = false;
     if (state.needs_key) {
@@ -577,20 +587,15 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
             return true;
         }
         if (!state.is_open) {
-            look_up(estate, writers, args, outcome.lookup, result_context);
-            return true;
+            return refused();
         }
     }
     // sold_out (a fact about the chest) before key_required.
     if (route.stock_slots > 0 && !stock_left(writers, estate->es_snapshot, args)) {
-        outcome.judged_refused = true;
-        outcome.judged_status = Status::sold_out;
-        look_up(estate, writers, args, outcome.lookup, result_context);
-        return true;
+        return refused_as(Status::sold_out);
     }
     if (state.needs_key && (!wallet_locked || !holds_key(estate, writers, args, key_item))) {
-        look_up(estate, writers, args, outcome.lookup, result_context);
-        return true;
+        return refused();
     }
 
     const TimestampTz now = GetCurrentTransactionStartTimestamp();
@@ -603,32 +608,21 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
             slot_getallattrs(wallet);
         const int64 balance_before = wallet != nullptr ? DatumGetInt64(wallet->tts_values[wallets_balance]) : 0;
         const double tokens = route.has_limit ? claim_tokens_now(route, wallet, now) : 0.0;
-        outcome.judged_refused = true;
         if (route.has_limit && tokens < 1)
-            outcome.judged_status = Status::rate_limited;
-        else if (route.has_cap && plus(Int64GetDatum(balance_before), chest.coins) > route.max_balance)
-            outcome.judged_status = Status::wallet_full;
-        else
-            outcome.judged_refused = false;
-        if (outcome.judged_refused) {
-            look_up(estate, writers, args, outcome.lookup, result_context);
-            return true;
-        }
+            return refused_as(Status::rate_limited);
+        if (route.has_cap && plus(Int64GetDatum(balance_before), chest.coins) > route.max_balance)
+            return refused_as(Status::wallet_full);
         rules.tokens_after = tokens - 1;
     }
     bool unit_taken = false;
     int32 unit_slot = 0;
     if (route.stock_slots > 0) {
         if (claim_seen(writers, estate->es_snapshot, args)) {
-            look_up(estate, writers, args, outcome.lookup, result_context);
-            return true;
+            return refused();
         }
         unit_taken = take_stock_unit(estate, writers, args, route.stock_slots, unit_slot);
         if (!unit_taken) {
-            outcome.judged_refused = true;
-            outcome.judged_status = Status::sold_out;
-            look_up(estate, writers, args, outcome.lookup, result_context);
-            return true;
+            return refused_as(Status::sold_out);
         }
     }
 
@@ -654,8 +648,7 @@ bool claim_in(EState *estate, const InstalledSchema &schema, const ClaimArgs &ar
     if (!insert_unless_conflict(claims, estate, NIL, &conflict)) {
         outcome.unit_to_give_back = unit_taken;
         outcome.unit_slot = unit_slot;
-        look_up(estate, writers, args, outcome.lookup, result_context);
-        return true;
+        return refused();
     }
 
     const int64 balance = pay(estate, schema, writers, args, chest, key_item, now, claim_id, rules);
