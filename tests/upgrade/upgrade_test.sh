@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Extension upgrades and downgrades, rehearsed along the whole chain 1.0.0 -> 1.1.0 -> 1.2.0 -> 1.3.0 and back:
+# Extension upgrades and downgrades, rehearsed along the whole chain 1.0.0 -> 1.1.0 -> 1.2.0 -> 1.3.0 -> 1.4.0 and back:
 # install 1.0.0 and load claims; at every step check the data (unchanged), the schema (the same as a fresh
 # CREATE EXTENSION of that version, catalog line by line), the contract (replays, new claims on the atomic
 # path and, from 1.1.0, the saga path) and reconcile(); a backend that claimed before an upgrade or
@@ -12,7 +12,7 @@
 # Needs PGHOST/PGPORT/PGUSER of a running cluster with the extension installed (scripts/test.sh provides them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-versions=(1.0.0 1.1.0 1.2.0 1.3.0)
+versions=(1.0.0 1.1.0 1.2.0 1.3.0 1.4.0)
 latest=${versions[-1]}
 db=treasure_upgrade
 work=$(mktemp -d /tmp/treasure-upgrade.XXXXXX)
@@ -166,6 +166,8 @@ check "1.2.0 -> 1.3.0 backfills claim_awards from the claims' items" \
   "$(sql -d $db -c "SELECT string_agg(player_id || '/' || claim_id || '/' || item_awarded || '/' || item_qty, ',' ORDER BY claim_id) FROM treasure.claims WHERE item_awarded IS NOT NULL")" \
   "$(sql -d $db -c "SELECT string_agg(player_id || '/' || claim_id || '/' || item || '/' || qty, ',' ORDER BY claim_id) FROM treasure.claim_awards WHERE source = 'guaranteed'")"
 check "1.3.0: reconcile() empty after the upgrade" "" "$(sql -d $db -c 'SELECT * FROM treasure.reconcile()')"
+update_keeps_data 1.4.0 "1.3.0 -> 1.4.0 leaves the data unchanged"
+update_keeps_data 1.3.0 "1.4.0 -> 1.3.0 leaves the data unchanged"
 update_keeps_data 1.2.0 "1.3.0 -> 1.2.0 leaves the data unchanged"
 update_keeps_data 1.1.0 "1.2.0 -> 1.1.0 leaves the data unchanged (player_stats a table again)"
 update_keeps_data 1.0.0 "1.1.0 -> 1.0.0 leaves the data unchanged"
@@ -173,6 +175,8 @@ update_keeps_data 1.0.0 "1.1.0 -> 1.0.0 leaves the data unchanged"
 # The same steps again, now each with a live backend across it and the contract checked after it.
 move_to 1.1.0
 move_to 1.2.0
+move_to 1.3.0
+move_to 1.4.0
 move_to 1.3.0
 
 # Not to 1.2.0 while that would lose 1.3.0 data: a bundle chest, its claim, a claim limit, a reversal.
