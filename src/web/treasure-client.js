@@ -5,7 +5,7 @@
 //   button.onclick = (event) => client.tap(chestId, { tapTime: event.timeStamp, onState, render });
 //
 // What it guarantees:
-//   - one fresh request_id (crypto.randomUUID()) per tap, sent as the Idempotency-Key and in the body; every retry
+//   - one fresh, time-ordered request_id (uuidV7(), uuid-v7.js) per tap, sent as the Idempotency-Key and in the body; every retry
 //     of that tap sends the same key, so the gateway pays it at most once and answers a retry "replayed";
 //   - a network error, a timeout (timeoutMs per attempt) or a 5xx is retried with full-jitter backoff (a random wait
 //     in [0, min(maxDelayMs, baseDelayMs * 2^attempt)]), within deadlineMs of the tap; a 429 or 503 waits at least
@@ -21,6 +21,8 @@
 //   - samples are batched and sent to POST /v1/client-metrics with fetch(..., {keepalive: true}) (sendBeacon cannot
 //     carry the Authorization header), at most flushEvery samples or flushMs apart, and when the page is hidden.
 // Server strings are data: the client never turns them into HTML (the page renders with textContent).
+
+import { uuidV7 } from "./uuid-v7.js";
 
 const defaults = {
   baseUrl: "",
@@ -129,7 +131,7 @@ export class TreasureClient {
   async tap(chestId, options = {}) {
     const tapTime = options.tapTime ?? performance.now();
     const onState = options.onState || (() => {});
-    const requestId = options.requestId || crypto.randomUUID();
+    const requestId = options.requestId || uuidV7();
     const deadline = tapTime + this.options.deadlineMs;
     if (!options.requestId) this.remember({ requestId, chestId });
     onState("pending", { requestId, chestId, attempt: 1 });

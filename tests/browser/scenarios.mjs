@@ -125,6 +125,15 @@ try {
   check("the inventory shown is the database's", shown === items, `${shown} vs ${items}`);
   check("one claim per confirmed chest, none for the refused ones",
     sql("SELECT string_agg(chest_id::text, ',' ORDER BY chest_id) FROM treasure.claims WHERE player_id = 1") === "1,2,3");
+  // Each tap's request_id is a version 7 UUID whose time is the tap's: the claims sort by request_id as they were made.
+  const ids = sql("SELECT string_agg(request_id::text || ' ' || (extract(epoch FROM claimed_at) * 1000)::bigint, ',' ORDER BY claim_id) FROM treasure.claims WHERE player_id = 1").split(",");
+  const v7 = ids.map((row) => row.split(" ")).map(([id, claimedMs]) => ({
+    id, claimedMs: Number(claimedMs), idMs: parseInt(id.replaceAll("-", "").slice(0, 12), 16),
+  }));
+  check("request_ids are UUID v7 (version 7, RFC 9562 variant) made at the tap",
+    v7.length === 3 && v7.every((k) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(k.id) &&
+      Math.abs(k.claimedMs - k.idMs) < 60000), JSON.stringify(v7));
+  check("request_ids in the order of the taps", v7.every((k, i) => i === 0 || v7[i - 1].idMs <= k.idMs), JSON.stringify(v7));
 
   // --- 2. the network cut during a tap ---------------------------------------------------------------------
   {
