@@ -7,6 +7,7 @@
 #include <pqxx/connection>
 #include <pqxx/except>
 #include <pqxx/nontransaction>
+#include <pqxx/result>
 
 #include "lib/claim_row.hpp"
 

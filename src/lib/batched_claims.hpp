@@ -17,13 +17,11 @@
 #include <string>
 #include <vector>
 
+#include <pqxx/connection>
+
 #include "lib/claim.hpp"
 #include "lib/claim_error.hpp"
 #include "lib/retry_policy.hpp"
-
-namespace pqxx {
-class connection;
-}
 
 namespace treasure {
 
