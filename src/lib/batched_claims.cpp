@@ -22,6 +22,7 @@ constexpr const char *batch_sql =
     "b.balance, to_char(b.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), b.details::text, "
     "b.sqlstate, b.message "
     "FROM treasure.claim_treasure_batch($1::bigint[], $2::bigint[], $3::uuid[], $4::bigint[]) b";
+constexpr const char *batch_statement = "treasure_claim_batch";
 constexpr pqxx::row::size_type first_claim_column = 1, sqlstate_column = 11, message_column = 12;
 
 // The batch's four arrays as array literals (ids and UUIDs need no quoting).
@@ -58,6 +59,7 @@ void BatchedClaims::connect()
 {
     connection_.reset();
     connection_ = std::make_unique<pqxx::connection>(options_.dsn);
+    connection_->prepare(batch_statement, batch_sql);
 }
 
 int BatchedClaims::backend_pid() const { return connection_ && connection_->is_open() ? connection_->backendpid() : 0; }
@@ -75,7 +77,8 @@ void BatchedClaims::send(const std::vector<ValidClaimRequest> &requests, const s
     pqxx::result rows;
     {
         pqxx::nontransaction transaction(*connection_);
-        rows = transaction.exec_params(batch_sql, arrays.players, arrays.chests, arrays.requests, arrays.sessions);
+        rows = transaction.exec_prepared(batch_statement, arrays.players, arrays.chests, arrays.requests,
+                                         arrays.sessions);
     }
     if (rows.size() != pending.size())
         throw ClaimError(ClaimErrorKind::internal, "claim_treasure_batch() returned " + std::to_string(rows.size()) +

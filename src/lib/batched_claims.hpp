@@ -9,6 +9,8 @@
 //   * a tap answered 40001 or 40P01 in its row: only those taps are sent again;
 // up to the RetryPolicy (attempts and deadline counted per call), then ClaimError(unavailable) for those left.
 //
+// The statement is prepared as "treasure_claim_batch" on every connection (the fault suite's proxy cuts its Binds).
+//
 // Not thread-safe: one thread calls it (the load generator runs one per connection).
 #include <cstdint>
 #include <memory>
