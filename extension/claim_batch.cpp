@@ -11,8 +11,10 @@
 // Errors a tap catches (its row carries the SQLSTATE and message; the tap wrote nothing): data exceptions
 // (class 22, e.g. 22003 a counter's overflow, 22004/22023 a bad id), integrity violations (class 23, e.g.
 // 23505 a request_id bound to another claim), PL/pgSQL's (class P0, e.g. P0002 an unknown chest), and 40001
-// and 40P01, which that tap alone may retry with its own request_id.  Every other error aborts the whole
-// batch, nothing of it committed: a cancel or statement_timeout (57014), lock_timeout (55P03), running out
+// and 40P01, which that tap alone may retry with its own request_id (a deadlock's victim is the tap that was
+// waiting: once its subtransaction is rolled back this backend waits for nothing, so the cycle is broken even
+// where it ran through locks the batch's earlier taps hold).  Every other error aborts the whole batch, nothing
+// of it committed: a cancel or statement_timeout (57014), lock_timeout (55P03), running out
 // of memory, disk or another resource (53), a system or internal error (58, XX), and whatever else is not the
 // tap's own fault.  The caller then retries the whole batch with the same request_ids.
 #include "claim_tap.hpp"
@@ -102,8 +104,8 @@ int read_taps(FunctionCallInfo fcinfo, Tap *taps)
     Column chests = column_of(fcinfo, 1, "chest_ids", INT8OID);
     Column requests = column_of(fcinfo, 2, "request_ids", UUIDOID);
     bool all_sessions_null = PG_ARGISNULL(3);
-    Column sessions = all_sessions_null ? Column{nullptr, nullptr, players.count}
-                                        : column_of(fcinfo, 3, "session_ids", INT8OID);
+    Column sessions =
+        all_sessions_null ? Column{nullptr, nullptr, players.count} : column_of(fcinfo, 3, "session_ids", INT8OID);
     int count = players.count;
     require_same_length(chests, count, "chest_ids");
     require_same_length(requests, count, "request_ids");

@@ -410,8 +410,8 @@ LoadReport run_batched_load(const LoadOptions &options, const std::string &dsn, 
         connections.push_back(std::make_unique<BatchedClaims>(BatchedClaimsOptions{dsn, RetryPolicy{}}));
     return run_workers(options, players, progress, nullptr,
                        [&](int worker, clock::time_point start, WorkerTally &tally) {
-                           run_batched_worker(options, players, *connections[static_cast<std::size_t>(worker)],
-                                              worker, start, progress, latency_histogram, tally);
+                           run_batched_worker(options, players, *connections[static_cast<std::size_t>(worker)], worker,
+                                              start, progress, latency_histogram, tally);
                        });
 }
 

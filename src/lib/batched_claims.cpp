@@ -77,8 +77,8 @@ void BatchedClaims::send(const std::vector<ValidClaimRequest> &requests, const s
     pqxx::result rows;
     {
         pqxx::nontransaction transaction(*connection_);
-        rows = transaction.exec_prepared(batch_statement, arrays.players, arrays.chests, arrays.requests,
-                                         arrays.sessions);
+        rows =
+            transaction.exec_prepared(batch_statement, arrays.players, arrays.chests, arrays.requests, arrays.sessions);
     }
     if (rows.size() != pending.size())
         throw ClaimError(ClaimErrorKind::internal, "claim_treasure_batch() returned " + std::to_string(rows.size()) +
@@ -86,7 +86,8 @@ void BatchedClaims::send(const std::vector<ValidClaimRequest> &requests, const s
     for (const pqxx::row &row : rows) {
         const auto tap = row[0].as<std::size_t>();
         if (tap < 1 || tap > pending.size())
-            throw ClaimError(ClaimErrorKind::internal, std::string("claim_treasure_batch() answered for tap ") + row[0].c_str());
+            throw ClaimError(ClaimErrorKind::internal,
+                             std::string("claim_treasure_batch() answered for tap ") + row[0].c_str());
         BatchedOutcome &outcome = outcomes[pending[tap - 1]];
         if (row[sqlstate_column].is_null()) {
             try {
@@ -151,7 +152,8 @@ std::vector<BatchedOutcome> BatchedClaims::claim_batch(const std::vector<ValidCl
                        std::to_string(attempt_number) + " attempts); last failure: ";
         if (!given_up.empty()) {
             for (std::size_t index : retry)
-                outcomes[index] = BatchedOutcome{std::nullopt, ClaimError(ClaimErrorKind::unavailable, given_up + failure)};
+                outcomes[index] =
+                    BatchedOutcome{std::nullopt, ClaimError(ClaimErrorKind::unavailable, given_up + failure)};
             return outcomes;
         }
         ++stats_.retries;

@@ -126,14 +126,21 @@ TEST_F(BatchedClaimsTest, EveryAnswerIsTheClientsAnswerInTheBatchsOrder)
         EXPECT_EQ(answer_of(outcomes[i]), expected[i]) << "tap " << i;
 
     // The answers themselves, so that two paths broken the same way cannot agree.
-    const std::vector<std::string> statuses = {
-        "claimed",         "claimed",           "claimed",
-        "already_claimed", "claimed",           "bad_request 22003",
-        "unknown_chest P0002", "request_id_conflict 23505", "key_required",
-        "chest_closed",    "claimed",           "claimed"};
+    const std::vector<std::string> statuses = {"claimed",
+                                               "claimed",
+                                               "claimed",
+                                               "already_claimed",
+                                               "claimed",
+                                               "bad_request 22003",
+                                               "unknown_chest P0002",
+                                               "request_id_conflict 23505",
+                                               "key_required",
+                                               "chest_closed",
+                                               "claimed",
+                                               "claimed"};
     for (std::size_t i = 0; i < outcomes.size(); ++i) {
-        const std::string seen = outcomes[i].result ? std::string(status_name(*outcomes[i].result))
-                                                    : answer_of(*outcomes[i].error);
+        const std::string seen =
+            outcomes[i].result ? std::string(status_name(*outcomes[i].result)) : answer_of(*outcomes[i].error);
         EXPECT_EQ(seen, statuses[i]) << "tap " << i;
     }
     ASSERT_TRUE(outcomes[1].result && outcomes[2].result);
