@@ -567,7 +567,7 @@ direct_scenario() {
   duration=$(pick 10 30)
 
   db=f_${name}_cut
-  echo "==> fault (${name}_cut): treasure load $*, connection cut after the claim statement was sent every ${cut_every}th time (${duration}s)"
+  echo "==> fault (${name}_cut): treasure load $*, connection cut after one in $cut_every Binds of its claim statement (${duration}s)"
   new_db $db || { fail "${name}_cut: set-up"; return; }
   "$DRIVER" proxy --upstream "$SOCKET/.s.PGSQL.5432" --cut-every "$cut_every" --statement "$statement" \
     >"$RESULTS/${name}_cut.proxy.out" 2>"$RESULTS/${name}_cut.proxy.err" &
