@@ -29,22 +29,10 @@ out=${BATCHED_OUT:-/tmp/treasure-batched-claims}
 bin=${BATCHED_BIN:-build}
 db=treasure_batched_bench
 bench_name=batched_claims
-[ -x "$bin/treasure" ] || { echo "$bench_name: $bin/treasure is missing: run make client" >&2; exit 1; }
-rm -rf "$out"
-mkdir -p "$out"
-cp "$bin/treasure" "$out/treasure"  # build/ may be rebuilt while the run is under way
 started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 SECONDS=0
-
-cleanup() { bench_cluster_stop; }
-trap cleanup EXIT
-bench_cluster_start batched-bench "batched claims"
-sql() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
-sql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-sql -d $db -f bench/setup.sql >/dev/null
-dsn="host=$PGHOST port=$PGPORT user=$PGUSER dbname=$db options='-c synchronous_commit=on'"
-[ "$(sql -d $db -c 'SHOW fsync')" = on ] || echo "$bench_name: fsync is off on this cluster" >&2
 source bench/claim_cells.sh
+claim_bench_start batched-bench "batched claims"
 
 if [ -n "${BATCHED_RATE:-}" ]; then
   rate=$BATCHED_RATE

@@ -1,10 +1,26 @@
-# Sourced by bench/pipelined_claims.sh and bench/batched_claims.sh after bench_cluster.sh: their two kinds of cell,
-# each right after a CHECKPOINT.  They read the caller's $out, $db, $dsn, $players, $chests, $connections,
-# $seconds and $bench_name (the prefix of their messages), and sql() (psql -At as the caller defines it).
+# Sourced by bench/pipelined_claims.sh and bench/batched_claims.sh after bench_cluster.sh: their set-up and their
+# two kinds of cell, each right after a CHECKPOINT.  They read the caller's $out, $bin, $db, $players, $chests,
+# $connections, $seconds and $bench_name (the prefix of their messages).
+#   claim_bench_start CLUSTER WHAT          a fresh $out holding a copy of $bin/treasure, the cluster
+#                                            (bench_cluster_start, stopped on exit), database $db with
+#                                            bench/setup.sql, and $dsn to it with durable commits
 #   claim_cell NAME [treasure load flags]   treasure load over $connections connections for $seconds s; prints
 #                                            "taps/s claimed/s p50 p95 p99 p99.7" (claimed counts replays too)
 #   update_cell                              pgbench's bare single-row UPDATE (bench/peers/update.pgb) over the
 #                                            same connections, durable; prints its TPS
+sql() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+claim_bench_start() {
+  [ -x "$bin/treasure" ] || { echo "$bench_name: $bin/treasure is missing: run make client" >&2; exit 1; }
+  rm -rf "$out"
+  mkdir -p "$out"
+  cp "$bin/treasure" "$out/treasure"  # build/ may be rebuilt while the run is under way
+  trap bench_cluster_stop EXIT
+  bench_cluster_start "$1" "$2"
+  sql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+  sql -d "$db" -f bench/setup.sql >/dev/null
+  dsn="host=$PGHOST port=$PGPORT user=$PGUSER dbname=$db options='-c synchronous_commit=on'"
+  [ "$(sql -d "$db" -c 'SHOW fsync')" = on ] || echo "$bench_name: fsync is off on this cluster" >&2
+}
 claim_cell() {
   local name=$1
   shift

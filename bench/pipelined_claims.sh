@@ -26,24 +26,12 @@ connections=32 depth=32 players=100000 chests=1000
 out=${PIPELINED_OUT:-/tmp/treasure-pipelined-claims}
 bin=${PIPELINED_BIN:-build}
 db=treasure_pipelined_bench
-[ -x "$bin/treasure" ] || { echo "pipelined_claims: $bin/treasure is missing: run make client" >&2; exit 1; }
-rm -rf "$out"
-mkdir -p "$out"
-cp "$bin/treasure" "$out/treasure"  # build/ may be rebuilt while the run is under way
+bench_name=pipelined_claims
 started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 SECONDS=0
-
-cleanup() { bench_cluster_stop; }
-trap cleanup EXIT
-bench_cluster_start pipelined-bench "pipelined claims"
-sql() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
-sql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-sql -d $db -f bench/setup.sql >/dev/null
-dsn="host=$PGHOST port=$PGPORT user=$PGUSER dbname=$db options='-c synchronous_commit=on'"
-[ "$(sql -d $db -c 'SHOW fsync')" = on ] || echo "pipelined_claims: fsync is off on this cluster" >&2
-
-bench_name=pipelined_claims
 source bench/claim_cells.sh
+claim_bench_start pipelined-bench "pipelined claims"
+
 load() { claim_cell "$@"; }
 update() { update_cell; }
 

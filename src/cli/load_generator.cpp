@@ -362,6 +362,23 @@ LoadReport run_workers(const LoadOptions &options, const BotPlayers &players, Lo
     return report;
 }
 
+// One Connection per worker, each opened before the clock starts (so a wrong DSN fails here and set-up is not
+// timed), then work(connection, players, worker, start, tally) on each worker's thread.
+template <class Connection, class MakeOptions, class Work>
+LoadReport run_connection_workers(const LoadOptions &options, LoadProgress &progress, MakeOptions make_options,
+                                  Work work)
+{
+    check_options(options);
+    const BotPlayers players(options.players, options.bots.value_or(0), options.bot_rate_multiplier);
+    std::vector<std::unique_ptr<Connection>> connections;
+    for (int worker = 0; worker < options.concurrency; ++worker)
+        connections.push_back(std::make_unique<Connection>(make_options()));
+    return run_workers(options, players, progress, nullptr,
+                       [&](int worker, clock::time_point start, WorkerTally &tally) {
+                           work(*connections[static_cast<std::size_t>(worker)], players, worker, start, tally);
+                       });
+}
+
 }  // namespace
 
 LoadReport run_load(const LoadOptions &options, const std::vector<ClaimPath *> &paths, LoadProgress &progress,
@@ -381,38 +398,32 @@ LoadReport run_load(const LoadOptions &options, const std::vector<ClaimPath *> &
 LoadReport run_pipelined_load(const LoadOptions &options, const std::string &dsn, LoadProgress &progress,
                               LatencyHistogram *latency_histogram)
 {
-    check_options(options);
     if (options.pipeline < 1 || options.pipeline > max_pipeline_depth)
         throw std::invalid_argument("--pipeline must be within 1.." + std::to_string(max_pipeline_depth));
-    const BotPlayers players(options.players, options.bots.value_or(0), options.bot_rate_multiplier);
-    // Every connection is open before the clock starts, so a wrong DSN fails here and set-up is not timed.
-    std::vector<std::unique_ptr<PipelinedClaims>> connections;
-    for (int worker = 0; worker < options.concurrency; ++worker)
-        connections.push_back(
-            std::make_unique<PipelinedClaims>(PipelinedClaimsOptions{dsn, options.pipeline, RetryPolicy{}}));
-    return run_workers(options, players, progress, nullptr,
-                       [&](int worker, clock::time_point start, WorkerTally &tally) {
-                           run_pipelined_worker(options, players, *connections[static_cast<std::size_t>(worker)],
-                                                worker, start, progress, latency_histogram, tally);
-                       });
+    return run_connection_workers<PipelinedClaims>(
+        options, progress,
+        [&] {
+            return PipelinedClaimsOptions{dsn, options.pipeline, RetryPolicy{}};
+        },
+        [&](PipelinedClaims &claims, const BotPlayers &players, int worker, clock::time_point start,
+            WorkerTally &tally) {
+            run_pipelined_worker(options, players, claims, worker, start, progress, latency_histogram, tally);
+        });
 }
 
 LoadReport run_batched_load(const LoadOptions &options, const std::string &dsn, LoadProgress &progress,
                             LatencyHistogram *latency_histogram)
 {
-    check_options(options);
     if (options.batch < 1 || options.batch > max_batch_taps)
         throw std::invalid_argument("--batch must be within 1.." + std::to_string(max_batch_taps));
-    const BotPlayers players(options.players, options.bots.value_or(0), options.bot_rate_multiplier);
-    // Every connection is open before the clock starts, so a wrong DSN fails here and set-up is not timed.
-    std::vector<std::unique_ptr<BatchedClaims>> connections;
-    for (int worker = 0; worker < options.concurrency; ++worker)
-        connections.push_back(std::make_unique<BatchedClaims>(BatchedClaimsOptions{dsn, RetryPolicy{}}));
-    return run_workers(options, players, progress, nullptr,
-                       [&](int worker, clock::time_point start, WorkerTally &tally) {
-                           run_batched_worker(options, players, *connections[static_cast<std::size_t>(worker)], worker,
-                                              start, progress, latency_histogram, tally);
-                       });
+    return run_connection_workers<BatchedClaims>(
+        options, progress,
+        [&] {
+            return BatchedClaimsOptions{dsn, RetryPolicy{}};
+        },
+        [&](BatchedClaims &claims, const BotPlayers &players, int worker, clock::time_point start, WorkerTally &tally) {
+            run_batched_worker(options, players, claims, worker, start, progress, latency_histogram, tally);
+        });
 }
 
 }  // namespace treasure
