@@ -198,6 +198,35 @@ TEST_F(BatchedClaimsTest, ABatchOutside1To32IsRefusedBeforeAnythingIsSent)
     EXPECT_EQ(query_value(*dsn_, "SELECT count(*) FROM treasure.claims WHERE player_id BETWEEN 6000 AND 6100"), "0");
 }
 
+// Under REPEATABLE READ a tap whose chest a concurrent claim committed after the batch's snapshot answers 40001 in
+// its row: only that tap is sent again (in a new transaction, where it is already_claimed); the tap that claimed
+// keeps its first answer.
+TEST_F(BatchedClaimsTest, OnlyTheTapsAnswered40001AreSentAgain)
+{
+    pqxx::connection holder(*dsn_);
+    pqxx::work held(holder);
+    held.exec("SELECT public.claim_treasure(8000, 1, gen_random_uuid())");  // uncommitted: the batch waits on it
+
+    BatchedClaims batched(
+        BatchedClaimsOptions{*dsn_ + " options='-c default_transaction_isolation=repeatable\\\\ read'", RetryPolicy{}});
+    std::vector<BatchedOutcome> outcomes;
+    std::thread batch([&] { outcomes = batched.claim_batch(valid({tap(7999, 101), tap(8000, 1)})); });
+    const bool waited = testing::wait_for_a_lock_waiter(*dsn_);
+    held.commit();
+    batch.join();
+    ASSERT_TRUE(waited) << "the batch never queued behind the held claim";
+
+    ASSERT_EQ(outcomes.size(), 2u);
+    ASSERT_TRUE(outcomes[0].result) << outcomes[0].error->what();
+    EXPECT_EQ(outcomes[0].result->status, ClaimStatus::claimed);
+    EXPECT_FALSE(outcomes[0].result->replayed) << "the first answer, not a replay from a resend of the whole batch";
+    ASSERT_TRUE(outcomes[1].result) << outcomes[1].error->what();
+    EXPECT_EQ(outcomes[1].result->status, ClaimStatus::already_claimed);
+    EXPECT_EQ(batched.stats().batches_sent, 2u);
+    EXPECT_EQ(batched.stats().retries, 1u);
+    EXPECT_EQ(query_value(*dsn_, "SELECT count(*) FROM treasure.claims WHERE player_id IN (7999, 8000)"), "2");
+}
+
 // Connections killed while batches run (pg_terminate_backend from another session): every batch that failed is
 // sent again whole with its request_ids, and each tap is paid exactly once.
 TEST_F(BatchedClaimsTest, ConnectionsKilledMidBatchNeverPayTwice)
