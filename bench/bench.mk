@@ -14,13 +14,16 @@
 #                       copied by hand into bench/RESULTS.md section 8 (not part of make bench)
 #   make bench-pipeline claims/s through libpq's pipeline mode at 32 connections vs pgbench's bare UPDATE TPS, and
 #                       the pipelined p95 beside the unpipelined one at one rate (bench/pipelined_claims.sh, ~4 min)
+#   make bench-batch    claims/s through treasure.claim_treasure_batch() (batches of 32 and 8) at 32 connections vs
+#                       pgbench's bare UPDATE TPS, and the batched p95 beside the unbatched one at one rate
+#                       (bench/batched_claims.sh, ~6 min)
 #   make bench-programs build/bench/client_bench (Google Benchmark; the atomic and the saga path),
 #                       build/bench/memory_driver, and the programs the runs start (treasure, treasure-gateway,
 #                       treasure-saga)
 BENCH_BUILD    := $(CLIENT_BUILD)/bench
 BENCH_PROGRAMS := $(BENCH_BUILD)/client_bench $(BENCH_BUILD)/memory_driver
 
-.PHONY: bench bench-quick bench-auth bench-floors bench-browser bench-shards bench-pipeline bench-programs
+.PHONY: bench bench-quick bench-auth bench-floors bench-browser bench-shards bench-pipeline bench-batch bench-programs
 bench-programs: $(BENCH_PROGRAMS) $(CLIENT_PROGRAMS) $(SAGA_PROGRAM)
 
 # SagaPath lives in $(SAGA_LIB), which needs $(CLIENT_LIB) after it (the link order of static libraries).
@@ -53,3 +56,6 @@ bench-floors: install bench-programs
 
 bench-pipeline: install $(CLIENT_BUILD)/treasure
 	bash bench/pipelined_claims.sh
+
+bench-batch: install $(CLIENT_BUILD)/treasure
+	bash bench/batched_claims.sh

@@ -26,57 +26,14 @@ connections=32 depth=32 players=100000 chests=1000
 out=${PIPELINED_OUT:-/tmp/treasure-pipelined-claims}
 bin=${PIPELINED_BIN:-build}
 db=treasure_pipelined_bench
-[ -x "$bin/treasure" ] || { echo "pipelined_claims: $bin/treasure is missing: run make client" >&2; exit 1; }
-rm -rf "$out"
-mkdir -p "$out"
-cp "$bin/treasure" "$out/treasure"  # build/ may be rebuilt while the run is under way
+bench_name=pipelined_claims
 started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 SECONDS=0
+source bench/claim_cells.sh
+claim_bench_start pipelined-bench "pipelined claims"
 
-cleanup() { bench_cluster_stop; }
-trap cleanup EXIT
-bench_cluster_start pipelined-bench "pipelined claims"
-sql() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
-sql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-sql -d $db -f bench/setup.sql >/dev/null
-dsn="host=$PGHOST port=$PGPORT user=$PGUSER dbname=$db options='-c synchronous_commit=on'"
-[ "$(sql -d $db -c 'SHOW fsync')" = on ] || echo "pipelined_claims: fsync is off on this cluster" >&2
-
-# load NAME [treasure load flags]: one cell of treasure load; prints "taps/s claimed/s p50 p95 p99 p99.7".
-load() {
-  local name=$1
-  shift
-  sql -d $db -c CHECKPOINT
-  "$out/treasure" load --dsn "$dsn" --players $players --chests $chests --concurrency $connections \
-    --duration "$seconds" --json "$@" >"$out/$name.json" 2>"$out/$name.err" || {
-    local status=$?
-    tail -3 "$out/$name.err" >&2
-    echo "pipelined_claims: treasure load $* exited with status $status (above 128: killed by signal $((status - 128)))" >&2
-    return 1
-  }
-  jq -e -r '[.taps_per_second, ((.outcomes.claimed // 0) + (.outcomes.replayed // 0)) / .elapsed_seconds,
-             .latency_ms.p50, .latency_ms.p95, .latency_ms.p99, .latency_ms.p99_7] |
-            if .[0] > 0 then map(tostring) | join(" ") else error("no taps") end' "$out/$name.json" || {
-    echo "pipelined_claims: $name has no figure" >&2
-    return 1
-  }
-}
-# update: pgbench's bare UPDATE over the same connections; prints its TPS.
-update() {
-  local output tps
-  sql -d $db -c CHECKPOINT
-  output=$(PGOPTIONS="-c synchronous_commit=on" pgbench -n -M prepared -c $connections -j 2 -T "$seconds" \
-    -D p0=0 -D np=$players -f bench/peers/update.pgb $db 2>&1) || {
-    echo "$output" >&2
-    return 1
-  }
-  tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$output")
-  [ -n "$tps" ] && ! grep -q aborted <<<"$output" || {
-    echo "$output" >&2
-    return 1
-  }
-  echo "$tps"
-}
+load() { claim_cell "$@"; }
+update() { update_cell; }
 
 if [ -n "${PIPELINED_RATE:-}" ]; then
   rate=$PIPELINED_RATE

@@ -1,6 +1,7 @@
 // claim_treasure(): the SQL-callable hot path.  It validates the arguments, chooses the path that claims
 // (direct_claim.cpp where it is built, on and willing, else statements_claim.cpp), resolves a refusal from
 // what that path looked up, and emits the one result row.
+#include "claim_tap.hpp"
 #include "direct_claim.hpp"
 #include "settings.hpp"
 #include "sql_function.hpp"
@@ -8,6 +9,18 @@
 
 namespace treasure {
 namespace {
+
+void report_null_argument(const char *name)
+{
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name)));
+}
+
+void require_positive_id(int64 value, const char *name)
+{
+    if (value <= 0)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("%s must be positive, got " INT64_FORMAT, name, value)));
+}
 
 // Chooses the path and records it in treasure.last_claim_path: the direct one unless it is not built, off,
 // or declines (before it writes or locks anything); then the statements.
@@ -78,24 +91,37 @@ void resolve_refusal(const ClaimArgs &args, ClaimOutcome &outcome)
     }
 }
 
+}  // namespace
+
+void claim_tap(const InstalledSchema &schema, const ClaimArgs &args, ClaimOutcome &outcome)
+{
+    claim_chest(schema, args, outcome);
+    if (outcome.result == ClaimOutcome::Result::unknown_chest)
+        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+                        errmsg("chest " INT64_FORMAT " does not exist", DatumGetInt64(args.chest_id))));
+    if (outcome.result == ClaimOutcome::Result::refused)
+        resolve_refusal(args, outcome);
+}
+
+void require_claim_arguments(const ClaimArgs &args, bool player_id_null, bool chest_id_null, bool request_id_null)
+{
+    if (player_id_null)
+        report_null_argument("player_id");
+    if (chest_id_null)
+        report_null_argument("chest_id");
+    if (request_id_null)
+        report_null_argument("request_id");
+    require_positive_id(DatumGetInt64(args.player_id), "player_id");
+    require_positive_id(DatumGetInt64(args.chest_id), "chest_id");
+}
+
+namespace {
+
 void claim_error_context(void *arg)
 {
     const ClaimArgs *args = static_cast<const ClaimArgs *>(arg);
     errcontext("claim_treasure(player_id => " INT64_FORMAT ", chest_id => " INT64_FORMAT ")",
                DatumGetInt64(args->player_id), DatumGetInt64(args->chest_id));
-}
-
-void require_argument(FunctionCallInfo fcinfo, int number, const char *name)
-{
-    if (PG_ARGISNULL(number))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name)));
-}
-
-void require_positive_id(int64 value, const char *name)
-{
-    if (value <= 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("%s must be positive, got " INT64_FORMAT, name, value)));
 }
 
 }  // namespace
@@ -105,14 +131,9 @@ using namespace treasure;
 
 TREASURE_SQL_FUNCTION(claim_treasure)
 {
-    require_argument(fcinfo, 0, "player_id");
-    require_argument(fcinfo, 1, "chest_id");
-    require_argument(fcinfo, 2, "request_id");
-    require_positive_id(PG_GETARG_INT64(0), "player_id");
-    require_positive_id(PG_GETARG_INT64(1), "chest_id");
-
     ClaimArgs args = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
                       PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3), PG_ARGISNULL(3)};
+    require_claim_arguments(args, PG_ARGISNULL(0), PG_ARGISNULL(1), PG_ARGISNULL(2));
 
     // Before anything that would need undoing: the first call builds the statements, which may throw.
     const InstalledSchema &schema = lock_installed_schema();
@@ -131,12 +152,7 @@ TREASURE_SQL_FUNCTION(claim_treasure)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("treasure: SPI_connect failed")));
 
     ClaimOutcome outcome;
-    claim_chest(schema, args, outcome);
-    if (outcome.result == ClaimOutcome::Result::unknown_chest)
-        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
-                        errmsg("chest " INT64_FORMAT " does not exist", DatumGetInt64(args.chest_id))));
-    if (outcome.result == ClaimOutcome::Result::refused)
-        resolve_refusal(args, outcome);
+    claim_tap(schema, args, outcome);
 
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, outcome.row.values, outcome.row.nulls);
     SPI_finish();

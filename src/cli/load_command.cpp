@@ -99,6 +99,7 @@ nlohmann::ordered_json report_json(const LoadCommand &command, const LoadReport 
         {"chests", command.load.chests},
         {"concurrency", command.load.concurrency},
         {"pipeline", command.load.pipeline},
+        {"batch", command.load.batch},
         {"rate", command.load.rate},
         {"duplicate_ratio", command.load.duplicate_ratio},
         {"elapsed_seconds", report.elapsed_seconds},
@@ -179,7 +180,7 @@ int run_load_command(const LoadCommand &command)
                     std::make_unique<HttpClaimPath>(command.target.url, credentials, command.target.ca_certificates));
                 paths.push_back(http_paths.back().get());
             }
-        } else if (command.load.pipeline == 0) {
+        } else if (command.load.pipeline == 0 && command.load.batch == 0) {
             shared_client = std::make_unique<Client>(
                 ClientOptions{command.target.dsn, static_cast<std::size_t>(command.load.concurrency), RetryPolicy{}});
             paths.assign(static_cast<std::size_t>(command.load.concurrency), shared_client.get());
@@ -196,8 +197,12 @@ int run_load_command(const LoadCommand &command)
     try {
         ProgressReporter reporter(progress, command.load.duration);
         LatencyHistogram *histogram = exporter ? &exporter->histogram() : nullptr;
-        report = command.load.pipeline > 0 ? run_pipelined_load(command.load, command.target.dsn, progress, histogram)
-                                           : run_load(command.load, paths, progress, histogram, credentials.get());
+        if (command.load.pipeline > 0)
+            report = run_pipelined_load(command.load, command.target.dsn, progress, histogram);
+        else if (command.load.batch > 0)
+            report = run_batched_load(command.load, command.target.dsn, progress, histogram);
+        else
+            report = run_load(command.load, paths, progress, histogram, credentials.get());
     } catch (const std::exception &error) {
         std::cerr << "treasure load: " << error.what() << "\n";
         return exit_code::failure;

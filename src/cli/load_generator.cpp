@@ -11,6 +11,7 @@
 
 #include "auth/client_credentials.hpp"
 #include "cli/http_claim_path.hpp"
+#include "lib/batched_claims.hpp"
 #include "lib/bot_players.hpp"
 #include "lib/claim_error.hpp"
 #include "lib/latency_histogram.hpp"
@@ -234,6 +235,49 @@ void run_pipelined_worker(const LoadOptions &options, const BotPlayers &players,
     }
 }
 
+// One connection sending batches: with --rate, every tap due by the time the connection is free (at most
+// options.batch) goes in the next batch, and a tap due while a batch is out waits for it, which counts; as fast
+// as possible, options.batch fresh taps per batch, timed from when the batch is sent.
+void run_batched_worker(const LoadOptions &options, const BotPlayers &players, BatchedClaims &claims, int worker,
+                        clock::time_point start, LoadProgress &progress, LatencyHistogram *histogram,
+                        WorkerTally &tally)
+{
+    TapSource source(options, players, worker, start);
+    TapRecorder recorder{options, players, progress, histogram, tally};
+    tally.latencies.reserve(4096);
+    std::vector<TapSource::Tap> batch;
+    std::vector<ValidClaimRequest> requests;
+    std::optional<TapSource::Tap> waiting = source.next();
+    while (waiting) {
+        if (source.fixed_rate())
+            std::this_thread::sleep_until(waiting->due);
+        batch.clear();
+        requests.clear();
+        while (waiting && batch.size() < static_cast<std::size_t>(options.batch) &&
+               (!source.fixed_rate() || waiting->due <= clock::now())) {
+            if (!source.fixed_rate())
+                waiting->due = clock::now();
+            requests.emplace_back(waiting->request);
+            batch.push_back(std::move(*waiting));
+            waiting = source.next();
+        }
+        std::vector<BatchedOutcome> outcomes;
+        try {
+            outcomes = claims.claim_batch(requests);
+        } catch (const std::exception &error) {
+            for (const TapSource::Tap &tap : batch)
+                recorder.failed(tap, error, "internal");
+            continue;
+        }
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (outcomes[i].result)
+                recorder.answered(batch[i], *outcomes[i].result);
+            else
+                recorder.failed(batch[i], *outcomes[i].error, std::string(to_string(outcomes[i].error->kind())));
+        }
+    }
+}
+
 PlayerClassReport merge_class(std::int64_t players, std::vector<ClassTally *> parts)
 {
     PlayerClassReport report;
@@ -318,6 +362,23 @@ LoadReport run_workers(const LoadOptions &options, const BotPlayers &players, Lo
     return report;
 }
 
+// One Connection per worker, each opened before the clock starts (so a wrong DSN fails here and set-up is not
+// timed), then work(connection, players, worker, start, tally) on each worker's thread.
+template <class Connection, class MakeOptions, class Work>
+LoadReport run_connection_workers(const LoadOptions &options, LoadProgress &progress, MakeOptions make_options,
+                                  Work work)
+{
+    check_options(options);
+    const BotPlayers players(options.players, options.bots.value_or(0), options.bot_rate_multiplier);
+    std::vector<std::unique_ptr<Connection>> connections;
+    for (int worker = 0; worker < options.concurrency; ++worker)
+        connections.push_back(std::make_unique<Connection>(make_options()));
+    return run_workers(options, players, progress, nullptr,
+                       [&](int worker, clock::time_point start, WorkerTally &tally) {
+                           work(*connections[static_cast<std::size_t>(worker)], players, worker, start, tally);
+                       });
+}
+
 }  // namespace
 
 LoadReport run_load(const LoadOptions &options, const std::vector<ClaimPath *> &paths, LoadProgress &progress,
@@ -337,20 +398,32 @@ LoadReport run_load(const LoadOptions &options, const std::vector<ClaimPath *> &
 LoadReport run_pipelined_load(const LoadOptions &options, const std::string &dsn, LoadProgress &progress,
                               LatencyHistogram *latency_histogram)
 {
-    check_options(options);
     if (options.pipeline < 1 || options.pipeline > max_pipeline_depth)
         throw std::invalid_argument("--pipeline must be within 1.." + std::to_string(max_pipeline_depth));
-    const BotPlayers players(options.players, options.bots.value_or(0), options.bot_rate_multiplier);
-    // Every connection is open before the clock starts, so a wrong DSN fails here and set-up is not timed.
-    std::vector<std::unique_ptr<PipelinedClaims>> connections;
-    for (int worker = 0; worker < options.concurrency; ++worker)
-        connections.push_back(
-            std::make_unique<PipelinedClaims>(PipelinedClaimsOptions{dsn, options.pipeline, RetryPolicy{}}));
-    return run_workers(options, players, progress, nullptr,
-                       [&](int worker, clock::time_point start, WorkerTally &tally) {
-                           run_pipelined_worker(options, players, *connections[static_cast<std::size_t>(worker)],
-                                                worker, start, progress, latency_histogram, tally);
-                       });
+    return run_connection_workers<PipelinedClaims>(
+        options, progress,
+        [&] {
+            return PipelinedClaimsOptions{dsn, options.pipeline, RetryPolicy{}};
+        },
+        [&](PipelinedClaims &claims, const BotPlayers &players, int worker, clock::time_point start,
+            WorkerTally &tally) {
+            run_pipelined_worker(options, players, claims, worker, start, progress, latency_histogram, tally);
+        });
+}
+
+LoadReport run_batched_load(const LoadOptions &options, const std::string &dsn, LoadProgress &progress,
+                            LatencyHistogram *latency_histogram)
+{
+    if (options.batch < 1 || options.batch > max_batch_taps)
+        throw std::invalid_argument("--batch must be within 1.." + std::to_string(max_batch_taps));
+    return run_connection_workers<BatchedClaims>(
+        options, progress,
+        [&] {
+            return BatchedClaimsOptions{dsn, RetryPolicy{}};
+        },
+        [&](BatchedClaims &claims, const BotPlayers &players, int worker, clock::time_point start, WorkerTally &tally) {
+            run_batched_worker(options, players, claims, worker, start, progress, latency_histogram, tally);
+        });
 }
 
 }  // namespace treasure

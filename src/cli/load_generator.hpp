@@ -38,6 +38,8 @@ struct LoadOptions {
     double bot_rate_multiplier = 10;
     // --pipeline: taps in flight per connection (1..32, lib/pipelined_claims.hpp); 0 = one at a time per worker.
     int pipeline = 0;
+    // --batch: taps per treasure.claim_treasure_batch() call (1..32, lib/batched_claims.hpp); 0 = off.
+    int batch = 0;
     // --acks: where to write every claimed tap, "request_id player chest coins claim_id" tab-separated (the
     // fault suite's ledger, tests/faults/faults.sh); "" = nowhere.
     std::string acks_file;
@@ -79,5 +81,11 @@ LoadReport run_load(const LoadOptions &options, const std::vector<ClaimPath *> &
 // libpq's pipeline mode with up to options.pipeline taps in flight, each answer timed from when its tap was due.
 LoadReport run_pipelined_load(const LoadOptions &options, const std::string &dsn, LoadProgress &progress,
                               LatencyHistogram *latency_histogram);
+
+// The same straight to PostgreSQL with --batch: each of the concurrency workers owns one connection and sends the
+// taps due (up to options.batch, at once as fast as possible) as one batch, each answer timed from when its tap was
+// due, so a tap that waits for the batch before it counts that wait.
+LoadReport run_batched_load(const LoadOptions &options, const std::string &dsn, LoadProgress &progress,
+                            LatencyHistogram *latency_histogram);
 
 }  // namespace treasure

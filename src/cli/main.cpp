@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/load_flags.hpp"
+#include "lib/batched_claims.hpp"
 #include "lib/pipelined_claims.hpp"
 #include "cli/stats_command.hpp"
 #include "cli/token_command.hpp"
@@ -70,6 +71,14 @@ int main(int argc, char **argv)
                      "--concurrency is then the number of connections (default: off, one tap at a time)")
         ->check(CLI::Range(1, treasure::max_pipeline_depth))
         ->needs(load_dsn);
+    load_app
+        ->add_option("--batch", load.load.batch,
+                     "taps per call of treasure.claim_treasure_batch() (treasure 1.4.0): one transaction and one "
+                     "commit per batch, each tap its own answer; --concurrency is then the number of connections "
+                     "(default: off, one claim_treasure() per tap)")
+        ->check(CLI::Range(1, treasure::max_batch_taps))
+        ->needs(load_dsn)
+        ->excludes("--pipeline");
     load_app->add_option("--acks", load.load.acks_file,
                          "write every claimed tap to FILE: request_id, player, chest, coins, claim_id (tab-separated)");
     load_app->add_option("--players", load.load.players, "player ids 1..N")

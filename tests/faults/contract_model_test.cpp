@@ -400,19 +400,30 @@ private:
         EXPECT_EQ(sqlstate_of(chosen.sql), chosen.sqlstate) << where() << ": " << chosen.sql;
     }
 
-    // The claim and its companion in one statement (sql/CONTRACT-1.3.0.md), awards read as rows.
+    // The claim and its companion in one statement (sql/CONTRACT-1.3.0.md), awards read as rows.  On odd steps
+    // the claim is the one tap of a treasure.claim_treasure_batch() call (1.4.0), whose row must mean the same,
+    // its error the tap's sqlstate instead of the statement's.
     Outcome call_claim(pqxx::transaction_base &transaction, const std::string &player, const std::string &chest,
                        const std::string &request)
     {
         Outcome outcome;
-        const pqxx::row row = transaction.exec1(
+        const std::string columns =
             "SELECT c.status, c.replayed, c.claim_id, c.coins_awarded, c.item_awarded, c.item_qty, c.key_used, "
             "c.balance, COALESCE((d.details->>'loot_coins')::bigint, 0), (d.details->>'retry_after_ms')::bigint, "
             "(SELECT string_agg(a.source || '|' || a.item || '|' || a.qty, ',' ORDER BY a.source, a.item) "
-            "   FROM jsonb_to_recordset(COALESCE(d.details->'awards', '[]')) AS a(item text, qty bigint, source text)) "
-            "FROM claim_treasure(" +
-            player + ", " + chest + ", " + request + ") c, LATERAL (SELECT treasure.claim_details(" + player +
-            ", c.claim_id, c.status) AS details) d");
+            "   FROM jsonb_to_recordset(COALESCE(d.details->'awards', '[]')) AS a(item text, qty bigint, source text))";
+        const bool batched = step_ % 2 == 1;
+        const pqxx::row row =
+            batched ? transaction.exec1(columns + ", c.sqlstate FROM treasure.claim_treasure_batch(ARRAY[" + player +
+                                        "]::bigint[], ARRAY[" + chest + "]::bigint[], ARRAY[" + request +
+                                        "]::uuid[]) c, LATERAL (SELECT c.details) d")
+                    : transaction.exec1(columns + " FROM claim_treasure(" + player + ", " + chest + ", " + request +
+                                        ") c, LATERAL (SELECT treasure.claim_details(" + player +
+                                        ", c.claim_id, c.status) AS details) d");
+        if (batched && !row[11].is_null()) {
+            outcome.sqlstate = row[11].as<std::string>();
+            return outcome;
+        }
         outcome.status = row[0].as<std::string>();
         outcome.replayed = row[1].as<bool>();
         outcome.claim_id = optional_field<int64_t>(row[2]);

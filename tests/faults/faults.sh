@@ -525,25 +525,27 @@ scenario_limited() {
   limited_winners limited_cut f_limited_cut
 }
 
-# --- 11. the pipelined path (libpq's pipeline mode: treasure load --pipeline 32) ----------------------------
-# Straight to PostgreSQL, no gateway: 4 connections with up to 32 taps in flight on each, under the cut after
-# commit (the proxy cuts a connection whose pipeline holds many sent taps, some committed and unanswered), under
-# pg_terminate_backend of its connections, and under kill -9 of the postmaster.  treasure load's acks file is
-# the ledger and its report is put in the shape check reads: a tap is retried only inside the client, with its
-# own request_id, and sent once by the load, so there are no resends whose answers could mismatch; unavailable
-# (retries exhausted) is an answer in the contract, any other error is unexpected.
-pipelined_args=(--players 3000 --chests 20 --pipeline 32 --concurrency 4 --json)
-# pipelined_load NAME DSN DURATION: treasure load --pipeline in the background (LOAD_PID).
-pipelined_load() {
-  build/treasure load --dsn "$2" "${pipelined_args[@]}" --duration "$3" --acks "$RESULTS/$1.acks" \
-    >"$RESULTS/$1.load.json" 2>"$RESULTS/$1.load.err" &
+# --- 11. the pipelined and the batched path (treasure load --pipeline 32, --batch 32) ------------------------
+# Straight to PostgreSQL, no gateway: 4 connections, each with up to 32 taps in flight (pipelined: each tap its own
+# transaction) or 32 taps per claim_treasure_batch() call (batched: one transaction per batch), under the cut
+# after commit (the proxy cuts a connection after the Bind of its claim statement: many sent taps, some committed
+# and unanswered), under pg_terminate_backend of its connections, and under kill -9 of the postmaster.  treasure
+# load's acks file is the ledger and its report is put in the shape check reads: a tap is retried only inside
+# the client, with its own request_id, and sent once by the load, so there are no resends whose answers could
+# mismatch; unavailable (retries exhausted) is an answer in the contract, any other error is unexpected.
+# direct_load NAME DSN DURATION FLAGS...: treasure load in the background (LOAD_PID).
+direct_load() {
+  local name=$1 dsn=$2 duration=$3
+  shift 3
+  build/treasure load --dsn "$dsn" --players 3000 --chests 20 --concurrency 4 --json "$@" --duration "$duration" \
+    --acks "$RESULTS/$name.acks" >"$RESULTS/$name.load.json" 2>"$RESULTS/$name.load.err" &
   LOAD_PID=$!
   started_pids+=("$LOAD_PID")
 }
-# pipelined_wait NAME: waits for the load; fails (counted) when treasure load did.
-pipelined_wait() { wait "$LOAD_PID" || { fail "$1: treasure load failed: $(tail -3 "$RESULTS/$1.load.err")"; return 1; }; }
-# pipelined_check NAME DB FAULTS NOTES: treasure load's report as $RESULTS/NAME.json, then check.
-pipelined_check() {
+# direct_wait NAME: waits for the load; fails (counted) when treasure load did.
+direct_wait() { wait "$LOAD_PID" || { fail "$1: treasure load failed: $(tail -3 "$RESULTS/$1.load.err")"; return 1; }; }
+# direct_check NAME DB FAULTS NOTES: treasure load's report as $RESULTS/NAME.json, then check.
+direct_check() {
   python3 - "$RESULTS/$1.load.json" "$RESULTS/$1.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -556,56 +558,64 @@ json.dump({"taps": d["taps"], "acknowledged": o.get("claimed", 0) + o.get("repla
 PY
   check "$1" "$2" "$3" - "$4"
 }
-scenario_pipelined() {
+# direct_scenario NAME WHAT STATEMENT CUT_EVERY FLAGS...: the three faults against treasure load FLAGS; the proxy
+# cuts after every CUT_EVERY-th Bind of the prepared statement STATEMENT.
+direct_scenario() {
+  local name=$1 what=$2 statement=$3 cut_every=$4
+  shift 4
   local duration db port= proxy i kills=0 k gap restart_ms cuts committed replays
   duration=$(pick 10 30)
 
-  db=f_pipelined_cut
-  echo "==> fault (pipelined_cut): treasure load --pipeline 32, connection cut after a claim was sent every 40th claim (${duration}s)"
-  new_db $db || { fail "pipelined_cut: set-up"; return; }
-  "$DRIVER" proxy --upstream "$SOCKET/.s.PGSQL.5432" --cut-every 40 >"$RESULTS/pipelined_cut.proxy.out" 2>"$RESULTS/pipelined_cut.proxy.err" &
+  db=f_${name}_cut
+  echo "==> fault (${name}_cut): treasure load $*, connection cut after one in $cut_every Binds of its claim statement (${duration}s)"
+  new_db $db || { fail "${name}_cut: set-up"; return; }
+  "$DRIVER" proxy --upstream "$SOCKET/.s.PGSQL.5432" --cut-every "$cut_every" --statement "$statement" \
+    >"$RESULTS/${name}_cut.proxy.out" 2>"$RESULTS/${name}_cut.proxy.err" &
   proxy=$!
   started_pids+=("$proxy")
-  for i in $(seq 1 50); do port=$(sed -n 's/^listening //p' "$RESULTS/pipelined_cut.proxy.out"); [ -n "$port" ] && break; sleep 0.1; done
-  pipelined_load pipelined_cut "host=127.0.0.1 port=$port sslmode=disable gssencmode=disable dbname=$db user=treasure_gw" "$duration"
-  pipelined_wait pipelined_cut; local load_status=$?
+  for i in $(seq 1 50); do port=$(sed -n 's/^listening //p' "$RESULTS/${name}_cut.proxy.out"); [ -n "$port" ] && break; sleep 0.1; done
+  direct_load ${name}_cut "host=127.0.0.1 port=$port sslmode=disable gssencmode=disable dbname=$db user=treasure_gw" "$duration" "$@"
+  direct_wait ${name}_cut; local load_status=$?
   stop_pid "$proxy"
-  cuts=$(json "$RESULTS/pipelined_cut.proxy.err" 'd["cuts"]')
-  committed=$(json "$RESULTS/pipelined_cut.proxy.err" 'd["cuts_committed"]')
+  cuts=$(json "$RESULTS/${name}_cut.proxy.err" 'd["cuts"]')
+  committed=$(json "$RESULTS/${name}_cut.proxy.err" 'd["cuts_committed"]')
   if [ "$load_status" = 0 ]; then
-    pipelined_check pipelined_cut $db "$cuts" "$committed cuts after the server completed a claim, with up to 32 taps in flight"
-    replays=$(json "$RESULTS/pipelined_cut.json" 'd["first_send_replays"]')
-    echo "    proxy: $(cat "$RESULTS/pipelined_cut.proxy.err"); taps answered as replays after a retry: $replays"
-    [ "$cuts" -gt 0 ] || fail "pipelined_cut: the proxy cut nothing"
-    [ "$replays" -gt 0 ] || fail "pipelined_cut: no lost answer came back as a replay"
+    direct_check ${name}_cut $db "$cuts" "$committed cuts after the server completed a claim, with up to 32 $what"
+    replays=$(json "$RESULTS/${name}_cut.json" 'd["first_send_replays"]')
+    echo "    proxy: $(cat "$RESULTS/${name}_cut.proxy.err"); taps answered as replays after a retry: $replays"
+    [ "$cuts" -gt 0 ] || fail "${name}_cut: the proxy cut nothing"
+    [ "$replays" -gt 0 ] || fail "${name}_cut: no lost answer came back as a replay"
   fi
 
-  db=f_pipelined_terminate
-  echo "==> fault (pipelined_terminate): treasure load --pipeline 32, pg_terminate_backend of its connections (${duration}s)"
-  new_db $db || { fail "pipelined_terminate: set-up"; return; }
-  pipelined_load pipelined_terminate "$(gw_dsn $db) application_name=treasure_pipelined" "$duration"
+  db=f_${name}_terminate
+  echo "==> fault (${name}_terminate): treasure load $*, pg_terminate_backend of its connections (${duration}s)"
+  new_db $db || { fail "${name}_terminate: set-up"; return; }
+  direct_load ${name}_terminate "$(gw_dsn $db) application_name=treasure_$name" "$duration" "$@"
   local end=$((SECONDS + duration - 1))
   while [ $SECONDS -lt $end ]; do
     sleep 0.3
     kills=$((kills + $(psql -X -qAt -d postgres -c "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM
-      (SELECT pid FROM pg_stat_activity WHERE application_name = 'treasure_pipelined' ORDER BY random() LIMIT 2) p) t" || echo 0)))
+      (SELECT pid FROM pg_stat_activity WHERE application_name = 'treasure_$name' ORDER BY random() LIMIT 2) p) t" || echo 0)))
   done
-  pipelined_wait pipelined_terminate && pipelined_check pipelined_terminate $db "$kills" "backends terminated with pipelines in flight"
-  [ "$kills" -gt 0 ] || fail "pipelined_terminate: no backend was terminated"
+  direct_wait ${name}_terminate && direct_check ${name}_terminate $db "$kills" "backends terminated with $what"
+  [ "$kills" -gt 0 ] || fail "${name}_terminate: no backend was terminated"
 
-  db=f_pipelined_postmaster
+  db=f_${name}_postmaster
   kills=$(pick 2 4)
-  echo "==> fault (pipelined_postmaster): treasure load --pipeline 32, kill -9 of the postmaster x$kills (${duration}s)"
-  new_db $db || { fail "pipelined_postmaster: set-up"; return; }
-  pipelined_load pipelined_postmaster "$(gw_dsn $db)" "$duration"
+  echo "==> fault (${name}_postmaster): treasure load $*, kill -9 of the postmaster x$kills (${duration}s)"
+  new_db $db || { fail "${name}_postmaster: set-up"; return; }
+  direct_load ${name}_postmaster "$(gw_dsn $db)" "$duration" "$@"
   gap=$((duration / (kills + 1)))
   for k in $(seq 1 "$kills"); do
     sleep "$gap"
     restart_ms=$(kill_postmaster_and_restart)
     echo "    postmaster killed and back (crash recovery) in ${restart_ms} ms"
   done
-  pipelined_wait pipelined_postmaster && pipelined_check pipelined_postmaster $db "$kills" "postmaster kill -9 with pipelines in flight; unavailable while down"
+  direct_wait ${name}_postmaster && direct_check ${name}_postmaster $db "$kills" "postmaster kill -9 with $what; unavailable while down"
 }
+scenario_pipelined() { direct_scenario pipelined "taps in flight" treasure_claim 40 --pipeline 32; }
+# A batch is one Bind: every 2nd cut keeps about as many taps per cut as the pipelined scenario's every 40th.
+scenario_batched() { direct_scenario batched "taps in a batch" treasure_claim_batch 2 --batch 32; }
 
 # vmrss PID: resident memory in KiB.
 vmrss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -684,7 +694,7 @@ scenario_soak_overload() {
   check overload_recovery $db "$(json "$RESULTS/overload.json" 'd["shed"]')" - "2x saturation; shed $shed; VmRSS max $rss_max KiB"
 }
 
-scenarios=${FAULTS_SCENARIOS:-terminate postmaster cut gateway breaker saga_kill limited pipelined bot_swarm abuse soak_overload}
+scenarios=${FAULTS_SCENARIOS:-terminate postmaster cut gateway breaker saga_kill limited pipelined batched bot_swarm abuse soak_overload}
 started=$SECONDS
 for scenario in $scenarios; do
   "scenario_$scenario"

@@ -177,7 +177,11 @@ move_to 1.1.0
 move_to 1.2.0
 move_to 1.3.0
 move_to 1.4.0
+check "1.4.0: a batch claims on the upgraded data, each tap its own answer" "1 claimed f 2 claimed t" \
+  "$(sql -d $db -F ' ' -c "SELECT string_agg(concat_ws(' ', tap, status, replayed), ' ' ORDER BY tap) FROM treasure.claim_treasure_batch(ARRAY[9, 9], ARRAY[1, 1], ARRAY['$(uuid 9101)', '$(uuid 9101)']::uuid[])")"
 move_to 1.3.0
+check "1.4.0 -> 1.3.0 drops treasure.claim_treasure_batch()" "" \
+  "$(sql -d $db -c "SELECT to_regprocedure('treasure.claim_treasure_batch(bigint[], bigint[], uuid[], bigint[])')")"
 
 # Not to 1.2.0 while that would lose 1.3.0 data: a bundle chest, its claim, a claim limit, a reversal.
 sql -d $db -c "SELECT treasure.put_chest(20, 3, 'gem')" -c "SELECT treasure.put_chest_item(20, 'pearl', 1)" >/dev/null

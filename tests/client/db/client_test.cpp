@@ -13,6 +13,7 @@
 
 #include "lib/claim_error.hpp"
 #include "lib/uuid.hpp"
+#include "support/paid_once.hpp"
 #include "support/test_database.hpp"
 
 namespace treasure {
@@ -189,8 +190,7 @@ TEST_F(ClientTest, TerminatedConnectionsStillCreditEveryClaimExactlyOnce)
     constexpr std::int64_t first_player = 500000;
     constexpr int min_claims_per_worker = 200;
     constexpr int min_kills = 40;  // about ten rounds of killing the whole pool
-    std::atomic<int> kills{0};
-    std::atomic<int> finished{0};
+    testing::BackendKiller killer(*dsn_, "treasure_kill_test", min_kills);
     std::mutex mutex;
     std::map<std::int64_t, std::int64_t> expected_balance;
     std::set<std::string> request_ids;
@@ -200,7 +200,7 @@ TEST_F(ClientTest, TerminatedConnectionsStillCreditEveryClaimExactlyOnce)
     for (int worker = 0; worker < workers; ++worker) {
         threads.emplace_back([&, worker] {
             for (int i = 0;; ++i) {
-                if ((i >= min_claims_per_worker && kills >= min_kills) || i >= 200000)
+                if ((i >= min_claims_per_worker && killer.done()) || i >= 200000)
                     break;
                 const std::int64_t player = first_player + worker * 100000 + i / 10;
                 const std::int64_t chest = 101 + i % 10;  // chest n gives n coins
@@ -217,48 +217,22 @@ TEST_F(ClientTest, TerminatedConnectionsStillCreditEveryClaimExactlyOnce)
                     failures.push_back(error.what());
                 }
             }
-            ++finished;
         });
     }
-    std::thread killer([&] {
-        pqxx::connection connection(*dsn_);
-        while (finished < workers && kills < min_kills) {
-            pqxx::nontransaction transaction(connection);
-            kills += transaction
-                         .exec("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
-                               "WHERE application_name = 'treasure_kill_test'")[0][0]
-                         .as<int>();
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
-    });
     for (auto &thread : threads)
         thread.join();
-    killer.join();
+    killer.stop();
 
-    std::cout << "kills " << kills << ", retries " << client.stats().retries << ", reconnects "
+    std::cout << "kills " << killer.kills() << ", retries " << client.stats().retries << ", reconnects "
               << client.stats().reconnects << ", claims " << request_ids.size() << "\n";
     ASSERT_TRUE(failures.empty()) << failures.size() << " claims failed, first: " << failures.front();
-    EXPECT_GE(kills.load(), min_kills);
+    EXPECT_GE(killer.kills(), min_kills);
     EXPECT_GT(client.stats().reconnects, 0u);
 
-    pqxx::connection connection(*dsn_);
-    pqxx::nontransaction check(connection);
-    const std::string range =
-        "player_id BETWEEN " + std::to_string(first_player) + " AND " + std::to_string(first_player + workers * 100000);
-    const auto claims = check.exec("SELECT request_id::text FROM treasure.claims WHERE " + range);
-    std::set<std::string> stored;
-    for (const auto &row : claims)
-        stored.insert(row[0].as<std::string>());
-    EXPECT_EQ(claims.size(), request_ids.size()) << "one claims row per tap";
-    EXPECT_EQ(stored, request_ids);
-    EXPECT_EQ(check.exec("SELECT count(*) FROM treasure.claim_events WHERE " + range)[0][0].as<std::size_t>(),
-              request_ids.size())
-        << "one analytics event per claim";
-
-    std::map<std::int64_t, std::int64_t> balances;
-    for (const auto &row : check.exec("SELECT player_id, balance FROM treasure.wallets WHERE " + range))
-        balances[row[0].as<std::int64_t>()] = row[1].as<std::int64_t>();
-    EXPECT_EQ(balances, expected_balance) << "every wallet credited exactly once per claim";
+    testing::expect_paid_exactly_once(*dsn_,
+                                      "player_id BETWEEN " + std::to_string(first_player) + " AND " +
+                                          std::to_string(first_player + workers * 100000),
+                                      request_ids, expected_balance);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "lib/claim_details_statements.hpp"
 #include "lib/client.hpp"
 #include "lib/uuid.hpp"
+#include "support/paid_once.hpp"
 #include "support/test_database.hpp"
 
 namespace treasure {
@@ -292,26 +293,14 @@ TEST_F(PipelinedClaimsTest, ConnectionsKilledMidPipelineNeverPayTwice)
 
     constexpr std::int64_t first_player = 700000;
     constexpr int min_kills = 20;
-    std::atomic<int> kills{0};
-    std::atomic<bool> finished{false};
-    std::thread killer([&] {
-        pqxx::connection connection(*dsn_);
-        while (!finished && kills < min_kills) {
-            pqxx::nontransaction transaction(connection);
-            kills += transaction
-                         .exec("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
-                               "WHERE application_name = 'treasure_pipelined_kill_test'")[0][0]
-                         .as<int>();
-            std::this_thread::sleep_for(std::chrono::milliseconds(30));
-        }
-    });
+    testing::BackendKiller killer(*dsn_, "treasure_pipelined_kill_test", min_kills);
 
     std::set<std::string> request_ids;
     std::map<std::int64_t, std::int64_t> expected_balance;
     std::vector<std::string> failures;
     int replayed = 0;
     int taps = 0;
-    while ((kills < min_kills || taps < 2000) && taps < 200000) {
+    while ((!killer.done() || taps < 2000) && taps < 200000) {
         std::vector<ClaimRequest> batch;
         for (int i = 0; i < 256; ++i, ++taps)
             batch.push_back(tap(first_player + taps / 10, 101 + taps % 10));
@@ -328,33 +317,18 @@ TEST_F(PipelinedClaimsTest, ConnectionsKilledMidPipelineNeverPayTwice)
             request_ids.insert(batch[i].request_id);
         }
     }
-    finished = true;
-    killer.join();
+    killer.stop();
 
-    std::cout << "kills " << kills << ", retries " << pipelined.stats().retries << ", reconnects "
+    std::cout << "kills " << killer.kills() << ", retries " << pipelined.stats().retries << ", reconnects "
               << pipelined.stats().reconnects << ", replayed " << replayed << ", claims " << request_ids.size() << "\n";
     ASSERT_TRUE(failures.empty()) << failures.size() << " claims failed, first: " << failures.front();
-    EXPECT_GE(kills.load(), min_kills);
+    EXPECT_GE(killer.kills(), min_kills);
     EXPECT_GT(pipelined.stats().reconnects, 0u);
     EXPECT_GT(pipelined.stats().retries, 0u) << "some taps were in flight when their connection died";
 
-    pqxx::connection connection(*dsn_);
-    pqxx::nontransaction check(connection);
-    const std::string range =
-        "player_id BETWEEN " + std::to_string(first_player) + " AND " + std::to_string(first_player + taps / 10);
-    std::set<std::string> stored;
-    const auto claims = check.exec("SELECT request_id::text FROM treasure.claims WHERE " + range);
-    for (const auto &row : claims)
-        stored.insert(row[0].as<std::string>());
-    EXPECT_EQ(claims.size(), request_ids.size()) << "one claims row per tap";
-    EXPECT_EQ(stored, request_ids);
-    EXPECT_EQ(check.exec("SELECT count(*) FROM treasure.claim_events WHERE " + range)[0][0].as<std::size_t>(),
-              request_ids.size())
-        << "one analytics event per claim";
-    std::map<std::int64_t, std::int64_t> balances;
-    for (const auto &row : check.exec("SELECT player_id, balance FROM treasure.wallets WHERE " + range))
-        balances[row[0].as<std::int64_t>()] = row[1].as<std::int64_t>();
-    EXPECT_EQ(balances, expected_balance) << "every wallet credited exactly once per claim";
+    testing::expect_paid_exactly_once(
+        *dsn_, "player_id BETWEEN " + std::to_string(first_player) + " AND " + std::to_string(first_player + taps / 10),
+        request_ids, expected_balance);
 }
 
 // As Client does (extension_update_test.cpp): no tap fails on the way down to 1.2.0, where claim_details() is

@@ -47,6 +47,8 @@ int main(int argc, char **argv)
     proxy_command->add_option("--port", proxy.port)->capture_default_str();
     proxy_command->add_option("--upstream", proxy.upstream, "unix socket path of the server")->required();
     proxy_command->add_option("--cut-every", proxy.cut_every)->capture_default_str();
+    proxy_command->add_option("--statement", proxy.statement, "the prepared statement whose Binds are counted")
+        ->capture_default_str();
 
     treasure::faults::AbuseOptions abuse;
     auto *abuse_command = app.add_subcommand("abuse", "hostile HTTP clients against the gateway; prints a JSON report");
