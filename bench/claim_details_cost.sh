@@ -7,6 +7,8 @@
 #   claim                SELECT status FROM claim_treasure(...)                      (memory_driver's default)
 #   claim+details        the gateway's statement (src/lib/claim_statement.cpp), claim_details() included
 #   claim+details,unpinned  1.4.0 only: the same C function without SET search_path (what the pin costs)
+# and then, on the claims those cells made, the claim looked up by its key with and without claim_details()
+# (nothing written: the function's own cost with far less noise),
 # for two chest kinds: coins only (claim_details finds no award row) and a chest with an item (one award
 # row).  ROUNDS interleaved rounds, the cells' order rotated every round.  Writes the table to stdout and the
 # raw cells to $BENCH_OUT/cells.txt.
@@ -90,6 +92,41 @@ for round in $(seq 1 "$rounds"); do
 done
 loads+=("$(cut -d' ' -f1 /proc/loadavg)")
 
+# claim_details() without the claim's writes around it: the same claims looked up again (round 1's claim
+# cell's players and chests), one transaction each, with and without the function.  Far less noise than the
+# difference of two claim cells, since nothing is written.
+lookup() {  # lookup [FUNCTION]: the claim's look-up by its key, with claim_details() as FUNCTION if given
+  local details=
+  [ -n "${1:-}" ] && details=", $1(\$1::bigint, k.claim_id, 'claimed')::text"
+  echo "SELECT k.claim_id$details FROM treasure.claims k WHERE k.player_id = \$1::bigint AND k.chest_id = \$2::bigint" \
+    'AND $3::uuid IS NOT NULL AND $4::bigint IS NOT NULL'
+}
+lookup_names=() lookup_dbs=() lookup_statements=() lookup_firsts=()
+for i in "${!names[@]}"; do
+  case ${names[$i]} in */claim) ;; *) continue ;; esac
+  kind_version=${names[$i]%/claim}
+  lookup_names+=("$kind_version/lookup") lookup_statements+=("$(lookup)")
+  lookup_names+=("$kind_version/lookup+details") lookup_statements+=("$(lookup treasure.claim_details)")
+  lookup_dbs+=("${dbs[$i]}" "${dbs[$i]}") lookup_firsts+=("$i" "$i")
+  if [ "${kind_version#*/}" = 1.4.0 ]; then
+    lookup_names+=("$kind_version/lookup+details,unpinned") lookup_statements+=("$(lookup public.claim_details_unpinned)")
+    lookup_dbs+=("${dbs[$i]}") lookup_firsts+=("$i")
+  fi
+done
+for round in $(seq 1 "$rounds"); do
+  loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+  n=${#lookup_names[@]}
+  for j in $(seq 0 $((n - 1))); do
+    i=$(((j + round) % n))
+    $driver "host=$PGHOST port=$PGPORT user=$PGUSER dbname=${lookup_dbs[$i]}" "$claims" "$claims" \
+      $((1000000 + (16 + lookup_firsts[i]) * 1000)) 1000 "$chests" "${lookup_statements[$i]}" |
+      awk -v name="${lookup_names[$i]}" -v round="$round" -v claims="$claims" \
+        'NR == 1 { start = $5 } END { printf "%s %d %.1f\n", name, round, ($5 - start) * 1000 / claims }' \
+        >>"$out/cells.txt"
+  done
+done
+loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+
 python3 - "$out/cells.txt" "$claims" "$rounds" "$started" "${loads[*]}" <<'PY'
 import statistics, sys
 from collections import defaultdict
@@ -122,6 +159,30 @@ for kind in ("coins", "item"):
         if unpinned:
             print(f"| {kind} | {version}, no SET search_path | | {spread([unpinned[r] for r in rnds])} | "
                   f"{spread([unpinned[r] - base[r] for r in rnds])} | {ratio([unpinned[r] / base[r] for r in rnds])} |")
+print()
+print("claim_details() alone: the claim looked up by its key, with and without claim_details() in the same "
+      "statement (nothing written), backend CPU per call, µs.")
+print()
+print("| Chest | Version | look-up | look-up + claim_details() | claim_details()' cost (difference) |")
+print("| --- | --- | --- | --- | --- |")
+lookup_cost = {}
+for kind in ("coins", "item"):
+    for version in ("1.3.0", "1.4.0"):
+        base = cells[f"{kind}/{version}/lookup"]
+        for variant, label in (("", version), (",unpinned", f"{version}, no SET search_path")):
+            full = cells.get(f"{kind}/{version}/lookup+details{variant}")
+            if not full:
+                continue
+            rnds = sorted(set(base) & set(full))
+            diff = [full[r] - base[r] for r in rnds]
+            lookup_cost[kind, version + variant] = dict(zip(rnds, diff))
+            print(f"| {kind} | {label} | {spread([base[r] for r in rnds]) if not variant else ''} | "
+                  f"{spread([full[r] for r in rnds])} | {spread(diff)} |")
+print()
+for kind in ("coins", "item"):
+    new, old = lookup_cost[kind, "1.4.0"], lookup_cost[kind, "1.3.0"]
+    print(f"claim_details()' own cost, {kind} chests, 1.4.0 / 1.3.0 round by round: "
+          f"{ratio([new[r] / old[r] for r in sorted(set(new) & set(old))])}")
 print()
 print("Side by side, round by round: the gateway's statement on 1.4.0 / on 1.3.0, and claim_details()' own cost "
       "on 1.4.0 / on 1.3.0 (the differences above; noisy where they are small).")
