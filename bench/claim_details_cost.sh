@@ -52,16 +52,31 @@ for version in 1.3.0 1.4.0; do
   done
 done
 
-# cell NAME DATABASE SQL ROUND INDEX: one memory_driver run; appends "NAME round us_per_claim" to cells.txt.
+# cell NAME DATABASE SQL ROUND FIRST_PLAYER: one memory_driver run; appends "NAME round us_per_claim" to cells.txt.
 cell() {
-  local name=$1 db=$2 statement=$3 round=$4 index=$5 first lines
-  first=$((1000000 + (round * 16 + index) * 1000))
+  local name=$1 db=$2 statement=$3 round=$4 first=$5 lines
   sql -d "$db" -c "ANALYZE treasure.claims, treasure.claim_awards, treasure.wallets" -c CHECKPOINT
   lines=$($driver "host=$PGHOST port=$PGPORT user=$PGUSER dbname=$db" "$claims" "$claims" "$first" 1000 "$chests" \
     "$statement")
   awk -v name="$name" -v round="$round" -v claims="$claims" \
     'NR == 1 { start = $5 } END { printf "%s %d %.1f\n", name, round, ($5 - start) * 1000 / claims }' \
     <<<"$lines" >>"$out/cells.txt"
+}
+# run_rounds NAMES DATABASES STATEMENTS FIRSTS STEP (array names): ROUNDS rounds, each cell once per round, the
+# cells' order rotated round by round; cell i's 1,000 players start at FIRSTS[i] + STEP * round.  Appends the
+# load average at each round's start and at the end to `loads`.
+loads=()
+run_rounds() {
+  local -n run_names=$1 run_dbs=$2 run_statements=$3 run_firsts=$4
+  local step=$5 round j i n=${#run_names[@]}
+  for round in $(seq 1 "$rounds"); do
+    loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+    for j in $(seq 0 $((n - 1))); do
+      i=$(((j + round) % n))
+      cell "${run_names[$i]}" "${run_dbs[$i]}" "${run_statements[$i]}" "$round" $((run_firsts[i] + step * round))
+    done
+  done
+  loads+=("$(cut -d' ' -f1 /proc/loadavg)")
 }
 
 names=() dbs=() statements=()
@@ -80,21 +95,14 @@ for i in "${!names[@]}"; do
   $driver "host=$PGHOST port=$PGPORT user=$PGUSER dbname=${dbs[$i]}" 500 500 $((900000 + i * 1000)) 500 1 \
     "${statements[$i]}" >/dev/null
 done
-loads=()
+firsts=()
+for i in "${!names[@]}"; do firsts+=($((1000000 + i * 1000))); done
 started=$(date -u '+%Y-%m-%d %H:%M:%SZ')
-for round in $(seq 1 "$rounds"); do
-  loads+=("$(cut -d' ' -f1 /proc/loadavg)")
-  n=${#names[@]}
-  for j in $(seq 0 $((n - 1))); do
-    i=$(((j + round) % n))
-    cell "${names[$i]}" "${dbs[$i]}" "${statements[$i]}" "$round" "$i"
-  done
-done
-loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+run_rounds names dbs statements firsts 16000  # fresh players in every cell of every round
 
-# claim_details() without the claim's writes around it: the same claims looked up again (round 1's claim
-# cell's players and chests), one transaction each, with and without the function.  Far less noise than the
-# difference of two claim cells, since nothing is written.
+# claim_details() without the claim's writes around it: the same claims looked up again (the players and
+# chests of round 1's claim cell, firsts[i] + 16000), one transaction each, with and without the function.
+# Far less noise than the difference of two claim cells, since nothing is written.
 lookup() {  # lookup [FUNCTION]: the claim's look-up by its key, with claim_details() as FUNCTION if given
   local details=
   [ -n "${1:-}" ] && details=", $1(\$1::bigint, k.claim_id, 'claimed')::text"
@@ -107,25 +115,13 @@ for i in "${!names[@]}"; do
   kind_version=${names[$i]%/claim}
   lookup_names+=("$kind_version/lookup") lookup_statements+=("$(lookup)")
   lookup_names+=("$kind_version/lookup+details") lookup_statements+=("$(lookup treasure.claim_details)")
-  lookup_dbs+=("${dbs[$i]}" "${dbs[$i]}") lookup_firsts+=("$i" "$i")
+  lookup_dbs+=("${dbs[$i]}" "${dbs[$i]}") lookup_firsts+=($((firsts[i] + 16000)) $((firsts[i] + 16000)))
   if [ "${kind_version#*/}" = 1.4.0 ]; then
     lookup_names+=("$kind_version/lookup+details,unpinned") lookup_statements+=("$(lookup public.claim_details_unpinned)")
-    lookup_dbs+=("${dbs[$i]}") lookup_firsts+=("$i")
+    lookup_dbs+=("${dbs[$i]}") lookup_firsts+=($((firsts[i] + 16000)))
   fi
 done
-for round in $(seq 1 "$rounds"); do
-  loads+=("$(cut -d' ' -f1 /proc/loadavg)")
-  n=${#lookup_names[@]}
-  for j in $(seq 0 $((n - 1))); do
-    i=$(((j + round) % n))
-    $driver "host=$PGHOST port=$PGPORT user=$PGUSER dbname=${lookup_dbs[$i]}" "$claims" "$claims" \
-      $((1000000 + (16 + lookup_firsts[i]) * 1000)) 1000 "$chests" "${lookup_statements[$i]}" |
-      awk -v name="${lookup_names[$i]}" -v round="$round" -v claims="$claims" \
-        'NR == 1 { start = $5 } END { printf "%s %d %.1f\n", name, round, ($5 - start) * 1000 / claims }' \
-        >>"$out/cells.txt"
-  done
-done
-loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+run_rounds lookup_names lookup_dbs lookup_statements lookup_firsts 0
 
 python3 - "$out/cells.txt" "$claims" "$rounds" "$started" "${loads[*]}" <<'PY'
 import statistics, sys

@@ -1,7 +1,8 @@
 // treasure.claim_details(player_id, claim_id, status) (1.4.0): claim_treasure()'s companion, called in the
-// same statement by every gateway tap.  1.3.0's PL/pgSQL body (sql/treasure--1.2.0--1.3.0.sql) planned two
-// queries and set two settings on every call, about 1.8x the claim's own CPU (bench/FINDINGS.md, "Floors and
-// ratios"); this reads the same rows by the two primary keys and builds the same jsonb, byte for byte:
+// same statement by every gateway tap.  1.3.0's PL/pgSQL body (sql/treasure--1.2.0--1.3.0.sql) ran two
+// queries through SPI and set and reset two settings on every call, about 1.8x the claim's own CPU
+// (bench/FINDINGS.md, "Floors and ratios"); this reads the same rows by the two primary keys and builds the
+// same jsonb, byte for byte:
 //   * 'claimed' with a claim_id: {"awards": [{item, qty, source} in (source, item) order], "loot_coins": the
 //     sum of the claim's loot rolls' coins, left out when it has none (jsonb_strip_nulls)};
 //   * 'rate_limited': {"retry_after_ms": treasure.claim_retry_after_ms(player_id)}, or NULL when that is NULL;

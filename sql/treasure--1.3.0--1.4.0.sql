@@ -4,8 +4,8 @@
 
 -- claim_details() in C (extension/claim_details.cpp).  Every gateway tap calls it in the claim's statement,
 -- and 1.3.0's PL/pgSQL body cost about 1.8x the claim's own backend CPU (bench/FINDINGS.md, "Floors and
--- ratios"): two planned queries and two settings set and reset on every call.  The C body reads the same rows
--- by the primary keys of claim_awards and claim_loot and returns the same jsonb, byte for byte.
+-- ratios"): two queries run through SPI and two settings set and reset on every call.  The C body reads the
+-- same rows by the primary keys of claim_awards and claim_loot and returns the same jsonb, byte for byte.
 -- SECURITY DEFINER stays: rate_limited calls treasure.claim_retry_after_ms(), which reads claim_rules and
 -- wallets, and callers hold no table privileges.  The pinned search_path stays too, though the C body
 -- resolves no name through it (relations by their OIDs in schema treasure, the one function by its qualified
