@@ -19,7 +19,7 @@ InstalledSchema schema = {0,          AnalyticsStorage::wallet_row,
                           InvalidOid, InvalidOid,
                           InvalidOid, false,
                           InvalidOid, InvalidOid,
-                          InvalidOid};
+                          InvalidOid, InvalidOid};
 
 void look_up_schema()
 {
@@ -39,6 +39,7 @@ void look_up_schema()
                                                                                      : AnalyticsStorage::wallet_row;
     schema.claim_features = relation("claim_features");
     schema.claim_awards = relation("claim_awards");
+    schema.claim_loot = relation("claim_loot");
     schema.stock_slots = relation("stock_slots");
     schema.has_features = OidIsValid(schema.claim_features) && OidIsValid(schema.claim_awards) &&
                           schema.storage == AnalyticsStorage::wallet_row;
@@ -52,18 +53,25 @@ bool installed_schema_is_current() { return schema_known; }
 
 void forget_installed_schema(Datum, Oid) { schema_known = false; }
 
-const InstalledSchema &lock_installed_schema()
+const InstalledSchema &lock_installed_relations(std::initializer_list<Oid InstalledSchema::*> relations, LOCKMODE mode)
 {
-    // Taking the lock processes pending invalidations: if an upgrade committed while this claim waited for
-    // it, the callback has run and the schema is looked up again (and the new wallets table locked).
+    // Taking a lock processes pending invalidations: if an upgrade committed while this call waited for it,
+    // the callback has run and the schema is looked up again (and the new relations locked).
     do {
         if (!schema_known)
             look_up_schema();
-        if (!OidIsValid(schema.wallets))
-            break;  // no extension schema: the claim statement reports the missing relation
-        LockRelationOid(schema.wallets, RowExclusiveLock);
+        for (Oid InstalledSchema::*relation : relations)
+            if (OidIsValid(schema.*relation))
+                LockRelationOid(schema.*relation, mode);
     } while (!schema_known);
     return schema;
+}
+
+// Without treasure.wallets there is no extension schema, and nothing is locked: the claim statement reports
+// the missing relation.
+const InstalledSchema &lock_installed_schema()
+{
+    return lock_installed_relations({&InstalledSchema::wallets}, RowExclusiveLock);
 }
 
 }  // namespace treasure

@@ -2,7 +2,13 @@
 // extension a database may still run between a package upgrade and ALTER EXTENSION treasure UPDATE.
 #pragma once
 
+#include <initializer_list>
+
 #include "postgres.hpp"
+
+extern "C" {
+#include "storage/lockdefs.h"
+}
 
 namespace treasure {
 
@@ -25,6 +31,7 @@ struct InstalledSchema {
     bool has_features;
     Oid claim_features;
     Oid claim_awards;
+    Oid claim_loot;
     Oid stock_slots;
 };
 
@@ -32,6 +39,11 @@ struct InstalledSchema {
 // that the schema cannot change under the claim.  Looked up in the catalog on first use and again after any
 // relation cache invalidation (ALTER EXTENSION UPDATE sends them); otherwise cached.
 const InstalledSchema &lock_installed_schema();
+
+// The installed schema with the relations it names in `relations` locked in `mode` (those the database has),
+// looked up again until no invalidation arrived while a lock was waited for, so that the OIDs are the
+// relations locked.
+const InstalledSchema &lock_installed_relations(std::initializer_list<Oid InstalledSchema::*> relations, LOCKMODE mode);
 
 // False once an invalidation arrived since the last look-up (lock_installed_schema() then looks again).
 bool installed_schema_is_current();

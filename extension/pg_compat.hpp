@@ -25,10 +25,28 @@
 #endif
 #endif
 
+extern "C" {
+#include "access/genam.h"
+}
+
+namespace treasure::pg {
+
+// A scan of `rel` through the index `index` with keys numbered by the table's columns (genam's systable
+// scan, which works on any table); the tuple it returns lives until the next call or the end of the scan.
+// Outside the gate: claim_details() reads through it in every build, and its signature is the same in every
+// major since 9.x.
+inline SysScanDesc begin_keyed_scan(Relation rel, Oid index, Snapshot snapshot, ScanKey keys, int key_count)
+{
+    return systable_beginscan(rel, index, true, snapshot, key_count, keys);
+}
+inline HeapTuple next_keyed_row(SysScanDesc scan) { return systable_getnext(scan); }
+inline void end_keyed_scan(SysScanDesc scan) { systable_endscan(scan); }
+
+}  // namespace treasure::pg
+
 #if TREASURE_DIRECT_PATH
 
 extern "C" {
-#include "access/genam.h"
 #include "access/tableam.h"
 #include "executor/executor.h"
 #include "nodes/lockoptions.h"
@@ -121,15 +139,6 @@ inline bool fetch_first(Relation rel, Relation index, Snapshot snapshot, ScanKey
     index_endscan(scan);
     return found;
 }
-
-// A scan of `rel` through the index `index` with keys numbered by the table's columns (genam's systable
-// scan, which works on any table); the tuple it returns lives until the next call or the end of the scan.
-inline SysScanDesc begin_keyed_scan(Relation rel, Oid index, Snapshot snapshot, ScanKey keys, int key_count)
-{
-    return systable_beginscan(rel, index, true, snapshot, key_count, keys);
-}
-inline HeapTuple next_keyed_row(SysScanDesc scan) { return systable_getnext(scan); }
-inline void end_keyed_scan(SysScanDesc scan) { systable_endscan(scan); }
 
 // Logical replication's plain insert and update of one row: constraints, heap, indexes (no triggers: the
 // direct path declines tables that have them).

@@ -15,7 +15,7 @@
 --
 -- The roles are created inside this transaction; the final ROLLBACK removes them again.
 BEGIN;
-SELECT plan(97);
+SELECT plan(100);
 
 \ir include/table_state.psql
 
@@ -68,6 +68,7 @@ SELECT is(current_user::text, 'treasure_nobody', 'now acting as treasure_nobody'
 SELECT throws_ok('SELECT * FROM claim_treasure(1, 1, ''00000000-0000-0000-0000-000000000001''::uuid)', '42501', NULL, 'nobody: cannot call claim_treasure');
 SELECT throws_ok('SELECT treasure.put_chest(50, 1000000)', '42501', NULL, 'nobody: cannot call put_chest');
 SELECT throws_ok('SELECT treasure.grant_item(42, ''bronze_key'', 1)', '42501', NULL, 'nobody: cannot call grant_item');
+SELECT throws_ok('SELECT treasure.claim_details(1, 1, ''claimed'')', '42501', NULL, 'nobody: cannot call claim_details');
 SELECT throws_ok('SELECT treasure.check_item_name(''item'', ''gem'')', '42501', NULL, 'nobody: cannot call check_item_name');
 SELECT throws_ok('SELECT * FROM treasure.wallets', '42501', NULL, 'nobody: cannot read treasure.wallets');
 SELECT throws_ok('SELECT * FROM treasure.inventories', '42501', NULL, 'nobody: cannot read treasure.inventories');
@@ -170,6 +171,25 @@ SELECT is((SELECT details->'awards' FROM app_claim),
           (SELECT jsonb_agg(jsonb_build_object('item', item, 'qty', qty, 'source', source) ORDER BY source, item)
              FROM treasure.claim_awards WHERE player_id = 1),
           'app: calls claim_details() in the claim''s statement and reads treasure.claim_awards: the same awards');
+-- 1.4.0's C claim_details() runs as the owner too: the retry comes from claim_rules, which the app cannot read.
+RESET ROLE;
+DO $$
+BEGIN
+  PERFORM treasure.set_claim_limit(1, '1 hour');
+  PERFORM treasure.put_chest(10, 1);
+  PERFORM treasure.put_chest(11, 1);
+END
+$$;
+SET LOCAL ROLE treasure_app;
+SELECT is((SELECT c.status || ' ' || (treasure.claim_details(4, c.claim_id, c.status) IS NOT NULL)::text
+             FROM claim_treasure(4, 10, '00000000-0000-0000-0000-000000000010'::uuid) c), 'claimed true',
+          'app: claims under a claim limit, with its details');
+SELECT ok((SELECT (treasure.claim_details(4, c.claim_id, c.status)->>'retry_after_ms')::bigint BETWEEN 1 AND 3600000
+             FROM claim_treasure(4, 11, '00000000-0000-0000-0000-000000000011'::uuid) c WHERE c.status = 'rate_limited'),
+          'app: a rate_limited claim''s details give retry_after_ms, read from claim_rules the app cannot read');
+RESET ROLE;
+DO $$ BEGIN PERFORM treasure.set_claim_limit(NULL, NULL); END $$;
+SET LOCAL ROLE treasure_app;
 SELECT is((SELECT count(*)::int FROM treasure.explain_claim(1, '00000000-0000-0000-0000-000000000009'::uuid) WHERE roll IS NOT NULL),
           2, 'app: calls explain_claim(): one row per roll');
 SELECT throws_ok('SELECT treasure.put_chest_item(9, ''gem'', 99)', '42501', NULL, 'app: cannot call put_chest_item');

@@ -4,7 +4,7 @@
 -- below); they must at least not be IMMUTABLE.  claim_treasure() itself, unchanged since 1.2.0, is 01_contract's.
 -- Each property is checked for every function of the table, one test per function.
 BEGIN;
-SELECT plan(90);
+SELECT plan(91);
 
 CREATE TEMP TABLE contract (signature text PRIMARY KEY, arguments text, result text, volatility "char");
 INSERT INTO contract VALUES
@@ -43,6 +43,10 @@ SELECT ok(proisstrict IS FALSE, name || ' is CALLED ON NULL INPUT') FROM install
 SELECT ok(coalesce('search_path=pg_catalog, pg_temp' = ANY (proconfig), false),
           name || ' pins search_path = pg_catalog, pg_temp') FROM installed ORDER BY signature;
 SELECT isnt(obj_description(oid, 'pg_proc'), NULL, name || ' has a comment') FROM installed ORDER BY signature;
+
+-- 1.4.0: the companion every claim's statement calls is C (extension/claim_details.cpp), no longer PL/pgSQL.
+SELECT function_lang_is('treasure', 'claim_details', ARRAY['bigint', 'bigint', 'text'], 'c',
+                        'claim_details is written in C (1.4.0)');
 
 SELECT * FROM finish();
 ROLLBACK;
