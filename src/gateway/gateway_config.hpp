@@ -5,6 +5,7 @@
 #include <string>
 
 #include "gateway/admission_options.hpp"
+#include "gateway/claim_reactor.hpp"
 #include "gateway/edge_options.hpp"
 #include "lib/circuit_breaker.hpp"
 #include "lib/retry_policy.hpp"
@@ -28,6 +29,11 @@ struct GatewayConfig {
     std::chrono::milliseconds replica_max_lag{1000};  // analytics reads go to dsn while the replica lags more
     std::string flags_file;                           // empty: atomic_claims is "on" for everybody
     std::size_t pool_size = 8;                        // per shard when sharded
+    // --claim-io: where an atomic-path claim waits for the database.  reactor: on the I/O thread, over a few
+    // pipelined connections per shard (claim_reactor.hpp), anything but a clean answer then on the workers;
+    // workers: every claim on a --pool worker thread, blocking.
+    enum class ClaimIo { reactor, workers } claim_io = ClaimIo::reactor;
+    ClaimReactorOptions reactor;  // --claim-io-connections, --claim-io-depth; its queue bounds are admission's
     std::size_t worker_threads = 32;                  // the read pool (analytics routes, /metrics)
     AdmissionOptions admission;  // queue bounds and waits of the pools, connection limits and deadlines
     std::size_t max_body_bytes = default_max_body_bytes;

@@ -64,9 +64,19 @@ PipelinedClaims::PipelinedClaims(PipelinedClaimsOptions options) : options_(std:
     }
 }
 
-PipelinedClaims::~PipelinedClaims() = default;
+PipelinedClaims::~PipelinedClaims() { close_connection(); }
 
 int PipelinedClaims::backend_pid() const { return connection_ ? PQbackendPID(connection_.get()) : 0; }
+
+int PipelinedClaims::socket() const { return connection_ ? PQsocket(connection_.get()) : -1; }
+
+void PipelinedClaims::close_connection()
+{
+    if (connection_ && options_.before_close)
+        options_.before_close(PQsocket(connection_.get()));
+    connection_.reset();
+    output_pending_ = false;
+}
 
 void PipelinedClaims::connect()
 {
@@ -224,6 +234,24 @@ std::vector<PipelinedOutcome> PipelinedClaims::claim_all(const std::vector<Valid
     return outcomes;
 }
 
+std::vector<PipelinedOutcome> PipelinedClaims::step()
+{
+    if (connection_)
+        send_ready_taps();
+    if (connection_) {
+        PGconn *connection = connection_.get();
+        const int unflushed = PQflush(connection);
+        if (unflushed < 0 || PQconsumeInput(connection) != 1)
+            lose_connection(connection_error(connection));
+        else
+            output_pending_ = unflushed == 1;
+        read_results();
+    }
+    std::vector<PipelinedOutcome> outcomes;
+    outcomes.swap(finished_);
+    return outcomes;
+}
+
 void PipelinedClaims::wait_and_read(clock::time_point until)
 {
     PGconn *connection = connection_.get();
@@ -347,7 +375,7 @@ void PipelinedClaims::lose_connection(const std::string &why)
 {
     std::deque<Tap> lost;
     lost.swap(in_flight_);
-    connection_.reset();
+    close_connection();
     for (Tap &tap : lost) {
         try {
             if (!tap.sqlstate.empty())  // its ErrorResponse arrived, 57P01 from pg_terminate_backend() say

@@ -7,10 +7,13 @@
 // every tap whose Sync was not read an unknown outcome, sent again with its SAME request_id (the database
 // replays one that committed), up to the RetryPolicy, then ClaimError(unavailable); so do 40001 and 40P01.
 //
-// Not thread-safe: one thread submits and collects (the load generator runs one per connection).
+// Not thread-safe: one thread submits and collects (the load generator runs one per connection).  A caller with
+// an event loop of its own (the gateway's I/O thread, gateway/claim_reactor.hpp) waits on socket() and calls
+// step() instead of collect().
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,6 +35,9 @@ struct PipelinedClaimsOptions {
     std::string dsn;
     int depth = 32;  // taps in flight on the connection, 1..max_pipeline_depth
     RetryPolicy retry;
+    // Called with the connection's socket just before the connection is closed (lost, or the object destroyed),
+    // so that an event loop watching the socket lets go of it before libpq closes it.
+    std::function<void(int socket)> before_close;
 };
 
 constexpr int max_pipeline_depth = 32;
@@ -58,6 +64,14 @@ public:
     // Sends what it may, reads what has arrived and returns the taps that reached their final outcome, waiting
     // until at least one did or `until` passed (then possibly none).  Returns at once when nothing is unfinished.
     std::vector<PipelinedOutcome> collect(std::chrono::steady_clock::time_point until);
+
+    // One step that never waits and never reconnects: sends what it may, reads what the socket has, and returns
+    // the taps that reached their final outcome.  Without a connection (socket() < 0) it only returns those.
+    std::vector<PipelinedOutcome> step();
+    // The connection's socket, -1 while there is none.
+    int socket() const;
+    // The last step could not send everything: wait until socket() is writable, then step again.
+    bool output_pending() const { return output_pending_; }
 
     // Taps submitted whose outcome collect() has not returned yet.
     std::size_t unfinished() const { return unfinished_; }
@@ -93,6 +107,7 @@ private:
     };
 
     void connect();
+    void close_connection();
     void setup_statement();
     void setup_when_idle();
     void send_ready_taps();
@@ -116,6 +131,7 @@ private:
     std::deque<Tap> in_flight_;                      // sent, Sync not read yet, in the order sent
     std::vector<PipelinedOutcome> finished_;
     std::size_t unfinished_ = 0;
+    bool output_pending_ = false;
     std::mt19937_64 random_{std::random_device{}()};
     Stats stats_;
 };
