@@ -124,14 +124,14 @@ void ClaimReactor::Loop::open_connections(Lane &lane)
                 erase_if_done(key);
             });
         };
-        const auto connect = [this, key, claims_options, failed]() mutable {
+        const auto connect = [this, key, claims_options, failed] {
             auto connection = std::make_shared<Connection>();
-            claims_options.before_close = [raw = connection.get()](int) {
-                if (raw->socket)
-                    raw->socket->release();
-            };
             try {
                 connection->claims = std::make_unique<PipelinedClaims>(claims_options);
+                connection->claims->before_close([raw = connection.get()](int) {
+                    if (raw->socket)
+                        raw->socket->release();
+                });
             } catch (const std::exception &error) {
                 std::cerr << "treasure-gateway: claim reactor: " << error.what() << "\n";
                 return failed();
@@ -377,6 +377,8 @@ ClaimReactor::~ClaimReactor()
 
 void ClaimReactor::claim(const std::shared_ptr<Shard> &shard, const ValidClaimRequest &request, Done done)
 {
+    if (loop_->options.max_queued == 0)
+        return call(done, ReactorVerdict::shed);  // as a worker pool with no room for a job refuses every one
     Lane &lane = loop_->lane_of(shard);
     if (lane.connections.size() < loop_->options.connections)
         loop_->open_connections(lane);

@@ -72,8 +72,8 @@ int PipelinedClaims::socket() const { return connection_ ? PQsocket(connection_.
 
 void PipelinedClaims::close_connection()
 {
-    if (connection_ && options_.before_close)
-        options_.before_close(PQsocket(connection_.get()));
+    if (connection_ && before_close_)
+        before_close_(PQsocket(connection_.get()));
     connection_.reset();
     output_pending_ = false;
 }
@@ -156,6 +156,8 @@ void PipelinedClaims::send_ready_taps()
     }
     while (!ready_.empty() && in_flight_.size() < static_cast<std::size_t>(options_.depth)) {
         if (!connection_) {
+            if (stepping_)
+                return;  // step() never reconnects: its caller watches one socket
             try {
                 connect();
                 ++stats_.reconnects;
@@ -236,8 +238,10 @@ std::vector<PipelinedOutcome> PipelinedClaims::claim_all(const std::vector<Valid
 
 std::vector<PipelinedOutcome> PipelinedClaims::step()
 {
+    stepping_ = true;
     if (connection_)
         send_ready_taps();
+    stepping_ = false;
     if (connection_) {
         PGconn *connection = connection_.get();
         const int unflushed = PQflush(connection);

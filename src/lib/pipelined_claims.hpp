@@ -19,6 +19,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lib/claim.hpp"
@@ -35,9 +36,6 @@ struct PipelinedClaimsOptions {
     std::string dsn;
     int depth = 32;  // taps in flight on the connection, 1..max_pipeline_depth
     RetryPolicy retry;
-    // Called with the connection's socket just before the connection is closed (lost, or the object destroyed),
-    // so that an event loop watching the socket lets go of it before libpq closes it.
-    std::function<void(int socket)> before_close;
 };
 
 constexpr int max_pipeline_depth = 32;
@@ -72,6 +70,9 @@ public:
     int socket() const;
     // The last step could not send everything: wait until socket() is writable, then step again.
     bool output_pending() const { return output_pending_; }
+    // Called with the socket just before the connection is closed (lost, or this object destroyed), so that an
+    // event loop watching the socket lets go of it before libpq closes it.
+    void before_close(std::function<void(int socket)> release) { before_close_ = std::move(release); }
 
     // Taps submitted whose outcome collect() has not returned yet.
     std::size_t unfinished() const { return unfinished_; }
@@ -132,6 +133,8 @@ private:
     std::vector<PipelinedOutcome> finished_;
     std::size_t unfinished_ = 0;
     bool output_pending_ = false;
+    bool stepping_ = false;
+    std::function<void(int socket)> before_close_;
     std::mt19937_64 random_{std::random_device{}()};
     Stats stats_;
 };
