@@ -251,6 +251,18 @@ std::vector<PipelinedOutcome> PipelinedClaims::step()
             output_pending_ = unflushed == 1;
         read_results();
     }
+    if (connection_ && !ready_.empty()) {  // a tap read back to be asked again, or a slot the answers freed
+        stepping_ = true;
+        send_ready_taps();
+        stepping_ = false;
+        if (connection_) {
+            const int unflushed = PQflush(connection_.get());
+            if (unflushed < 0)
+                lose_connection(connection_error(connection_.get()));
+            else
+                output_pending_ = unflushed == 1;
+        }
+    }
     std::vector<PipelinedOutcome> outcomes;
     outcomes.swap(finished_);
     return outcomes;
