@@ -58,7 +58,8 @@ struct Lane {
     std::deque<Queued> queue;
     std::size_t connecting = 0;
     clock_type::time_point next_connect_at{};
-    bool retired = false;  // no longer in the shard map
+    bool retired = false;           // no longer in the shard map
+    bool failure_reported = false;  // a failed connect was logged; the next success clears it
 };
 
 void call(ClaimReactor::Done &done, ReactorVerdict verdict, std::optional<ClaimResult> result = std::nullopt)
@@ -118,9 +119,14 @@ void ClaimReactor::Loop::open_connections(Lane &lane)
     claims_options.depth = options.depth;
     claims_options.retry.max_attempts = 1;  // every failure goes to the worker path, which retries
     for (std::size_t open = lane.connections.size() + lane.connecting; open < options.connections; ++open) {
-        const auto failed = [this, key] {
-            asio::post(io, [this, key] {
-                --lanes.at(key).connecting;
+        const auto failed = [this, key](std::string why) {
+            asio::post(io, [this, key, why = std::move(why)] {
+                Lane &failing = lanes.at(key);
+                --failing.connecting;
+                if (!failing.failure_reported)  // once until a connection opens again, not every second
+                    std::cerr << "treasure-gateway: claim reactor, shard " << failing.shard->index
+                              << ", claims go to the workers: " << why << "\n";
+                failing.failure_reported = true;
                 erase_if_done(key);
             });
         };
@@ -133,12 +139,11 @@ void ClaimReactor::Loop::open_connections(Lane &lane)
                         raw->socket->release();
                 });
             } catch (const std::exception &error) {
-                std::cerr << "treasure-gateway: claim reactor: " << error.what() << "\n";
-                return failed();
+                return failed(error.what());
             }
             asio::post(io, [this, key, connection] { install(key, connection); });
         };
-        if (!connector.submit(connect, failed))
+        if (!connector.submit(connect, [failed] { failed("no connector thread free"); }))
             break;
         ++lane.connecting;
     }
@@ -153,6 +158,7 @@ void ClaimReactor::Loop::install(Shard *key, std::shared_ptr<Connection> connect
         return;  // closed here, on the I/O thread
     }
     connection->socket = std::make_unique<asio::posix::stream_descriptor>(io, connection->claims->socket());
+    lane.failure_reported = false;
     lane.connections.push_back(connection);
     watch(lane, connection);
     send_queued(lane);
