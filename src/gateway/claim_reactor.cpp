@@ -83,7 +83,7 @@ struct ClaimReactor::Loop {
     void watch(Lane &lane, const std::shared_ptr<Connection> &connection);
     void on_ready(Shard *key, const std::weak_ptr<Connection> &weak);
     void send_queued(Lane &lane);
-    void close(Lane &lane, const std::shared_ptr<Connection> &connection);
+    void close(Lane &lane, std::shared_ptr<Connection> connection);  // a copy: the lane's own one goes
     void close_idle(Lane &lane);
     void erase_if_done(Shard *key);
     void arm_timer();
@@ -272,7 +272,7 @@ void ClaimReactor::Loop::send_queued(Lane &lane)
 }
 
 // Its taps that have no outcome yet go to the workers: they may have committed, which their replay answers.
-void ClaimReactor::Loop::close(Lane &lane, const std::shared_ptr<Connection> &connection)
+void ClaimReactor::Loop::close(Lane &lane, std::shared_ptr<Connection> connection)
 {
     lane.connections.remove(connection);
     std::map<std::uint64_t, Connection::Pending> orphans;
