@@ -277,7 +277,8 @@ void Gateway::claim_on_reactor(const std::shared_ptr<Shard> &shard, const std::s
     if (!ticket.allowed)
         return claim_on_workers(shard, valid, reply);
     const auto started = std::chrono::steady_clock::now();
-    auto done = [this, shard, valid, ticket, started, variant = std::move(flag_variant), reply](ReactorOutcome outcome) {
+    auto done = [this, shard, valid, ticket, started, variant = std::move(flag_variant),
+                 reply](ReactorOutcome outcome) {
         reactor_metrics_.count(outcome.verdict);
         if (outcome.verdict == ReactorVerdict::shed) {
             if (ticket.probe)

@@ -33,9 +33,9 @@ struct GatewayConfig {
     // pipelined connections per shard (claim_reactor.hpp), anything but a clean answer then on the workers;
     // workers: every claim on a --pool worker thread, blocking.
     enum class ClaimIo { reactor, workers } claim_io = ClaimIo::reactor;
-    ClaimReactorOptions reactor;  // --claim-io-connections, --claim-io-depth; its queue bounds are admission's
-    std::size_t worker_threads = 32;                  // the read pool (analytics routes, /metrics)
-    AdmissionOptions admission;  // queue bounds and waits of the pools, connection limits and deadlines
+    ClaimReactorOptions reactor;      // --claim-io-connections, --claim-io-depth; its queue bounds are admission's
+    std::size_t worker_threads = 32;  // the read pool (analytics routes, /metrics)
+    AdmissionOptions admission;       // queue bounds and waits of the pools, connection limits and deadlines
     std::size_t max_body_bytes = default_max_body_bytes;
     RetryPolicy retry;
     CircuitBreakerOptions breaker;  // per shard when sharded

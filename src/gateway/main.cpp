@@ -52,7 +52,8 @@ int main(int argc, char **argv)
         "or with --saga auto (the default) when the extension has no saga functions (before 1.1.0).\n"
         "One I/O thread serves every connection; with --claim-io reactor (the default) it also sends atomic claims\n"
         "over --claim-io-connections pipelined connections per database, anything but a clean answer then retried on\n"
-        "--pool workers; with --claim-io workers every claim runs on a --pool worker (saga claims on --pool workers of\n"
+        "--pool workers; with --claim-io workers every claim runs on a --pool worker (saga claims on --pool workers "
+        "of\n"
         "their own), reads on --threads workers.  SIGTERM/SIGINT: stop accepting, close idle connections, answer\n"
         "in-flight requests (Connection: close), exit 0.  With --tls-cert and --tls-key, --listen serves HTTPS only\n"
         "(TLS 1.2 or later; both files are read at start, so a restart rotates them); --metrics-listen stays HTTP.\n"
@@ -201,8 +202,7 @@ int main(int argc, char **argv)
             reloader = std::make_unique<treasure::ReloadSignalWaiter>([&gateway] { gateway.reload_shard_map(); });
         std::cerr << "treasure-gateway: listening on " << (config.edge.tls_cert_path.empty() ? "" : "https://")
                   << address.host << ":" << port << " (claim io " << claim_io << ", pool " << config.pool_size
-                  << " claim workers, "
-                  << config.worker_threads << " read workers, flags "
+                  << " claim workers, " << config.worker_threads << " read workers, flags "
                   << (config.flags_file.empty() ? "atomic_claims=on" : config.flags_file) << ", saga path "
                   << (gateway.has_saga_path() ? "on" : "off") << ", shards "
                   << (gateway.sharded() ? std::to_string(gateway.shards()->map.partitions()) : "none") << ", auth "

@@ -112,8 +112,8 @@ std::vector<Seen> claim_every_outcome(httplib::Client &http, std::int64_t player
     const nlohmann::json fresh = tap(player, 1);
     nlohmann::json reused = fresh;
     reused["player_id"] = player + 1;
-    const std::vector<nlohmann::json> taps{fresh,          fresh,          tap(player, 1),        tap(player, 2),
-                                           tap(player, 3), tap(player, 404404), reused};
+    const std::vector<nlohmann::json> taps{
+        fresh, fresh, tap(player, 1), tap(player, 2), tap(player, 3), tap(player, 404404), reused};
     std::vector<Seen> seen;
     for (const auto &body : taps) {
         auto response = post(http, body);
