@@ -81,6 +81,8 @@ struct ClaimReactor::Loop {
     void send(Lane &lane, const std::shared_ptr<Connection> &connection, const ValidClaimRequest &request, Done done);
     void step(Lane &lane, const std::shared_ptr<Connection> &connection);
     void watch(Lane &lane, const std::shared_ptr<Connection> &connection);
+    void wait(Shard *key, const std::shared_ptr<Connection> &connection, asio::posix::stream_descriptor::wait_type what,
+              bool Connection::*waiting);
     void on_ready(Shard *key, const std::weak_ptr<Connection> &weak);
     void send_queued(Lane &lane);
     void close(Lane &lane, std::shared_ptr<Connection> connection);  // a copy: the lane's own one goes
@@ -213,32 +215,25 @@ void ClaimReactor::Loop::step(Lane &lane, const std::shared_ptr<Connection> &con
 
 void ClaimReactor::Loop::watch(Lane &lane, const std::shared_ptr<Connection> &connection)
 {
-    Shard *key = lane.shard.get();
-    const std::weak_ptr<Connection> weak = connection;
-    if (!connection->reading) {
-        connection->reading = true;
-        connection->socket->async_wait(asio::posix::stream_descriptor::wait_read,
-                                       [this, key, weak](boost::system::error_code error) {
-                                           auto held = weak.lock();
-                                           if (!held)
-                                               return;
-                                           held->reading = false;
-                                           if (!error)
-                                               on_ready(key, weak);
-                                       });
-    }
-    if (connection->claims->output_pending() && !connection->writing) {
-        connection->writing = true;
-        connection->socket->async_wait(asio::posix::stream_descriptor::wait_write,
-                                       [this, key, weak](boost::system::error_code error) {
-                                           auto held = weak.lock();
-                                           if (!held)
-                                               return;
-                                           held->writing = false;
-                                           if (!error)
-                                               on_ready(key, weak);
-                                       });
-    }
+    if (!connection->reading)
+        wait(lane.shard.get(), connection, asio::posix::stream_descriptor::wait_read, &Connection::reading);
+    if (connection->claims->output_pending() && !connection->writing)
+        wait(lane.shard.get(), connection, asio::posix::stream_descriptor::wait_write, &Connection::writing);
+}
+
+void ClaimReactor::Loop::wait(Shard *key, const std::shared_ptr<Connection> &connection,
+                              asio::posix::stream_descriptor::wait_type what, bool Connection::*waiting)
+{
+    (*connection).*waiting = true;
+    connection->socket->async_wait(
+        what, [this, key, weak = std::weak_ptr<Connection>(connection), waiting](boost::system::error_code error) {
+            auto held = weak.lock();
+            if (!held)
+                return;
+            (*held).*waiting = false;
+            if (!error)
+                on_ready(key, weak);
+        });
 }
 
 void ClaimReactor::Loop::on_ready(Shard *key, const std::weak_ptr<Connection> &weak)

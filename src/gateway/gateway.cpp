@@ -87,6 +87,8 @@ Gateway::Gateway(GatewayConfig config)
         server_->use_tls(config_.edge.tls_cert_path, config_.edge.tls_key_path);
     if (config_.claim_io == GatewayConfig::ClaimIo::reactor) {
         ClaimReactorOptions reactor = config_.reactor;
+        if (reactor.connections == 0)
+            reactor.connections = config_.pool_size;
         reactor.max_queued = config_.admission.max_queued;
         reactor.max_queue_wait = config_.admission.max_queue_wait;
         reactor.answer_timeout = config_.retry.deadline;

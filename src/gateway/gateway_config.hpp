@@ -33,7 +33,8 @@ struct GatewayConfig {
     // pipelined connections per shard (claim_reactor.hpp), anything but a clean answer then on the workers;
     // workers: every claim on a --pool worker thread, blocking.
     enum class ClaimIo { reactor, workers } claim_io = ClaimIo::reactor;
-    ClaimReactorOptions reactor;      // --claim-io-connections, --claim-io-depth; its queue bounds are admission's
+    // --claim-io-connections (0: as many as pool_size), --claim-io-depth; its queue bounds are admission's.
+    ClaimReactorOptions reactor;
     std::size_t worker_threads = 32;  // the read pool (analytics routes, /metrics)
     AdmissionOptions admission;       // queue bounds and waits of the pools, connection limits and deadlines
     std::size_t max_body_bytes = default_max_body_bytes;

@@ -95,9 +95,9 @@ int main(int argc, char **argv)
         ->capture_default_str()
         ->check(CLI::IsMember({"reactor", "workers"}));
     app.add_option("--claim-io-connections", config.reactor.connections,
-                   "--claim-io reactor: pipelined connections per database (shard)")
+                   "--claim-io reactor: pipelined connections per database (shard); 0: as many as --pool")
         ->capture_default_str()
-        ->check(CLI::Range(1, 64));
+        ->check(CLI::Range(0, 1000));
     app.add_option("--claim-io-depth", config.reactor.depth,
                    "--claim-io reactor: claims in flight on one connection (libpq pipeline mode)")
         ->capture_default_str()
