@@ -36,7 +36,7 @@ struct ShardSet;
 
 struct ClaimReactorOptions {
     std::size_t connections = 0;   // per shard, at least 1 (the gateway makes 0 its --pool)
-    int depth = 8;                 // taps in flight on one connection (lib/pipelined_claims.hpp's max_pipeline_depth)
+    int depth = 4;                 // taps in flight on one connection (lib/pipelined_claims.hpp's max_pipeline_depth)
     std::size_t max_queued = 128;  // per shard: taps waiting for a free slot; the next is shed
     std::chrono::milliseconds max_queue_wait{1000};  // a tap that waited longer for a slot is shed
     std::chrono::milliseconds answer_timeout{3000};  // unanswered this long: its connection is closed, to the workers
