@@ -131,7 +131,7 @@ curl -s "${url[reactor]}/metrics" | grep '^treasure_claim_reactor_taps_total' >"
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 python3 bench/gateway_io_report.py "$out" "$(getconf CLK_TCK)" "$rounds" "${rates[*]}" \
-  "bash bench/gateway_io.sh $rounds $seconds${GATEWAY_IO_REACTOR:+ (reactor: $GATEWAY_IO_REACTOR)}" "$started_at" \
+  "${GATEWAY_IO_RATES:+GATEWAY_IO_RATES=\"$GATEWAY_IO_RATES\" }bash bench/gateway_io.sh $rounds $seconds${GATEWAY_IO_REACTOR:+ (reactor: $GATEWAY_IO_REACTOR)}" "$started_at" \
   "$SECONDS" "$seconds" "$clients" "$load_before" "$load_after" >"$results"
 echo "==> gateway claim io done in ${SECONDS}s: $results"
 cat "$results"
