@@ -5,6 +5,8 @@
 #                       make bench-shards and make bench-pipeline's last runs (bench/*.md)
 #   make bench-quick    the same sections, shortened (<= 1 min): /tmp/treasure-bench-quick/RESULTS.md (raw data beside it)
 #   make bench-auth     only bench/auth_cost.sh (what authentication costs the gateway, ~6 min): bench/auth_cost.md
+#   make bench-gateway-io  only bench/gateway_io.sh (--claim-io workers against reactor side by side, ~6 min):
+#                       bench/gateway_io.md
 #   make bench-floors   only bench/floors.sh (issue 17's ratio targets against this machine's floors, ~10 min):
 #                       /tmp/treasure-floors/floors.md (make bench appends it to bench/RESULTS.md as section 10)
 #   make bench-browser  the tap in headless Chromium: the browser's p50/p95 next to the gateway's figure for the
@@ -23,7 +25,7 @@
 BENCH_BUILD    := $(CLIENT_BUILD)/bench
 BENCH_PROGRAMS := $(BENCH_BUILD)/client_bench $(BENCH_BUILD)/memory_driver
 
-.PHONY: bench bench-quick bench-auth bench-floors bench-browser bench-shards bench-pipeline bench-batch bench-programs
+.PHONY: bench bench-quick bench-auth bench-gateway-io bench-floors bench-browser bench-shards bench-pipeline bench-batch bench-programs
 bench-programs: $(BENCH_PROGRAMS) $(CLIENT_PROGRAMS) $(SAGA_PROGRAM)
 
 # SagaPath lives in $(SAGA_LIB), which needs $(CLIENT_LIB) after it (the link order of static libraries).
@@ -47,6 +49,9 @@ bench-quick: install bench-programs
 
 bench-auth: install bench-programs
 	bash bench/auth_cost.sh
+
+bench-gateway-io: install bench-programs
+	bash bench/gateway_io.sh
 
 bench-shards: install bench-programs
 	bash bench/sharded_gateway.sh

@@ -350,10 +350,11 @@ plot '$out/plot_claim.dat' with lines lw 2 title 'claim_treasure() (pgbench)', \
 GP
 fi
 
-# 6.-9. The sections measured by their own scripts (make bench-auth, bench/shapes_compare.sh, make bench-shards,
-#    make bench-pipeline: each several minutes, which would take make bench past its 15 minutes) are not run
-#    here; the report carries the table each wrote at its last run (bench/auth_cost.md, shapes_compare.md,
-#    sharded_gateway.md, pipelined_claims.md), with its date.
+# 6.-9. and 11.- The sections measured by their own scripts (make bench-auth, bench/shapes_compare.sh, make
+#    bench-shards, make bench-pipeline, make bench-batch, bench/claim_details_cost.sh, make bench-gateway-io: each several minutes,
+#    which would take make bench past its 15 minutes) are not run here; the report carries the table each wrote
+#    at its last run (bench/auth_cost.md, shapes_compare.md, sharded_gateway.md, pipelined_claims.md,
+#    batched_claims.md, claim_details_cost.md, gateway_io.md), with its date.
 
 # 10. Issue 17's ratio targets against this machine's floors (bench/floors.sh, its own databases on this cluster,
 #     among them one of 5M claims; full run only: ~10 min, which bench-quick's budget cannot hold).
@@ -366,14 +367,18 @@ fi
 
 elapsed=$SECONDS
 latency_warmup=$latency_warmup latency_clients=$latency_clients bash bench/report.sh "$mode" "$out" "$started_at" "$elapsed" "$plot" "${bench_settings[@]}" >"$results"
+# carry_table SECTION NAME: bench/NAME.md, the table of bench/NAME.sh's last run, as section SECTION.
+carry_table() {
+  { echo
+    echo "## $1. $(head -1 "bench/$2.md" | sed 's/^# //')"
+    echo
+    echo "From bench/$2.md: the table of bench/$2.sh's last run (not re-run by make bench)."
+    sed -e '1d' -e 's/^# /### /' "bench/$2.md"; } >>"$results"
+}
 if [ "$mode" = full ]; then
   section=6
   for table in auth_cost shapes_compare sharded_gateway pipelined_claims; do
-    { echo
-      echo "## $section. $(head -1 bench/$table.md | sed 's/^# //')"
-      echo
-      echo "From bench/$table.md: the table of bench/$table.sh's last run (not re-run by make bench)."
-      sed -e '1d' -e 's/^# /### /' bench/$table.md; } >>"$results"
+    carry_table $section $table
     section=$((section + 1))
   done
 fi
@@ -384,5 +389,10 @@ if [ "$mode" = full ]; then
     echo "Written by bench/floors.sh in this run (its raw cells in $out/floors/):"
     echo
     cat "$out/floors/floors.md"; } >>"$results"
+  section=11
+  for table in batched_claims claim_details_cost gateway_io; do
+    carry_table $section $table
+    section=$((section + 1))
+  done
 fi
 echo "==> bench $mode done in ${elapsed}s: $results, $plot"

@@ -23,16 +23,20 @@ std::variant<ClaimBody, Answer> parse_claim(ClaimMetrics &metrics, std::string_v
     }
 }
 
+Answer claim_answer(const ClaimResult &result)
+{
+    Answer answer = json_answer(http_status(result.status), to_json(result));
+    if (result.replayed)
+        answer.headers.emplace_back("Idempotency-Replay", "true");
+    if (result.status == ClaimStatus::rate_limited)
+        answer.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds(result)));
+    return answer;
+}
+
 Answer answer_claim(Router &router, const ValidClaimRequest &request)
 {
     try {
-        const ClaimResult result = router.claim(request);
-        Answer answer = json_answer(http_status(result.status), to_json(result));
-        if (result.replayed)
-            answer.headers.emplace_back("Idempotency-Replay", "true");
-        if (result.status == ClaimStatus::rate_limited)
-            answer.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds(result)));
-        return answer;
+        return claim_answer(router.claim(request));
     } catch (const ClaimError &error) {
         return error_answer(error);
     }

@@ -21,5 +21,7 @@ std::variant<ClaimBody, Answer> parse_claim(ClaimMetrics &metrics, std::string_v
                                             std::string_view idempotency_key);
 // Routes a valid claim; never throws ClaimError: every outcome is an Answer (a replay adds Idempotency-Replay: true).
 Answer answer_claim(Router &router, const ValidClaimRequest &request);
+// A claim's outcome as its Answer: the status code, the row, Idempotency-Replay and a rate limit's Retry-After.
+Answer claim_answer(const ClaimResult &result);
 
 }  // namespace treasure

@@ -85,6 +85,15 @@ Gateway::Gateway(GatewayConfig config)
     server_ = std::make_unique<HttpServer>(handler, std::move(admission), config_.max_body_bytes);
     if (!config_.edge.tls_cert_path.empty())
         server_->use_tls(config_.edge.tls_cert_path, config_.edge.tls_key_path);
+    if (config_.claim_io == GatewayConfig::ClaimIo::reactor) {
+        ClaimReactorOptions reactor = config_.reactor;
+        if (reactor.connections == 0)
+            reactor.connections = config_.pool_size;
+        reactor.max_queued = config_.admission.max_queued;
+        reactor.max_queue_wait = config_.admission.max_queue_wait;
+        reactor.answer_timeout = config_.retry.deadline;
+        reactor_ = std::make_unique<ClaimReactor>(server_->io_context(), reactor);
+    }
     start_shard_map_polling();
 }
 
@@ -97,6 +106,7 @@ Gateway::~Gateway()
     poll_wakeup_.notify_all();
     if (poller_.joinable())
         poller_.join();
+    reactor_.reset();
     server_.reset();
     reads_.stop();
     // A job holds its shard: the shards' own workers must finish before the last reference goes.
@@ -135,6 +145,12 @@ void Gateway::handle(HttpRequest request, Reply reply)
         return reply(error_answer(500, "internal", "request not judged"));
     const std::shared_ptr<const Admitted> admitted = request.head.admitted;
     route(request, *admitted, with_cors(*admitted, std::move(reply)));
+}
+
+void Gateway::on_drain()
+{
+    if (reactor_)
+        reactor_->drain();
 }
 
 void Gateway::route(const HttpRequest &request, const Admitted &admitted, const Reply &reply)
@@ -226,6 +242,18 @@ void Gateway::claim(const HttpRequest &request, const Admitted &admitted, const 
         return reply(std::move(*refused));
     auto valid = std::make_shared<ValidClaimRequest>(for_player(std::move(body), std::get<std::int64_t>(authorized)));
     std::shared_ptr<Shard> shard = shards()->owner_of((*valid)->player_id);
+    if (reactor_ && shard->breaker.state() == CircuitState::closed) {
+        auto flag = flags_->resolve_boolean(atomic_claims_flag, false,
+                                            claim_context((*valid)->player_id, (*valid)->session_id));
+        if (flag.value)
+            return claim_on_reactor(shard, valid, std::move(flag.variant), reply);
+    }
+    claim_on_workers(shard, valid, reply);
+}
+
+void Gateway::claim_on_workers(const std::shared_ptr<Shard> &shard, const std::shared_ptr<ValidClaimRequest> &valid,
+                               const Reply &reply)
+{
     WorkerPool &pool = likely_saga(*shard, *valid) ? *shard->saga_claims : shard->claims;
     if (!sharded())
         return on_pool(
@@ -240,6 +268,45 @@ void Gateway::claim(const HttpRequest &request, const Admitted &admitted, const 
             return answer;
         },
         true);
+}
+
+// As the Router measures and records an atomic claim, for the clean answers the reactor gives; what it hands back
+// goes to the workers' Router, which measures, records and retries it there (each tap is counted once).
+void Gateway::claim_on_reactor(const std::shared_ptr<Shard> &shard, const std::shared_ptr<ValidClaimRequest> &valid,
+                               std::string flag_variant, const Reply &reply)
+{
+    const CircuitBreaker::Ticket ticket = shard->breaker.allow();
+    if (!ticket.allowed)
+        return claim_on_workers(shard, valid, reply);
+    const auto started = std::chrono::steady_clock::now();
+    auto done = [this, shard, valid, ticket, started, variant = std::move(flag_variant),
+                 reply](ReactorOutcome outcome) {
+        reactor_metrics_.count(outcome.verdict);
+        if (outcome.verdict == ReactorVerdict::shed) {
+            if (ticket.probe)
+                shard->breaker.record(ticket, false);
+            metrics_.observe_claim(PathLabel::none, "overloaded", 0.0);
+            return reply(overloaded());
+        }
+        if (outcome.verdict == ReactorVerdict::to_workers) {
+            if (ticket.probe)  // a probe's slot is taken: count its unknown outcome against the atomic path
+                shard->breaker.record(ticket, true);
+            return claim_on_workers(shard, valid, reply);
+        }
+        try {
+            shard->breaker.record(ticket, false);
+            const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+            metrics_.count_flag_evaluation(atomic_claims_flag, variant.empty() ? "default" : variant);
+            metrics_.observe_claim(PathLabel::atomic, to_string(outcome.result->status), elapsed.count());
+            Answer answer = claim_answer(*outcome.result);
+            if (sharded())
+                shard_metrics_.observe_claim(shard->index, answer.status, elapsed.count());
+            reply(std::move(answer));
+        } catch (const std::exception &error) {
+            reply(error_answer(500, "internal", error.what()));
+        }
+    };
+    reactor_->claim(shard, *valid, std::move(done));
 }
 
 // Which pool a claim goes to, guessed as the Router will decide (the flag, then an open breaker): a guess that a
@@ -277,14 +344,15 @@ void Gateway::on_pool(WorkerPool &pool, const Reply &reply, std::function<Answer
 std::string Gateway::serialize_all_metrics()
 {
     const std::shared_ptr<const ShardSet> set = shards();
+    const std::string reactor = reactor_ ? serialize_metrics(reactor_registry_) : std::string();
     if (!sharded())
         return metrics_.serialize() + serialize_metrics(client_latency_registry_) +
-               set->first().analytics->serialize_metrics() + serialize_metrics(edge_registry_);
+               set->first().analytics->serialize_metrics() + serialize_metrics(edge_registry_) + reactor;
     std::vector<std::string> analytics;
     for (const auto &shard : set->shards)
         analytics.push_back(shard->analytics->serialize_metrics());
     return metrics_.serialize() + serialize_metrics(client_latency_registry_) + with_shard_labels(analytics) +
-           serialize_metrics(edge_registry_) + shard_metrics_.serialize();
+           serialize_metrics(edge_registry_) + shard_metrics_.serialize() + reactor;
 }
 
 int Gateway::bind(const std::string &host, int port)

@@ -5,7 +5,9 @@
 // parsed to an Answer (answer.hpp).  The Gateway is the HttpHandler of an HttpServer (http_server.hpp, Beast):
 // before_body() is the seam that judges a request from its head, handle() routes it.  Blocking work runs on
 // bounded worker pools (worker_pool.hpp), never on the server's I/O thread:
-//   atomic claims   --pool threads (one per atomic-path connection)
+//   atomic claims   on the I/O thread itself with --claim-io reactor (claim_reactor.hpp: non-blocking, pipelined
+//                   connections), else, and for whatever the reactor hands back, --pool threads (one per
+//                   atomic-path connection)
 //   saga claims     --pool threads of their own: a saga may wait seconds, and must not starve atomic claims
 //   reads           --threads threads: the analytics routes and /metrics
 // A full pool, or a job that waited longer than --max-queue-wait-ms, is answered 503 overloaded + Retry-After.
@@ -35,11 +37,13 @@
 #include <prometheus/registry.h>
 
 #include "gateway/admission_options.hpp"
+#include "gateway/claim_reactor.hpp"
 #include "gateway/edge.hpp"
 #include "gateway/edge_options.hpp"
 #include "gateway/gateway_config.hpp"
 #include "gateway/http_handler.hpp"
 #include "gateway/metrics_listener.hpp"
+#include "gateway/reactor_metrics.hpp"
 #include "gateway/shard_metrics.hpp"
 #include "gateway/shard_set.hpp"
 #include "gateway/static_files.hpp"
@@ -97,9 +101,14 @@ private:
     // HttpHandler: the seam (the edge's steps 0-3: preflight, 413, 401, the per-client 429) and the routes.
     std::optional<Answer> before_body(RequestHead &head) override;
     void handle(HttpRequest request, Reply reply) override;
+    void on_drain() override;
 
     void route(const HttpRequest &request, const Admitted &admitted, const Reply &reply);
     void claim(const HttpRequest &request, const Admitted &admitted, const Reply &reply);
+    void claim_on_workers(const std::shared_ptr<Shard> &shard, const std::shared_ptr<ValidClaimRequest> &request,
+                          const Reply &reply);
+    void claim_on_reactor(const std::shared_ptr<Shard> &shard, const std::shared_ptr<ValidClaimRequest> &request,
+                          std::string flag_variant, const Reply &reply);
     bool route_web(const HttpRequest &request, const Admitted &admitted, const Reply &reply);  // web_routes.cpp
     bool likely_saga(Shard &shard, const ValidClaimRequest &request);
     // shard_routing.cpp: the sharded mode's map, its reloads and what the per-shard metrics need.
@@ -134,6 +143,9 @@ private:
     std::thread poller_;  // --shard-map-poll-seconds; not started otherwise
     WorkerPool reads_;
     std::unique_ptr<HttpServer> server_;
+    std::unique_ptr<ClaimReactor> reactor_;  // --claim-io reactor; on server_'s loop, so destroyed before it
+    prometheus::Registry reactor_registry_;  // in /metrics only with the reactor
+    ReactorMetrics reactor_metrics_{reactor_registry_};
     std::unique_ptr<MetricsListener> metrics_listener_;
     int metrics_port_ = 0;  // --metrics-listen; null: /metrics on the main address
 };

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "gateway/admission_options.hpp"
+#include "gateway/claim_reactor.hpp"
 #include "gateway/edge_options.hpp"
 #include "lib/circuit_breaker.hpp"
 #include "lib/retry_policy.hpp"
@@ -28,8 +29,14 @@ struct GatewayConfig {
     std::chrono::milliseconds replica_max_lag{1000};  // analytics reads go to dsn while the replica lags more
     std::string flags_file;                           // empty: atomic_claims is "on" for everybody
     std::size_t pool_size = 8;                        // per shard when sharded
-    std::size_t worker_threads = 32;                  // the read pool (analytics routes, /metrics)
-    AdmissionOptions admission;  // queue bounds and waits of the pools, connection limits and deadlines
+    // --claim-io: where an atomic-path claim waits for the database.  reactor: on the I/O thread, over a few
+    // pipelined connections per shard (claim_reactor.hpp), anything but a clean answer then on the workers;
+    // workers: every claim on a --pool worker thread, blocking.
+    enum class ClaimIo { reactor, workers } claim_io = ClaimIo::reactor;
+    // --claim-io-connections (0: as many as pool_size), --claim-io-depth; its queue bounds are admission's.
+    ClaimReactorOptions reactor;
+    std::size_t worker_threads = 32;  // the read pool (analytics routes, /metrics)
+    AdmissionOptions admission;       // queue bounds and waits of the pools, connection limits and deadlines
     std::size_t max_body_bytes = default_max_body_bytes;
     RetryPolicy retry;
     CircuitBreakerOptions breaker;  // per shard when sharded

@@ -7,6 +7,8 @@
 //      issue 14's order); such an answer closes the connection, since the body is left unread.
 //   2. handle(request, reply): the whole request; reply(answer) must be called exactly once, from any thread
 //      (blocking work goes to a worker pool; the server writes the answer on the connection's own thread).
+//   3. on_drain(): on the I/O thread once the drain began (nothing new is accepted): whatever else the handler
+//      keeps on the server's loop must finish its in-flight work and then let go, or serve() never returns.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -49,6 +51,7 @@ public:
     // What it admits it may record in head.admitted, for handle().
     virtual std::optional<Answer> before_body(RequestHead &head) = 0;
     virtual void handle(HttpRequest request, Reply reply) = 0;
+    virtual void on_drain() {}
 };
 
 }  // namespace treasure

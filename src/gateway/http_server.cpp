@@ -96,6 +96,7 @@ void HttpServer::Loop::drain()
         if (auto session = weak.lock())
             session->close_unless_answering();
     sessions.clear();
+    context.handler.on_drain();
 }
 
 HttpServer::HttpServer(HttpHandler &handler, AdmissionOptions options, std::size_t max_body_bytes)
@@ -136,5 +137,7 @@ void HttpServer::stop()
 {
     asio::post(loop_->io, [loop = loop_.get()] { loop->drain(); });
 }
+
+asio::io_context &HttpServer::io_context() { return loop_->io; }
 
 }  // namespace treasure

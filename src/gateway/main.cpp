@@ -13,6 +13,7 @@
 #include "gateway/gateway.hpp"
 #include "gateway/reload_signal.hpp"
 #include "lib/listen_address.hpp"
+#include "lib/pipelined_claims.hpp"
 #include "lib/stop_signals.hpp"
 
 namespace {
@@ -49,7 +50,10 @@ int main(int argc, char **argv)
         "(rules off, on, canary, percent; the file is re-read within 200 ms of a change).  Requests the flag or\n"
         "the open circuit breaker send to the saga path (treasure-saga must run) get 503 only with --saga off,\n"
         "or with --saga auto (the default) when the extension has no saga functions (before 1.1.0).\n"
-        "One I/O thread serves every connection; claims run on --pool workers (saga claims on --pool workers of\n"
+        "One I/O thread serves every connection; with --claim-io reactor (the default) it also sends atomic claims\n"
+        "over --claim-io-connections pipelined connections per database, anything but a clean answer then retried on\n"
+        "--pool workers; with --claim-io workers every claim runs on a --pool worker (saga claims on --pool workers "
+        "of\n"
         "their own), reads on --threads workers.  SIGTERM/SIGINT: stop accepting, close idle connections, answer\n"
         "in-flight requests (Connection: close), exit 0.  With --tls-cert and --tls-key, --listen serves HTTPS only\n"
         "(TLS 1.2 or later; both files are read at start, so a restart rotates them); --metrics-listen stays HTTP.\n"
@@ -84,6 +88,20 @@ int main(int argc, char **argv)
     app.add_option("--pool", config.pool_size, "database connections, and as many claim worker threads")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000));
+    std::string claim_io = "reactor";
+    app.add_option("--claim-io", claim_io,
+                   "where atomic claims wait for the database: reactor (the I/O thread, non-blocking, pipelined) or "
+                   "workers (a --pool thread each, blocking)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"reactor", "workers"}));
+    app.add_option("--claim-io-connections", config.reactor.connections,
+                   "--claim-io reactor: pipelined connections per database (shard); 0: as many as --pool")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1000));
+    app.add_option("--claim-io-depth", config.reactor.depth,
+                   "--claim-io reactor: claims in flight on one connection (libpq pipeline mode)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, treasure::max_pipeline_depth));
     app.add_option("--threads", config.worker_threads,
                    "worker threads of the analytics reads and /metrics (claims have their own)")
         ->capture_default_str()
@@ -146,6 +164,8 @@ int main(int argc, char **argv)
                   : saga_mode == "off" ? treasure::GatewayConfig::SagaMode::off
                                        : treasure::GatewayConfig::SagaMode::auto_detect;
     config.saga_deadline = std::chrono::milliseconds(saga_deadline_ms);
+    config.claim_io =
+        claim_io == "workers" ? treasure::GatewayConfig::ClaimIo::workers : treasure::GatewayConfig::ClaimIo::reactor;
     config.admission.max_queue_wait = std::chrono::milliseconds(max_queue_wait_ms);
     config.admission.request_timeout = std::chrono::milliseconds(request_timeout_ms);
 
@@ -181,8 +201,8 @@ int main(int argc, char **argv)
         if (gateway.sharded())
             reloader = std::make_unique<treasure::ReloadSignalWaiter>([&gateway] { gateway.reload_shard_map(); });
         std::cerr << "treasure-gateway: listening on " << (config.edge.tls_cert_path.empty() ? "" : "https://")
-                  << address.host << ":" << port << " (pool " << config.pool_size << " claim workers, "
-                  << config.worker_threads << " read workers, flags "
+                  << address.host << ":" << port << " (claim io " << claim_io << ", pool " << config.pool_size
+                  << " claim workers, " << config.worker_threads << " read workers, flags "
                   << (config.flags_file.empty() ? "atomic_claims=on" : config.flags_file) << ", saga path "
                   << (gateway.has_saga_path() ? "on" : "off") << ", shards "
                   << (gateway.sharded() ? std::to_string(gateway.shards()->map.partitions()) : "none") << ", auth "

@@ -95,6 +95,8 @@ ShardMapReload Gateway::reload_shard_map()
                 std::lock_guard<std::mutex> swap(shards_mutex_);
                 shards_ = next;
             }
+            if (reactor_)
+                reactor_->keep_only(next);
             shard_metrics_.set_partitions(next->map.partitions());
             metrics_.set_circuit_state(worst_circuit(*next));
             std::cerr << "treasure-gateway: shard map reloaded, " << next->map.partitions() << " shards\n";

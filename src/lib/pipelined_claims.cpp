@@ -64,9 +64,19 @@ PipelinedClaims::PipelinedClaims(PipelinedClaimsOptions options) : options_(std:
     }
 }
 
-PipelinedClaims::~PipelinedClaims() = default;
+PipelinedClaims::~PipelinedClaims() { close_connection(); }
 
 int PipelinedClaims::backend_pid() const { return connection_ ? PQbackendPID(connection_.get()) : 0; }
+
+int PipelinedClaims::socket() const { return connection_ ? PQsocket(connection_.get()) : -1; }
+
+void PipelinedClaims::close_connection()
+{
+    if (connection_ && before_close_)
+        before_close_(PQsocket(connection_.get()));
+    connection_.reset();
+    output_pending_ = false;
+}
 
 void PipelinedClaims::connect()
 {
@@ -146,6 +156,8 @@ void PipelinedClaims::send_ready_taps()
     }
     while (!ready_.empty() && in_flight_.size() < static_cast<std::size_t>(options_.depth)) {
         if (!connection_) {
+            if (stepping_)
+                return;  // step() never reconnects: its caller watches one socket
             try {
                 connect();
                 ++stats_.reconnects;
@@ -221,6 +233,38 @@ std::vector<PipelinedOutcome> PipelinedClaims::claim_all(const std::vector<Valid
             ++collected;
         }
     }
+    return outcomes;
+}
+
+std::vector<PipelinedOutcome> PipelinedClaims::step()
+{
+    stepping_ = true;
+    if (connection_)
+        send_ready_taps();
+    stepping_ = false;
+    if (connection_) {
+        PGconn *connection = connection_.get();
+        const int unflushed = PQflush(connection);
+        if (unflushed < 0 || PQconsumeInput(connection) != 1)
+            lose_connection(connection_error(connection));
+        else
+            output_pending_ = unflushed == 1;
+        read_results();
+    }
+    if (connection_ && !ready_.empty()) {  // a tap read back to be asked again, or a slot the answers freed
+        stepping_ = true;
+        send_ready_taps();
+        stepping_ = false;
+        if (connection_) {
+            const int unflushed = PQflush(connection_.get());
+            if (unflushed < 0)
+                lose_connection(connection_error(connection_.get()));
+            else
+                output_pending_ = unflushed == 1;
+        }
+    }
+    std::vector<PipelinedOutcome> outcomes;
+    outcomes.swap(finished_);
     return outcomes;
 }
 
@@ -347,7 +391,7 @@ void PipelinedClaims::lose_connection(const std::string &why)
 {
     std::deque<Tap> lost;
     lost.swap(in_flight_);
-    connection_.reset();
+    close_connection();
     for (Tap &tap : lost) {
         try {
             if (!tap.sqlstate.empty())  // its ErrorResponse arrived, 57P01 from pg_terminate_backend() say

@@ -7,15 +7,19 @@
 // every tap whose Sync was not read an unknown outcome, sent again with its SAME request_id (the database
 // replays one that committed), up to the RetryPolicy, then ClaimError(unavailable); so do 40001 and 40P01.
 //
-// Not thread-safe: one thread submits and collects (the load generator runs one per connection).
+// Not thread-safe: one thread submits and collects (the load generator runs one per connection).  A caller with
+// an event loop of its own (the gateway's I/O thread, gateway/claim_reactor.hpp) waits on socket() and calls
+// step() instead of collect().
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lib/claim.hpp"
@@ -59,6 +63,17 @@ public:
     // until at least one did or `until` passed (then possibly none).  Returns at once when nothing is unfinished.
     std::vector<PipelinedOutcome> collect(std::chrono::steady_clock::time_point until);
 
+    // One step that never waits and never reconnects: sends what it may, reads what the socket has, and returns
+    // the taps that reached their final outcome.  Without a connection (socket() < 0) it only returns those.
+    std::vector<PipelinedOutcome> step();
+    // The connection's socket, -1 while there is none.
+    int socket() const;
+    // The last step could not send everything: wait until socket() is writable, then step again.
+    bool output_pending() const { return output_pending_; }
+    // Called with the socket just before the connection is closed (lost, or this object destroyed), so that an
+    // event loop watching the socket lets go of it before libpq closes it.
+    void before_close(std::function<void(int socket)> release) { before_close_ = std::move(release); }
+
     // Taps submitted whose outcome collect() has not returned yet.
     std::size_t unfinished() const { return unfinished_; }
 
@@ -93,6 +108,7 @@ private:
     };
 
     void connect();
+    void close_connection();
     void setup_statement();
     void setup_when_idle();
     void send_ready_taps();
@@ -116,6 +132,9 @@ private:
     std::deque<Tap> in_flight_;                      // sent, Sync not read yet, in the order sent
     std::vector<PipelinedOutcome> finished_;
     std::size_t unfinished_ = 0;
+    bool output_pending_ = false;
+    bool stepping_ = false;
+    std::function<void(int socket)> before_close_;
     std::mt19937_64 random_{std::random_device{}()};
     Stats stats_;
 };

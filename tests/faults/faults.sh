@@ -84,7 +84,8 @@ SOCKET=$PGHOST
 printf 'scenario\tfaults\ttaps\tacknowledged\tlost\tduplicates\twallet_mismatches\treconcile_rows\tcommitted_unacked\trecovery_ms\tnotes\n' >"$FIGURES"
 
 saga_wired=0
-if "$GATEWAY" --help 2>&1 | grep -q -- '--saga' && [ -x "$SAGA" ]; then saga_wired=1; fi
+# The help text whole before grep reads it: grep -q leaving early would SIGPIPE the gateway under pipefail.
+if grep -q -- '--saga' <<<"$("$GATEWAY" --help 2>&1)" && [ -x "$SAGA" ]; then saga_wired=1; fi
 
 # new_db NAME [SQL]: a database with the extension, chests 1..20 (chest c pays c coins) and the gateway's role,
 # then SQL (a scenario's own chest configuration) before any load starts.
