@@ -35,9 +35,11 @@ class Shard;
 struct ShardSet;
 
 struct ClaimReactorOptions {
-    std::size_t connections = 0;   // per shard, at least 1 (the gateway makes 0 its --pool)
-    int depth = 4;                 // taps in flight on one connection (lib/pipelined_claims.hpp's max_pipeline_depth)
-    std::size_t max_queued = 128;  // per shard: taps waiting for a free slot; the next is shed
+    std::size_t connections = 0;  // per shard, at least 1 (the gateway makes 0 its --pool)
+    // Taps in flight on one connection (at most lib/pipelined_claims.hpp's max_pipeline_depth).  1 by default: a tap
+    // pipelined behind one that waits on a row lock waits with it, where --max-queue-wait-ms can no longer shed it.
+    int depth = 1;
+    std::size_t max_queued = 128;                    // per shard: taps waiting for a free slot; the next is shed
     std::chrono::milliseconds max_queue_wait{1000};  // a tap that waited longer for a slot is shed
     std::chrono::milliseconds answer_timeout{3000};  // unanswered this long: its connection is closed, to the workers
 };

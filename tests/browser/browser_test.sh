@@ -63,16 +63,20 @@ kid=browser-$$
 build/treasure token --key "$results/jwt-key.pem" --kid "$kid" --print-jwks >"$results/jwks.json"
 printf '{"flags": {"atomic_claims": {"rule": "on"}}}\n' >"$results/flags.json"
 
-# start_gateway NAME ARGS...: prints "PORT METRICS_PORT" once it listens.
+# start_gateway NAME ARGS...: a gateway in the background, its pid kept for the clean-up (so not in a subshell).
 start_gateway() {
-  local name=$1 port metrics
+  local name=$1
   shift
   build/treasure-gateway --dsn "$dsn" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --auth jwt \
     --jwks "$results/jwks.json" --web-root src/web "$@" >"$results/$name.out" 2>"$results/$name.err" &
   pids+=($!)
+}
+# gateway_ports NAME: prints "PORT METRICS_PORT" once gateway NAME listens.
+gateway_ports() {
+  local port metrics
   for _ in $(seq 1 100); do
-    port=$(sed -n 's/^listening .*:\([0-9]*\)$/\1/p' "$results/$name.out")
-    metrics=$(sed -n 's/^metrics .*:\([0-9]*\)$/\1/p' "$results/$name.out")
+    port=$(sed -n 's/^listening .*:\([0-9]*\)$/\1/p' "$results/$1.out")
+    metrics=$(sed -n 's/^metrics .*:\([0-9]*\)$/\1/p' "$results/$1.out")
     [ -n "$port" ] && [ -n "$metrics" ] && { echo "$port $metrics"; return 0; }
     sleep 0.1
   done
@@ -80,11 +84,13 @@ start_gateway() {
 }
 build/treasure-saga --dsn "$dsn" --poll 20 >"$results/saga.out" 2>"$results/saga.err" &
 pids+=($!)
-read -r main_port main_metrics < <(start_gateway main --flags "$results/flags.json" --pool 4) || fail "main gateway"
+start_gateway main --flags "$results/flags.json" --pool 4
 # The shedding gateway: one claim worker, and a claim that waited 200 ms for it is answered 503 overloaded; so
-# while one claim waits on a lock, the next one is shed.
-read -r shed_port shed_metrics < <(start_gateway shed --pool 1 --max-queue-wait-ms 200 --saga off) ||
-  fail "shedding gateway"
+# while one claim waits on a lock, the next one is shed.  Claims on the workers: the reactor opens its connection
+# on the first claim (which the workers take meanwhile), so the next would not wait behind the blocked one.
+start_gateway shed --pool 1 --max-queue-wait-ms 200 --saga off --claim-io workers
+read -r main_port main_metrics < <(gateway_ports main) || fail "main gateway"
+read -r shed_port shed_metrics < <(gateway_ports shed) || fail "shedding gateway"
 
 MAIN_URL=http://127.0.0.1:$main_port MAIN_METRICS=http://127.0.0.1:$main_metrics/metrics \
   SHED_URL=http://127.0.0.1:$shed_port SHED_METRICS=http://127.0.0.1:$shed_metrics/metrics \
