@@ -373,7 +373,7 @@ carry_table() {
     echo "## $1. $(head -1 "bench/$2.md" | sed 's/^# //')"
     echo
     echo "From bench/$2.md: the table of bench/$2.sh's last run (not re-run by make bench)."
-    sed -e '1d' -e 's/^# /### /' "bench/$2.md"; } >>"$results"
+    sed -e '1d' -e 's/^# /### /' -e 's/^## /### /' "bench/$2.md"; } >>"$results"
 }
 if [ "$mode" = full ]; then
   section=6
